@@ -1,0 +1,83 @@
+#include "bindings/errors.h"
+
+#include <cstdio>
+#include <string>
+
+namespace py = pybind11;
+
+namespace ci::bindings {
+namespace {
+
+// The exception classes live in Python (code_interpreter._errors), so the tree is defined once.
+py::object ErrorClass(const char* name) {
+  py::module_ errors = py::module_::import("code_interpreter._errors");
+  return errors.attr(name);
+}
+
+[[noreturn]] void Raise(const py::object& error_class, const py::object& instance) {
+  PyErr_SetObject(error_class.ptr(), instance.ptr());
+  throw py::error_already_set();
+}
+
+[[noreturn]] void RaiseWithMessage(const char* class_name, const std::string& message) {
+  py::object error_class = ErrorClass(class_name);
+  Raise(error_class, error_class(py::str(message)));
+}
+
+std::string FormatMs(double ms) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", ms);
+  return text;
+}
+
+py::str Text(const std::string& utf8) {
+  return py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(utf8.data(), static_cast<Py_ssize_t>(utf8.size()), "replace"));
+}
+
+}  // namespace
+
+void RaiseConversionError(const std::string& message) {
+  RaiseWithMessage("ConversionError", message);
+}
+
+void RaiseSandboxError(const std::string& message) {
+  RaiseWithMessage("SandboxError", message);
+}
+
+void RaiseOutcome(const Outcome& outcome, const Limits& limits) {
+  switch (outcome.kind) {
+    case OutcomeKind::kTimeout:
+      RaiseWithMessage("ExecutionTimeout",
+                       "execution exceeded its time limit of " + FormatMs(limits.timeout_ms) + " ms");
+    case OutcomeKind::kMemory:
+      RaiseWithMessage("MemoryLimitExceeded", "execution exceeded the memory limit of " +
+                                                  std::to_string(limits.memory_limit_mb) + " MB");
+    case OutcomeKind::kKilled:
+      RaiseWithMessage("SandboxKilled", "the sandbox was killed");
+    case OutcomeKind::kConversionError:
+      RaiseWithMessage("ConversionError", outcome.detail);
+    case OutcomeKind::kUnsettledPromise: {
+      py::object error_class = ErrorClass("JavaScriptError");
+      Raise(error_class,
+            error_class(py::str("the returned promise never settled: nothing left could settle it"),
+                        py::arg("name") = "Error"));
+    }
+    case OutcomeKind::kJsError: {
+      const JsErrorInfo& error = outcome.error;
+      py::object error_class = ErrorClass("JavaScriptError");
+      Raise(error_class,
+            error_class(Text(error.message), py::arg("name") = Text(error.name),
+                        py::arg("stack") = Text(error.stack),
+                        py::arg("line_number") = error.line > 0 ? py::object(py::int_(error.line))
+                                                                : py::object(py::none()),
+                        py::arg("column") = error.column > 0 ? py::object(py::int_(error.column))
+                                                             : py::object(py::none())));
+    }
+    case OutcomeKind::kValue:
+      break;
+  }
+  RaiseSandboxError("internal error: a successful outcome was raised");
+}
+
+}  // namespace ci::bindings

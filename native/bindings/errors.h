@@ -1,0 +1,26 @@
+#ifndef CODE_INTERPRETER_BINDINGS_ERRORS_H_
+#define CODE_INTERPRETER_BINDINGS_ERRORS_H_
+
+#include <pybind11/pybind11.h>
+
+#include "core/outcome.h"
+
+namespace ci::bindings {
+
+/** Context for messages: the limits an execution ran under. */
+struct Limits {
+  double timeout_ms;
+  size_t memory_limit_mb;
+};
+
+// Sets the Python exception matching a failed outcome (from code_interpreter._errors) and
+// throws py::error_already_set. Call with the GIL held.
+[[noreturn]] void RaiseOutcome(const Outcome& outcome, const Limits& limits);
+// Raises code_interpreter.ConversionError with `message`.
+[[noreturn]] void RaiseConversionError(const std::string& message);
+// Raises code_interpreter.SandboxError with `message`.
+[[noreturn]] void RaiseSandboxError(const std::string& message);
+
+}  // namespace ci::bindings
+
+#endif  // CODE_INTERPRETER_BINDINGS_ERRORS_H_

@@ -1,0 +1,18 @@
+#include <pybind11/pybind11.h>
+
+#include "bindings/py_to_tree.h"
+#include "bindings/sandbox_binding.h"
+#include "core/platform.h"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_core, module) {
+  module.doc() = "V8 execution core of code_interpreter";
+  ci::bindings::InitPyToTree();
+  ci::bindings::RegisterSandbox(module);
+  module.def("v8_version", [] {
+    ci::Platform::EnsureInitialized();
+    return ci::Platform::V8Version();
+  });
+  module.attr("V8_HEADERS_VERSION") = CI_V8_VERSION;
+}

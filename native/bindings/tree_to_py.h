@@ -1,0 +1,20 @@
+#ifndef CODE_INTERPRETER_BINDINGS_TREE_TO_PY_H_
+#define CODE_INTERPRETER_BINDINGS_TREE_TO_PY_H_
+
+#include <pybind11/pybind11.h>
+
+#include "core/value_tree.h"
+
+namespace ci::bindings {
+
+/**
+ * Builds the Python value of a ValueTree without recursion: containers are made first and
+ * filled after, so shared references and cycles are preserved. Values Python cannot hold (an
+ * unhashable Map key or Set member, a date out of Python's range) raise ConversionError with the
+ * path. Call with the GIL held.
+ */
+pybind11::object TreeToPy(const ValueTree& tree);
+
+}  // namespace ci::bindings
+
+#endif  // CODE_INTERPRETER_BINDINGS_TREE_TO_PY_H_

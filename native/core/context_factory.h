@@ -1,0 +1,54 @@
+#ifndef CODE_INTERPRETER_CORE_CONTEXT_FACTORY_H_
+#define CODE_INTERPRETER_CORE_CONTEXT_FACTORY_H_
+
+#include <v8.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/console.h"
+
+namespace ci {
+
+/** A context and the microtask queue that belongs to it alone. */
+struct ContextLease {
+  v8::Local<v8::Context> context;
+  v8::MicrotaskQueue* microtasks = nullptr;
+};
+
+/**
+ * Makes hardened contexts for one isolate: our `console`, no string code generation, no
+ * SharedArrayBuffer, Atomics or WebAssembly. Each context gets its own microtask queue, so work
+ * queued by one execution can never run in another; a queue is freed once its context is
+ * collected. Use with the isolate locked and entered, inside a HandleScope.
+ */
+class ContextFactory {
+ public:
+  ContextFactory(v8::Isolate* isolate, ConsoleBuffer* console);
+  ~ContextFactory();
+  ContextFactory(const ContextFactory&) = delete;
+  ContextFactory& operator=(const ContextFactory&) = delete;
+
+  ContextLease NewContext();
+  // The persistent context, made on first use; Discard() forgets it (after a termination).
+  ContextLease PersistentContext();
+  void DiscardPersistent();
+
+ private:
+  struct TrackedQueue {
+    v8::Global<v8::Context> context;  // weak: empty once the context is collected
+    std::unique_ptr<v8::MicrotaskQueue> queue;
+  };
+
+  void ReleaseCollectedQueues();
+
+  v8::Isolate* isolate_;
+  v8::Global<v8::ObjectTemplate> console_template_;
+  std::vector<TrackedQueue> queues_;
+  v8::Global<v8::Context> persistent_;
+  v8::MicrotaskQueue* persistent_queue_ = nullptr;
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_CONTEXT_FACTORY_H_

@@ -1,0 +1,119 @@
+#include "core/isolate_pool.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/runner.h"
+
+namespace ci {
+
+IsolatePool::IsolatePool(const PoolConfig& config) : config_(config) {}
+
+IsolatePool::~IsolatePool() {
+  Kill();
+}
+
+Outcome IsolatePool::Execute(const ExecutionRequest& request) {
+  std::unique_ptr<IsolateHolder> holder = Acquire();
+  if (!holder) {
+    Outcome killed;
+    killed.kind = OutcomeKind::kKilled;
+    return killed;
+  }
+  Outcome outcome = RunExecution(*holder, request);
+  Release(std::move(holder));
+  return outcome;
+}
+
+void IsolatePool::Prewarm(uint32_t count) {
+  count = std::min(count, config_.max_isolates);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (killed_ || live_ >= count) {
+        return;
+      }
+      live_++;
+    }
+    auto holder = std::make_unique<IsolateHolder>(config_.isolate);
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(holder));
+    available_.notify_one();
+  }
+}
+
+std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  available_.wait(lock,
+                  [this] { return killed_ || !idle_.empty() || live_ < config_.max_isolates; });
+  if (killed_) {
+    return nullptr;
+  }
+  std::unique_ptr<IsolateHolder> holder;
+  if (!idle_.empty()) {
+    holder = std::move(idle_.back());
+    idle_.pop_back();
+  } else {
+    live_++;
+    lock.unlock();
+    try {
+      holder = std::make_unique<IsolateHolder>(config_.isolate);
+    } catch (...) {
+      lock.lock();
+      live_--;
+      available_.notify_one();
+      throw;
+    }
+    lock.lock();
+    if (killed_) {
+      live_--;
+      lock.unlock();
+      return nullptr;  // `holder` is disposed here, outside the lock
+    }
+  }
+  busy_.push_back(holder.get());
+  return holder;
+}
+
+void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  busy_.erase(std::find(busy_.begin(), busy_.end(), holder.get()));
+  if (!killed_ && !holder->broken()) {
+    idle_.push_back(std::move(holder));
+    available_.notify_one();
+    return;
+  }
+  live_--;
+  if (holder->broken()) {
+    replaced_++;
+  }
+  available_.notify_one();
+  lock.unlock();
+  holder.reset();  // disposing an isolate takes milliseconds: not under the lock
+}
+
+void IsolatePool::Kill() {
+  std::vector<std::unique_ptr<IsolateHolder>> idle;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    killed_ = true;
+    for (IsolateHolder* running : busy_) {
+      running->RequestTermination(Termination::kKilled);
+    }
+    idle.swap(idle_);
+    live_ -= static_cast<uint32_t>(idle.size());
+    available_.notify_all();
+  }
+}
+
+bool IsolatePool::killed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return killed_;
+}
+
+PoolStats IsolatePool::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PoolStats{live_, static_cast<uint32_t>(busy_.size()), replaced_};
+}
+
+}  // namespace ci

@@ -1,0 +1,61 @@
+#ifndef CODE_INTERPRETER_CORE_ISOLATE_POOL_H_
+#define CODE_INTERPRETER_CORE_ISOLATE_POOL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/isolate_holder.h"
+#include "core/outcome.h"
+
+namespace ci {
+
+struct PoolConfig {
+  IsolateConfig isolate;
+  uint32_t max_isolates = 1;
+};
+
+struct PoolStats {
+  uint32_t live_isolates = 0;
+  uint32_t busy_isolates = 0;
+  uint64_t isolates_replaced = 0;
+};
+
+/**
+ * The isolates of one sandbox: up to `max_isolates`, made on demand, one execution each at a
+ * time; callers beyond that wait in line. An isolate that hit its memory limit is disposed and
+ * a fresh one made for the next caller. Kill() stops running executions and refuses new ones.
+ */
+class IsolatePool {
+ public:
+  explicit IsolatePool(const PoolConfig& config);
+  ~IsolatePool();
+  IsolatePool(const IsolatePool&) = delete;
+  IsolatePool& operator=(const IsolatePool&) = delete;
+
+  Outcome Execute(const ExecutionRequest& request);
+  // Makes isolates up front, up to `count`.
+  void Prewarm(uint32_t count);
+  void Kill();
+  bool killed() const;
+  PoolStats stats() const;
+
+ private:
+  std::unique_ptr<IsolateHolder> Acquire();
+  void Release(std::unique_ptr<IsolateHolder> holder);
+
+  const PoolConfig config_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<IsolateHolder>> idle_;
+  std::vector<IsolateHolder*> busy_;
+  uint32_t live_ = 0;
+  uint64_t replaced_ = 0;
+  bool killed_ = false;
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_ISOLATE_POOL_H_

@@ -1,0 +1,59 @@
+#ifndef CODE_INTERPRETER_CORE_OUTCOME_H_
+#define CODE_INTERPRETER_CORE_OUTCOME_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/value_tree.h"
+
+namespace ci {
+
+/** One execution asked of the core. `code` must stay valid for the whole call. */
+struct ExecutionRequest {
+  const char* code = nullptr;  // UTF-8
+  size_t code_length = 0;
+  const ValueTree* context = nullptr;  // null: no `context` global
+  double timeout_ms = 1000;
+  bool raw_result = false;       // false: the result is stringified as the seed does
+  bool capture_console = true;   // false: console calls are accepted and dropped
+};
+
+/** Exactly one of these ends every execution. */
+enum class OutcomeKind {
+  kValue,
+  kJsError,
+  kTimeout,
+  kMemory,
+  kKilled,
+  kConversionError,
+  kUnsettledPromise,
+};
+
+struct JsErrorInfo {
+  std::string name;
+  std::string message;
+  std::string stack;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
+};
+
+struct ConsoleEntry {
+  std::string level;  // log, info, warn, error, debug
+  std::string text;   // UTF-8
+};
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kValue;
+  ValueTree value;             // kValue
+  JsErrorInfo error;           // kJsError
+  std::string detail;          // kConversionError: what and where
+  std::vector<ConsoleEntry> console;
+  bool console_truncated = false;
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_OUTCOME_H_

@@ -1,0 +1,52 @@
+#include "core/platform.h"
+
+#include <libplatform/libplatform.h>
+#include <unistd.h>
+#include <v8.h>
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+namespace ci {
+namespace {
+
+std::once_flag g_init_once;
+pid_t g_init_pid = 0;
+
+// Flags, each for a reason:
+// --disallow-code-generation-from-strings: eval / new Function are never allowed at any level;
+//   each context also forbids it, this makes it hold for any context we might miss.
+// --no-expose-wasm is not set: permissive sandboxes may offer WebAssembly, so the stricter
+//   levels remove it from each context instead.
+// --stack-size=800: JS recursion raises RangeError well before the ~1 MB V8 assumes is left,
+//   leaving room for our own frames on threads with small stacks.
+constexpr char kFlags[] = "--disallow-code-generation-from-strings --stack-size=800";
+
+void InitializeOnce() {
+  v8::V8::SetFlagsFromString(kFlags);
+  // Two worker threads: this is a 2-core target, and GC helpers beyond that only contend.
+  // Deliberately leaked: isolates may still run while the process exits.
+  v8::Platform* platform =
+      v8::platform::NewDefaultPlatform(2, v8::platform::IdleTaskSupport::kDisabled).release();
+  v8::V8::InitializePlatform(platform);
+  v8::V8::Initialize();
+  g_init_pid = getpid();
+}
+
+}  // namespace
+
+void Platform::EnsureInitialized() {
+  std::call_once(g_init_once, InitializeOnce);
+  if (g_init_pid != getpid()) {
+    throw std::runtime_error(
+        "V8 was started in the parent of this forked process and cannot be used here; "
+        "create sandboxes after fork, or use the 'spawn' start method");
+  }
+}
+
+std::string Platform::V8Version() {
+  return v8::V8::GetVersion();
+}
+
+}  // namespace ci

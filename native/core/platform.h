@@ -1,0 +1,22 @@
+#ifndef CODE_INTERPRETER_CORE_PLATFORM_H_
+#define CODE_INTERPRETER_CORE_PLATFORM_H_
+
+#include <string>
+
+namespace ci {
+
+/**
+ * The process-wide V8 platform: initialised once, on first use, from any thread, and never torn
+ * down (isolates may still be running while the interpreter exits).
+ */
+class Platform {
+ public:
+  // Initialises V8 if needed. Throws std::runtime_error in a process forked after V8 started,
+  // whose platform threads did not survive the fork.
+  static void EnsureInitialized();
+  static std::string V8Version();
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_PLATFORM_H_

@@ -1,0 +1,413 @@
+#include "core/runner.h"
+
+#include <time.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "core/js_to_tree.h"
+#include "core/tree_to_js.h"
+#include "core/watchdog.h"
+
+namespace ci {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ThreadCpuMs() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
+std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) {
+    return std::string();
+  }
+  v8::String::Utf8Value utf8(isolate, value);
+  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
+}
+
+v8::Local<v8::String> NewString(v8::Isolate* isolate, const char* text) {
+  return v8::String::NewFromUtf8(isolate, text, v8::NewStringType::kInternalized)
+      .ToLocalChecked();
+}
+
+bool IsReservedWord(std::string_view word) {
+  static constexpr const char* kReserved[] = {
+      "await",   "break",  "case",    "catch",      "class",     "const",     "continue",
+      "debugger", "default", "delete", "do",        "else",      "enum",      "export",
+      "extends", "false",  "finally", "for",        "function",  "if",        "implements",
+      "import",  "in",     "instanceof", "interface", "let",     "new",       "null",
+      "package", "private", "protected", "public",   "return",    "static",    "super",
+      "switch",  "this",   "throw",   "true",       "try",       "typeof",    "var",
+      "void",    "while",  "with",    "yield",      "undefined", "NaN",       "Infinity",
+      "arguments", "eval"};
+  for (const char* reserved : kReserved) {
+    if (word == reserved) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsPlainIdentifier(std::string_view word) {
+  if (word.empty() || (word[0] >= '0' && word[0] <= '9')) {
+    return false;
+  }
+  for (char c : word) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '$';
+    if (!ok) {
+      return false;
+    }
+  }
+  return !IsReservedWord(word);
+}
+
+/** The steps of one execution; each returns false when the execution cannot go on. */
+class Execution {
+ public:
+  Execution(IsolateHolder& holder, const ExecutionRequest& request, Outcome* outcome)
+      : holder_(holder),
+        isolate_(holder.isolate()),
+        request_(request),
+        outcome_(outcome),
+        try_catch_(isolate_) {}
+
+  void Run(v8::Local<v8::Context> context, v8::MicrotaskQueue* microtasks) {
+    context_ = context;
+    microtasks_ = microtasks;
+    v8::Local<v8::Value> result;
+    if (InjectContext() && CompileAndRun(&result) && Settle(&result)) {
+      Convert(result);
+    }
+    if (!Stopped()) {
+      // Work a failed run left queued must not surface in the next run of a persistent context.
+      microtasks_->PerformCheckpoint(isolate_);
+    }
+  }
+
+ private:
+  bool Stopped() { return try_catch_.HasTerminated() || isolate_->IsExecutionTerminating(); }
+
+  // Records the pending JS exception (if any) as the outcome.
+  bool FailWithException() {
+    if (Stopped()) {
+      return false;  // the termination reason decides the outcome
+    }
+    if (try_catch_.HasCaught()) {
+      ReadError(try_catch_.Exception(), try_catch_.Message());
+    }
+    outcome_->kind = OutcomeKind::kJsError;
+    return false;
+  }
+
+  void ReadError(v8::Local<v8::Value> exception, v8::Local<v8::Message> message) {
+    // Reading name/message may run getters; a nested TryCatch keeps their failures here.
+    v8::TryCatch inner(isolate_);
+    JsErrorInfo& error = outcome_->error;
+    error.name = "Error";
+    if (exception->IsObject() && !exception->IsProxy()) {
+      v8::Local<v8::Object> object = exception.As<v8::Object>();
+      v8::Local<v8::Value> name;
+      v8::Local<v8::Value> text;
+      v8::Local<v8::Value> stack;
+      if (object->Get(context_, NewString(isolate_, "name")).ToLocal(&name) && name->IsString()) {
+        error.name = ToUtf8(isolate_, name);
+      }
+      if (object->Get(context_, NewString(isolate_, "message")).ToLocal(&text) &&
+          !text->IsUndefined()) {
+        error.message = ToUtf8(isolate_, text);
+      }
+      if (object->Get(context_, NewString(isolate_, "stack")).ToLocal(&stack) &&
+          stack->IsString()) {
+        error.stack = ToUtf8(isolate_, stack);
+      }
+    } else if (!exception->IsSymbol()) {
+      error.message = ToUtf8(isolate_, exception);
+    }
+    if (message.IsEmpty()) {
+      message = v8::Exception::CreateMessage(isolate_, exception);
+    }
+    if (!message.IsEmpty()) {
+      error.line = message->GetLineNumber(context_).FromMaybe(0);
+      int column = message->GetStartColumn(context_).FromMaybe(-1);
+      error.column = column >= 0 ? column + 1 : 0;
+      if (error.stack.empty()) {
+        error.stack = error.name + ": " + error.message;
+      }
+    }
+  }
+
+  bool InjectContext() {
+    if (request_.context == nullptr) {
+      return true;
+    }
+    v8::Local<v8::Value> value;
+    std::string problem;
+    if (!TreeToJs(context_, *request_.context, &value, &problem)) {
+      if (Stopped()) {
+        return false;
+      }
+      outcome_->kind = OutcomeKind::kConversionError;
+      outcome_->detail = problem;
+      return false;
+    }
+    v8::Local<v8::Object> global = context_->Global();
+    if (global->Set(context_, NewString(isolate_, "context"), value).IsNothing()) {
+      return FailWithException();
+    }
+    if (!value->IsObject() || value->IsArray()) {
+      return true;
+    }
+    // Each key that is a plain identifier and shadows nothing is also a global of its own.
+    const ValueNode& root = request_.context->nodes[0];
+    if (root.kind != ValueKind::kObject) {
+      return true;
+    }
+    v8::Local<v8::Object> object = value.As<v8::Object>();
+    for (uint32_t k = 0; k + 1 < root.child_count; k += 2) {
+      const ValueNode& key_node = request_.context->nodes[root.first_child + k];
+      if (!key_node.one_byte || !IsPlainIdentifier(key_node.text)) {
+        continue;
+      }
+      v8::Local<v8::String> key = NewString(isolate_, key_node.text.c_str());
+      v8::Maybe<bool> exists = global->Has(context_, key);
+      if (exists.IsNothing()) {
+        return FailWithException();
+      }
+      v8::Local<v8::Value> property;
+      if (exists.FromJust() || !object->Get(context_, key).ToLocal(&property)) {
+        continue;
+      }
+      if (global->CreateDataProperty(context_, key, property).IsNothing()) {
+        return FailWithException();
+      }
+    }
+    return true;
+  }
+
+  bool Compile(CodeForm form, v8::Local<v8::UnboundScript>* script) {
+    std::string_view code(request_.code, request_.code_length);
+    std::string wrapped;
+    int line_offset = 0;
+    if (form != CodeForm::kScript) {
+      // The prefix sits on a line of its own and the origin starts at line -1, so reported
+      // line and column numbers are the caller's.
+      wrapped = form == CodeForm::kFunctionBody ? "(function () {\n" : "(async function () {\n";
+      wrapped.append(code);
+      wrapped.append("\n})");
+      code = wrapped;
+      line_offset = -1;
+    }
+    v8::Local<v8::String> source_text;
+    if (!v8::String::NewFromUtf8(isolate_, code.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(code.size()))
+             .ToLocal(&source_text)) {
+      return FailWithException();
+    }
+    v8::ScriptOrigin origin(isolate_, NewString(isolate_, "<sandbox>"), line_offset);
+    v8::ScriptCompiler::Source source(source_text, origin);
+    return v8::ScriptCompiler::CompileUnboundScript(isolate_, &source).ToLocal(script);
+  }
+
+  // Which wrapped form to try after a script failed with `message`, if any.
+  static bool RetryForm(const std::string& message, CodeForm tried, CodeForm* next) {
+    bool illegal_return = message.find("Illegal return") != std::string::npos;
+    bool await_outside = message.find("await is only valid") != std::string::npos;
+    if (tried == CodeForm::kScript && illegal_return) {
+      *next = CodeForm::kFunctionBody;
+      return true;
+    }
+    if (tried != CodeForm::kAsyncFunctionBody && await_outside) {
+      *next = CodeForm::kAsyncFunctionBody;
+      return true;
+    }
+    return false;
+  }
+
+  bool CompileAndRun(v8::Local<v8::Value>* result) {
+    std::string_view code(request_.code, request_.code_length);
+    v8::Local<v8::UnboundScript> unbound;
+    CodeForm form = CodeForm::kScript;
+    if (!holder_.scripts().Lookup(isolate_, code, &unbound, &form)) {
+      while (!Compile(form, &unbound)) {
+        if (Stopped() || !try_catch_.HasCaught()) {
+          return FailWithException();
+        }
+        std::string message = ToUtf8(isolate_, try_catch_.Message()->Get());
+        CodeForm next;
+        if (!RetryForm(message, form, &next)) {
+          return FailWithException();
+        }
+        try_catch_.Reset();
+        form = next;
+      }
+      holder_.scripts().Insert(isolate_, code, unbound, form);
+    }
+    v8::Local<v8::Value> completion;
+    if (!unbound->BindToCurrentContext()->Run(context_).ToLocal(&completion)) {
+      return FailWithException();
+    }
+    if (form == CodeForm::kScript) {
+      *result = completion;
+      return true;
+    }
+    v8::Local<v8::Value> returned;
+    if (!completion.As<v8::Function>()
+             ->Call(context_, v8::Undefined(isolate_), 0, nullptr)
+             .ToLocal(&returned)) {
+      return FailWithException();
+    }
+    *result = returned;
+    return true;
+  }
+
+  // Drains this context's microtasks and, for a promise result, takes its settled value.
+  bool Settle(v8::Local<v8::Value>* result) {
+    microtasks_->PerformCheckpoint(isolate_);
+    if (Stopped()) {
+      return false;
+    }
+    if (!(*result)->IsPromise()) {
+      return true;
+    }
+    v8::Local<v8::Promise> promise = result->As<v8::Promise>();
+    switch (promise->State()) {
+      case v8::Promise::kFulfilled:
+        *result = promise->Result();
+        return true;
+      case v8::Promise::kRejected:
+        ReadError(promise->Result(), v8::Local<v8::Message>());
+        outcome_->kind = OutcomeKind::kJsError;
+        return false;
+      case v8::Promise::kPending:
+        outcome_->kind = OutcomeKind::kUnsettledPromise;
+        return false;
+    }
+    return false;
+  }
+
+  void Convert(v8::Local<v8::Value> result) {
+    if (request_.raw_result) {
+      std::string problem;
+      switch (JsToTree(context_, result, ConversionLimits(), &outcome_->value, &problem)) {
+        case ConversionStatus::kOk:
+          outcome_->kind = OutcomeKind::kValue;
+          return;
+        case ConversionStatus::kThrew:
+          FailWithException();
+          return;
+        case ConversionStatus::kUnsupported:
+          outcome_->kind = OutcomeKind::kConversionError;
+          outcome_->detail = problem;
+          return;
+      }
+    }
+    // The seed's stringification: strings as they are, objects as JSON, the rest as String(v).
+    v8::Local<v8::String> text;
+    if (result->IsString()) {
+      text = result.As<v8::String>();
+    } else if (result->IsObject() && !result->IsFunction()) {
+      v8::Local<v8::String> json;
+      if (!v8::JSON::Stringify(context_, result).ToLocal(&json)) {
+        if (Stopped()) {
+          return;
+        }
+        outcome_->kind = OutcomeKind::kConversionError;
+        outcome_->detail = "could not turn the result into JSON: " +
+                           ToUtf8(isolate_, try_catch_.Exception());
+        return;
+      }
+      text = json;
+    } else if (result->IsSymbol()) {
+      text = result->ToDetailString(context_).FromMaybe(v8::Local<v8::String>());
+    } else if (!result->ToString(context_).ToLocal(&text)) {
+      FailWithException();
+      return;
+    }
+    if (text.IsEmpty()) {
+      FailWithException();
+      return;
+    }
+    std::string problem;
+    if (JsToTree(context_, text, ConversionLimits(), &outcome_->value, &problem) !=
+        ConversionStatus::kOk) {
+      outcome_->kind = OutcomeKind::kConversionError;
+      outcome_->detail = problem;
+      return;
+    }
+    outcome_->kind = OutcomeKind::kValue;
+  }
+
+  IsolateHolder& holder_;
+  v8::Isolate* isolate_;
+  const ExecutionRequest& request_;
+  Outcome* outcome_;
+  v8::TryCatch try_catch_;
+  v8::Local<v8::Context> context_;
+  v8::MicrotaskQueue* microtasks_ = nullptr;
+};
+
+OutcomeKind KindOf(Termination reason) {
+  switch (reason) {
+    case Termination::kTimeout:
+      return OutcomeKind::kTimeout;
+    case Termination::kMemory:
+      return OutcomeKind::kMemory;
+    case Termination::kKilled:
+      return OutcomeKind::kKilled;
+    case Termination::kNone:
+      break;
+  }
+  return OutcomeKind::kValue;
+}
+
+}  // namespace
+
+Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
+  Outcome outcome;
+  const Clock::time_point started = Clock::now();
+  const double cpu_started = ThreadCpuMs();
+  v8::Isolate* isolate = holder.isolate();
+  {
+    v8::Locker locker(isolate);
+    v8::Isolate::Scope isolate_scope(isolate);
+    v8::HandleScope handle_scope(isolate);
+
+    const uint64_t execution_id = holder.BeginExecution();
+    auto budget = std::chrono::duration<double, std::milli>(request.timeout_ms);
+    Watchdog::Ticket ticket = Watchdog::Instance().Arm(
+        started + std::chrono::duration_cast<Clock::duration>(budget), &holder, execution_id);
+
+    const bool persistent = holder.config().persistent_context;
+    ContextLease lease =
+        persistent ? holder.contexts().PersistentContext() : holder.contexts().NewContext();
+    holder.console().Reset(request.capture_console);
+    {
+      v8::Context::Scope context_scope(lease.context);
+      Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
+    }
+    holder.console().TakeInto(&outcome.console, &outcome.console_truncated);
+
+    Watchdog::Instance().Disarm(ticket);
+    Termination reason = holder.EndExecution();
+    if (reason != Termination::kNone) {
+      outcome.kind = KindOf(reason);
+      outcome.value.nodes.clear();
+      if (persistent) {
+        // Its microtask queue may hold work of the stopped run; start the next one clean.
+        holder.contexts().DiscardPersistent();
+      }
+    }
+  }
+  outcome.wall_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  outcome.cpu_ms = ThreadCpuMs() - cpu_started;
+  return outcome;
+}
+
+}  // namespace ci

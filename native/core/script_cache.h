@@ -1,0 +1,54 @@
+#ifndef CODE_INTERPRETER_CORE_SCRIPT_CACHE_H_
+#define CODE_INTERPRETER_CORE_SCRIPT_CACHE_H_
+
+#include <v8.h>
+
+#include <cstddef>
+#include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace ci {
+
+/** How a piece of code was compiled: as a script, or wrapped as a (async) function body. */
+enum class CodeForm : uint8_t { kScript, kFunctionBody, kAsyncFunctionBody };
+
+/**
+ * Compiled scripts of one isolate, keyed by source text, least recently used evicted first.
+ * Bounded in entries and in source bytes. Use with the isolate locked.
+ */
+class ScriptCache {
+ public:
+  static constexpr size_t kMaxEntries = 256;
+  static constexpr size_t kMaxSourceBytes = 16 << 20;
+
+  ScriptCache() = default;
+  ScriptCache(const ScriptCache&) = delete;
+  ScriptCache& operator=(const ScriptCache&) = delete;
+
+  bool Lookup(v8::Isolate* isolate,
+              std::string_view code,
+              v8::Local<v8::UnboundScript>* script,
+              CodeForm* form);
+  void Insert(v8::Isolate* isolate,
+              std::string_view code,
+              v8::Local<v8::UnboundScript> script,
+              CodeForm form);
+  void Clear();
+
+ private:
+  struct Entry {
+    std::string code;
+    v8::Global<v8::UnboundScript> script;
+    CodeForm form;
+  };
+
+  std::list<Entry> entries_;  // most recently used first
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
+  size_t source_bytes_ = 0;
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_SCRIPT_CACHE_H_

@@ -1,0 +1,58 @@
+"""Run untrusted JavaScript fast and safely in V8 isolates embedded in Python."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+
+from . import _core
+from ._errors import (
+    ConfigurationError,
+    ConversionError,
+    ExecutionTimeout,
+    JavaScriptError,
+    MemoryLimitExceeded,
+    RateLimitExceeded,
+    SandboxError,
+    SandboxKilled,
+    SecurityViolation,
+)
+from ._options import SandboxOptions
+from ._result import ConsoleLine, ExecutionResult
+from ._sandbox import Sandbox, create_sandbox, kill_all_sandboxes, quick_interpret
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "ConsoleLine",
+    "ConversionError",
+    "ExecutionResult",
+    "ExecutionTimeout",
+    "JavaScriptError",
+    "MemoryLimitExceeded",
+    "RateLimitExceeded",
+    "Sandbox",
+    "SandboxError",
+    "SandboxKilled",
+    "SandboxOptions",
+    "SecurityViolation",
+    "__version__",
+    "create_sandbox",
+    "quick_interpret",
+    "v8_version",
+]
+
+
+def v8_version() -> str:
+    """The version of the V8 engine this package runs on."""
+    return str(_core.v8_version())
+
+
+# Executions still running when the interpreter exits are terminated first, so exit never
+# waits on a script: before non-daemon threads are joined where Python allows a hook there,
+# and in any case at exit.
+_register_before_join = getattr(threading, "_register_atexit", None)
+if _register_before_join is not None:
+    _register_before_join(kill_all_sandboxes)
+atexit.register(kill_all_sandboxes)

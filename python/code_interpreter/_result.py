@@ -1,0 +1,32 @@
+"""The full record of one execution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ConsoleLine", "ExecutionResult"]
+
+
+@dataclass(frozen=True)
+class ConsoleLine:
+    """One console call: its level (log, info, warn, error, debug) and its text."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What ``Sandbox.execute`` returns.
+
+    ``value`` is the result (stringified, or Python values with ``return_raw_result``),
+    ``console`` the captured console lines (bounded; ``console_truncated`` tells when lines were
+    dropped), ``duration_ms`` the wall time and ``cpu_time_ms`` the CPU time of the execution.
+    """
+
+    value: Any
+    console: list[ConsoleLine] = field(default_factory=list)
+    console_truncated: bool = False
+    duration_ms: float = 0.0
+    cpu_time_ms: float = 0.0
