@@ -48,8 +48,8 @@ void RaiseSandboxError(const std::string& message) {
 void RaiseOutcome(const Outcome& outcome, const Limits& limits) {
   switch (outcome.kind) {
     case OutcomeKind::kTimeout:
-      RaiseWithMessage("ExecutionTimeout",
-                       "execution exceeded its time limit of " + FormatMs(limits.timeout_ms) + " ms");
+      RaiseWithMessage("ExecutionTimeout", "execution exceeded its time limit of " +
+                                               FormatMs(limits.timeout_ms) + " ms");
     case OutcomeKind::kMemory:
       RaiseWithMessage("MemoryLimitExceeded", "execution exceeded the memory limit of " +
                                                   std::to_string(limits.memory_limit_mb) + " MB");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bindings/errors.h"
+#include "bindings/gil.h"
 #include "bindings/py_to_tree.h"
 #include "bindings/tree_to_py.h"
 #include "core/isolate_pool.h"
@@ -64,9 +65,9 @@ class NativeSandbox {
     py::list console;
     for (const ConsoleEntry& entry : outcome.console) {
       console.append(py::make_tuple(
-          entry.level, py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
-                           entry.text.data(), static_cast<Py_ssize_t>(entry.text.size()),
-                           "replace"))));
+          entry.level,
+          py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
+              entry.text.data(), static_cast<Py_ssize_t>(entry.text.size()), "replace"))));
     }
     return py::make_tuple(TreeToPy(outcome.value), console, outcome.console_truncated,
                           outcome.wall_ms, outcome.cpu_ms);
@@ -74,8 +75,17 @@ class NativeSandbox {
 
   void Prewarm(uint32_t count) {
     std::shared_ptr<IsolatePool> pool = pool_;
-    py::gil_scoped_release release;
-    pool->Prewarm(count);
+    std::string failure;
+    RunWithoutGil([&] {
+      try {
+        pool->Prewarm(count);
+      } catch (const std::exception& error) {
+        failure = error.what();
+      }
+    });
+    if (!failure.empty()) {
+      RaiseSandboxError(failure);
+    }
   }
 
   void Kill() { pool_->Kill(); }
@@ -108,14 +118,13 @@ class NativeSandbox {
     std::shared_ptr<IsolatePool> pool = pool_;
     Outcome outcome;
     std::string failure;
-    {
-      py::gil_scoped_release release;
+    RunWithoutGil([&] {
       try {
         outcome = pool->Execute(request);
       } catch (const std::exception& error) {
         failure = error.what();  // e.g. V8 unusable in a forked child
       }
-    }
+    });
     if (!failure.empty()) {
       RaiseSandboxError(failure);
     }
@@ -133,8 +142,8 @@ class NativeSandbox {
 
 void RegisterSandbox(py::module_& module) {
   py::class_<NativeSandbox>(module, "NativeSandbox")
-      .def(py::init<size_t, uint32_t, bool>(), py::arg("memory_limit_mb"),
-           py::arg("max_isolates"), py::arg("persistent_context"))
+      .def(py::init<size_t, uint32_t, bool>(), py::arg("memory_limit_mb"), py::arg("max_isolates"),
+           py::arg("persistent_context"))
       .def("evaluate", &NativeSandbox::Evaluate, py::arg("code"), py::arg("context"),
            py::arg("timeout_ms"), py::arg("raw"))
       .def("execute", &NativeSandbox::Execute, py::arg("code"), py::arg("context"),

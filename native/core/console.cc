@@ -36,7 +36,8 @@ std::string FormatArgument(v8::Isolate* isolate,
 }  // namespace
 
 void ConsoleMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  auto* binding = static_cast<ConsoleBuffer::LevelBinding*>(info.Data().As<v8::External>()->Value());
+  auto* binding =
+      static_cast<ConsoleBuffer::LevelBinding*>(info.Data().As<v8::External>()->Value());
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   std::string line;
@@ -90,9 +91,9 @@ v8::Local<v8::ObjectTemplate> ConsoleBuffer::NewTemplate(v8::Isolate* isolate) {
     const char* level = kLevels[i];
     LevelBinding* binding = &bindings_[i];
     *binding = LevelBinding{this, level};
-    console->Set(isolate, level,
-                 v8::FunctionTemplate::New(isolate, ConsoleMethod,
-                                           v8::External::New(isolate, binding)));
+    console->Set(
+        isolate, level,
+        v8::FunctionTemplate::New(isolate, ConsoleMethod, v8::External::New(isolate, binding)));
   }
   return console;
 }

@@ -25,10 +25,9 @@ ContextLease ContextFactory::NewContext() {
   ReleaseCollectedQueues();
   std::unique_ptr<v8::MicrotaskQueue> queue =
       v8::MicrotaskQueue::New(isolate_, v8::MicrotasksPolicy::kExplicit);
-  v8::Local<v8::Context> context =
-      v8::Context::New(isolate_, nullptr, v8::MaybeLocal<v8::ObjectTemplate>(),
-                       v8::MaybeLocal<v8::Value>(), v8::DeserializeInternalFieldsCallback(),
-                       queue.get());
+  v8::Local<v8::Context> context = v8::Context::New(
+      isolate_, nullptr, v8::MaybeLocal<v8::ObjectTemplate>(), v8::MaybeLocal<v8::Value>(),
+      v8::DeserializeInternalFieldsCallback(), queue.get());
   context->AllowCodeGenerationFromStrings(false);
   v8::Local<v8::Object> global = context->Global();
   // V8 installs a built-in console during bootstrap (a no-op without an inspector); ours
@@ -36,10 +35,10 @@ ContextLease ContextFactory::NewContext() {
   v8::Local<v8::Object> console =
       console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
   global
-      ->DefineOwnProperty(context,
-                          v8::String::NewFromUtf8Literal(isolate_, "console",
-                                                         v8::NewStringType::kInternalized),
-                          console, v8::DontEnum)
+      ->DefineOwnProperty(
+          context,
+          v8::String::NewFromUtf8Literal(isolate_, "console", v8::NewStringType::kInternalized),
+          console, v8::DontEnum)
       .Check();
   for (const char* name : kRemovedGlobals) {
     v8::Local<v8::String> key =
@@ -69,9 +68,10 @@ void ContextFactory::DiscardPersistent() {
 }
 
 void ContextFactory::ReleaseCollectedQueues() {
-  queues_.erase(std::remove_if(queues_.begin(), queues_.end(),
-                               [](const TrackedQueue& tracked) { return tracked.context.IsEmpty(); }),
-                queues_.end());
+  queues_.erase(
+      std::remove_if(queues_.begin(), queues_.end(),
+                     [](const TrackedQueue& tracked) { return tracked.context.IsEmpty(); }),
+      queues_.end());
 }
 
 }  // namespace ci

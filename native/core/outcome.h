@@ -15,8 +15,8 @@ struct ExecutionRequest {
   size_t code_length = 0;
   const ValueTree* context = nullptr;  // null: no `context` global
   double timeout_ms = 1000;
-  bool raw_result = false;       // false: the result is stringified as the seed does
-  bool capture_console = true;   // false: console calls are accepted and dropped
+  bool raw_result = false;      // false: the result is stringified as the seed does
+  bool capture_console = true;  // false: console calls are accepted and dropped
 };
 
 /** Exactly one of these ends every execution. */
@@ -45,9 +45,9 @@ struct ConsoleEntry {
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kValue;
-  ValueTree value;             // kValue
-  JsErrorInfo error;           // kJsError
-  std::string detail;          // kConversionError: what and where
+  ValueTree value;     // kValue
+  JsErrorInfo error;   // kJsError
+  std::string detail;  // kConversionError: what and where
   std::vector<ConsoleEntry> console;
   bool console_truncated = false;
   double wall_ms = 0;

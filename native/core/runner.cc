@@ -31,19 +31,18 @@ std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
 }
 
 v8::Local<v8::String> NewString(v8::Isolate* isolate, const char* text) {
-  return v8::String::NewFromUtf8(isolate, text, v8::NewStringType::kInternalized)
-      .ToLocalChecked();
+  return v8::String::NewFromUtf8(isolate, text, v8::NewStringType::kInternalized).ToLocalChecked();
 }
 
 bool IsReservedWord(std::string_view word) {
   static constexpr const char* kReserved[] = {
-      "await",   "break",  "case",    "catch",      "class",     "const",     "continue",
-      "debugger", "default", "delete", "do",        "else",      "enum",      "export",
-      "extends", "false",  "finally", "for",        "function",  "if",        "implements",
-      "import",  "in",     "instanceof", "interface", "let",     "new",       "null",
-      "package", "private", "protected", "public",   "return",    "static",    "super",
-      "switch",  "this",   "throw",   "true",       "try",       "typeof",    "var",
-      "void",    "while",  "with",    "yield",      "undefined", "NaN",       "Infinity",
+      "await",     "break",   "case",       "catch",     "class",     "const",  "continue",
+      "debugger",  "default", "delete",     "do",        "else",      "enum",   "export",
+      "extends",   "false",   "finally",    "for",       "function",  "if",     "implements",
+      "import",    "in",      "instanceof", "interface", "let",       "new",    "null",
+      "package",   "private", "protected",  "public",    "return",    "static", "super",
+      "switch",    "this",    "throw",      "true",      "try",       "typeof", "var",
+      "void",      "while",   "with",       "yield",     "undefined", "NaN",    "Infinity",
       "arguments", "eval"};
   for (const char* reserved : kReserved) {
     if (word == reserved) {
@@ -318,8 +317,8 @@ class Execution {
           return;
         }
         outcome_->kind = OutcomeKind::kConversionError;
-        outcome_->detail = "could not turn the result into JSON: " +
-                           ToUtf8(isolate_, try_catch_.Exception());
+        outcome_->detail =
+            "could not turn the result into JSON: " + ToUtf8(isolate_, try_catch_.Exception());
         return;
       }
       text = json;
@@ -404,8 +403,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
       }
     }
   }
-  outcome.wall_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  outcome.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   outcome.cpu_ms = ThreadCpuMs() - cpu_started;
   return outcome;
 }

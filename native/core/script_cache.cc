@@ -30,7 +30,8 @@ void ScriptCache::Insert(v8::Isolate* isolate,
     index_.erase(oldest.code);
     entries_.pop_back();
   }
-  entries_.push_front(Entry{std::string(code), v8::Global<v8::UnboundScript>(isolate, script), form});
+  entries_.push_front(
+      Entry{std::string(code), v8::Global<v8::UnboundScript>(isolate, script), form});
   index_.emplace(entries_.front().code, entries_.begin());
   source_bytes_ += code.size();
 }

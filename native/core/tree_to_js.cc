@@ -13,8 +13,7 @@ bool MakeString(v8::Isolate* isolate, const ValueNode& node, v8::Local<v8::Value
   bool ok;
   if (node.one_byte) {
     ok = v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(node.text.data()),
-                                    v8::NewStringType::kNormal,
-                                    static_cast<int>(node.text.size()))
+                                    v8::NewStringType::kNormal, static_cast<int>(node.text.size()))
              .ToLocal(&text);
   } else {
     ok = v8::String::NewFromTwoByte(isolate, reinterpret_cast<const uint16_t*>(node.text.data()),
@@ -36,8 +35,8 @@ bool MakeBigInt(v8::Local<v8::Context> context, const ValueNode& node, v8::Local
     words[digit_index / 16] |= digit << (4 * (digit_index % 16));
   }
   v8::Local<v8::BigInt> big;
-  if (!v8::BigInt::NewFromWords(context, node.integer != 0 ? 1 : 0,
-                                static_cast<int>(words.size()), words.data())
+  if (!v8::BigInt::NewFromWords(context, node.integer != 0 ? 1 : 0, static_cast<int>(words.size()),
+                                words.data())
            .ToLocal(&big)) {
     return false;
   }
@@ -101,8 +100,8 @@ bool TreeToJs(v8::Local<v8::Context> context,
         size_t length = node.text.size();
         void* data = std::malloc(length ? length : 1);
         if (data == nullptr) {
-          *error = "out of memory copying bytes at " +
-                   tree.PathOf(static_cast<uint32_t>(i), "context");
+          *error =
+              "out of memory copying bytes at " + tree.PathOf(static_cast<uint32_t>(i), "context");
           return false;
         }
         std::memcpy(data, node.text.data(), length);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import threading
 
-from . import _core
+from . import _core as _core
 from ._errors import (
     ConfigurationError,
     ConversionError,
@@ -19,7 +19,8 @@ from ._errors import (
 )
 from ._options import SandboxOptions
 from ._result import ConsoleLine, ExecutionResult
-from ._sandbox import Sandbox, create_sandbox, kill_all_sandboxes, quick_interpret
+from ._sandbox import Sandbox, create_sandbox, quick_interpret
+from ._sandbox import kill_all_sandboxes as _kill_all_sandboxes
 
 __version__ = "0.1.0"
 
@@ -54,5 +55,5 @@ def v8_version() -> str:
 # and in any case at exit.
 _register_before_join = getattr(threading, "_register_atexit", None)
 if _register_before_join is not None:
-    _register_before_join(kill_all_sandboxes)
-atexit.register(kill_all_sandboxes)
+    _register_before_join(_kill_all_sandboxes)
+atexit.register(_kill_all_sandboxes)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from code_interpreter import Sandbox, _sandbox, create_sandbox
+from code_interpreter._sandbox import _live_sandboxes
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with create_sandbox(memory_limit_mb=64, max_execution_time=2000) as box:
+        yield box
+
+
+@pytest.fixture(autouse=True)
+def no_sandbox_outlives_its_test() -> Iterator[None]:
+    """Every sandbox a test makes is killed or collected by the end of it: no isolate leaks."""
+    before = set(map(id, _live_sandboxes))
+    yield
+    gc.collect()
+    leaked = [
+        s
+        for s in _live_sandboxes
+        if id(s) not in before and s.is_active and s is not _sandbox._shared_sandbox
+    ]
+    for box in leaked:
+        box.kill(graceful=False)
+    assert not leaked, f"sandboxes left active: {leaked}"

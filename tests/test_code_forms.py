@@ -1,0 +1,92 @@
+import pytest
+
+from code_interpreter import JavaScriptError, Sandbox, quick_interpret
+
+
+def test_quick_interpret_gives_the_seed_result() -> None:
+    assert quick_interpret("2 + 3 * 4") == "14"
+
+
+def test_expression_statements_return_and_await_forms(sandbox: Sandbox) -> None:
+    assert sandbox.interpret("Math.sqrt(16) + 5") == "9"
+    assert sandbox.interpret("let x = 2; x * 21") == "42"
+    assert (
+        sandbox.interpret(
+            """
+            const numbers = [1, 2, 3, 4, 5];
+            return numbers.reduce((sum, n) => sum + n * n, 0);
+            """
+        )
+        == "55"
+    )
+    assert sandbox.interpret("const v = await Promise.resolve(20); return v + 1") == "21"
+
+
+def test_results_are_stringified_as_the_seed_does(sandbox: Sandbox) -> None:
+    assert sandbox.interpret("'text'") == "text"
+    assert sandbox.interpret("({a: [1, 'x', null]})") == '{"a":[1,"x",null]}'
+    assert sandbox.interpret("undefined") == "undefined"
+    assert sandbox.interpret("null") == "null"
+    assert sandbox.interpret("10n ** 20n") == "100000000000000000000"
+    assert sandbox.interpret("Symbol('s')") == "Symbol(s)"
+    assert sandbox.interpret("0.1 + 0.2") == "0.30000000000000004"
+
+
+def test_returned_promise_is_awaited(sandbox: Sandbox) -> None:
+    assert sandbox.interpret("Promise.resolve(7)") == "7"
+    assert sandbox.interpret("(async () => { await null; return [1] })()") == "[1]"
+
+
+def test_rejected_promise_raises_the_rejection(sandbox: Sandbox) -> None:
+    with pytest.raises(JavaScriptError) as caught:
+        sandbox.interpret("Promise.reject(new RangeError('nope'))")
+    assert caught.value.name == "RangeError"
+    assert caught.value.message == "nope"
+
+
+def test_promise_that_can_never_settle_is_an_error(sandbox: Sandbox) -> None:
+    with pytest.raises(JavaScriptError, match="never settled"):
+        sandbox.interpret("new Promise(() => {})")
+
+
+def test_context_is_visible_as_context_and_as_globals(sandbox: Sandbox) -> None:
+    code = "return [context.a, a, typeof Math.max, context.Math]"
+    assert sandbox.interpret(code, {"a": 1, "Math": 2}, return_raw_result=True) == [
+        1,
+        1,
+        "function",
+        2,
+    ]
+
+
+def test_context_keys_that_are_not_identifiers_stay_on_context(sandbox: Sandbox) -> None:
+    result = sandbox.interpret(
+        "[context['my-key'], typeof globalThis['my-key'], Object.hasOwn(globalThis, 'let')]",
+        {"my-key": 5, "let": 1},
+        return_raw_result=True,
+    )
+    assert result == [5, "undefined", False]
+
+
+def test_proto_key_in_context_does_not_pollute_prototypes(sandbox: Sandbox) -> None:
+    result = sandbox.interpret(
+        "[Object.getPrototypeOf(context) === Object.prototype, context.__proto__.polluted,"
+        " ({}).polluted === undefined]",
+        {"__proto__": {"polluted": True}},
+        return_raw_result=True,
+    )
+    assert result == [True, True, True]
+
+
+def test_fresh_context_keeps_no_state_between_executions(sandbox: Sandbox) -> None:
+    sandbox.interpret("globalThis.leak = 1; Array.prototype.evil = 1; var v = 2")
+    assert (
+        sandbox.interpret("[typeof leak, typeof [].evil, typeof v]", return_raw_result=True)
+        == ["undefined"] * 3
+    )
+
+
+def test_execution_count_counts_calls(sandbox: Sandbox) -> None:
+    sandbox.interpret("1")
+    sandbox.interpret("2")
+    assert sandbox.execution_count == 2

@@ -1,0 +1,45 @@
+import code_interpreter
+
+PINNED = {
+    "create_sandbox",
+    "quick_interpret",
+    "Sandbox",
+    "ExecutionResult",
+    "SandboxError",
+    "ExecutionTimeout",
+    "MemoryLimitExceeded",
+    "SecurityViolation",
+    "JavaScriptError",
+    "ConversionError",
+    "SandboxKilled",
+    "RateLimitExceeded",
+    "ConfigurationError",
+}
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {name for name in dir(code_interpreter) if not name.startswith("_")}
+    public -= {"annotations", "atexit", "threading"}
+    assert set(code_interpreter.__all__) - {"__version__"} == public
+
+
+def test_pinned_names_are_exported() -> None:
+    assert set(code_interpreter.__all__) >= PINNED
+
+
+def test_exceptions_inherit_the_matching_builtins() -> None:
+    ci = code_interpreter
+    assert issubclass(ci.ExecutionTimeout, TimeoutError)
+    assert issubclass(ci.MemoryLimitExceeded, MemoryError)
+    assert issubclass(ci.ConfigurationError, ValueError)
+    assert issubclass(ci.ConversionError, ValueError)
+    for name in PINNED:
+        obj = getattr(ci, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, ci.SandboxError)
+
+
+def test_v8_version_is_the_linked_engine() -> None:
+    from code_interpreter import _core
+
+    assert code_interpreter.v8_version().startswith(_core.V8_HEADERS_VERSION)
