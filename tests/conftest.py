@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from code_interpreter import Sandbox, _sandbox, create_sandbox
-from code_interpreter._sandbox import _live_sandboxes
+from code_interpreter._base import live_sandboxes as _live_sandboxes
 
 
 @pytest.fixture

@@ -2,7 +2,13 @@ from typing import Any
 
 import pytest
 
-from code_interpreter import ConfigurationError, JavaScriptError, Sandbox, create_sandbox
+from code_interpreter import (
+    ConfigurationError,
+    JavaScriptError,
+    Sandbox,
+    SecurityViolation,
+    create_sandbox,
+)
 
 
 @pytest.mark.parametrize("code", [None, 42, b"1+1", ["1"]])
@@ -21,10 +27,18 @@ def test_code_with_lone_surrogates_is_a_value_error(sandbox: Sandbox) -> None:
         sandbox.interpret("'\ud800'")
 
 
-def test_ten_megabytes_of_code_is_a_value_error(sandbox: Sandbox) -> None:
-    with pytest.raises(ValueError, match="limit"):
+def test_ten_megabytes_of_code_is_refused_before_running(sandbox: Sandbox) -> None:
+    with pytest.raises(SecurityViolation, match="max_code_length"):
         sandbox.interpret("1;" * (5 << 20))
     assert sandbox.interpret("1") == "1"
+
+
+def test_code_over_the_native_size_cap_is_a_value_error() -> None:
+    custom = {"max_code_length": 4 << 20}
+    with create_sandbox(security_level="custom", custom_security=custom) as box:
+        with pytest.raises(ValueError, match="limit"):
+            box.interpret("//" + "\u00e9" * (2 << 20) + "\n1")
+        assert box.interpret("1") == "1"
 
 
 @pytest.mark.parametrize("context", [[1, 2], "text", 3, (("a", 1),)])

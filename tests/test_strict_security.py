@@ -1,6 +1,16 @@
+from collections.abc import Iterator
+
 import pytest
 
-from code_interpreter import JavaScriptError, Sandbox
+from code_interpreter import JavaScriptError, Sandbox, SecurityViolation, create_sandbox
+
+
+@pytest.fixture
+def unscanned() -> Iterator[Sandbox]:
+    """A sandbox with no scanner patterns: only V8's own enforcement stands."""
+    with create_sandbox(security_level="custom", custom_security={}) as box:
+        yield box
+
 
 CODE_GENERATION = {
     "eval": "eval('1 + 1')",
@@ -16,10 +26,19 @@ CODE_GENERATION = {
 
 
 @pytest.mark.parametrize("code", CODE_GENERATION.values(), ids=CODE_GENERATION.keys())
-def test_string_code_generation_throws_eval_error(sandbox: Sandbox, code: str) -> None:
+def test_string_code_generation_throws_eval_error_in_v8(unscanned: Sandbox, code: str) -> None:
     with pytest.raises(JavaScriptError) as caught:
-        sandbox.interpret(code)
+        unscanned.interpret(code)
     assert caught.value.name == "EvalError"
+
+
+@pytest.mark.parametrize("code", CODE_GENERATION.values(), ids=CODE_GENERATION.keys())
+def test_strict_refuses_code_generation_early_or_in_v8(sandbox: Sandbox, code: str) -> None:
+    # The scanner names the plain forms; the obfuscated ones pass it and V8 refuses them.
+    with pytest.raises((SecurityViolation, JavaScriptError)) as caught:
+        sandbox.interpret(code)
+    if isinstance(caught.value, JavaScriptError):
+        assert caught.value.name == "EvalError"
 
 
 @pytest.mark.parametrize(
@@ -40,8 +59,8 @@ def test_string_code_generation_throws_eval_error(sandbox: Sandbox, code: str) -
         "exports",
     ],
 )
-def test_host_and_shared_memory_globals_are_absent(sandbox: Sandbox, name: str) -> None:
-    assert sandbox.interpret(f"typeof globalThis[{name!r}]") == "undefined"
+def test_host_and_shared_memory_globals_are_absent(unscanned: Sandbox, name: str) -> None:
+    assert unscanned.interpret(f"typeof globalThis[{name!r}]") == "undefined"
 
 
 def test_ecmascript_intrinsics_remain(sandbox: Sandbox) -> None:
@@ -49,6 +68,8 @@ def test_ecmascript_intrinsics_remain(sandbox: Sandbox) -> None:
     assert sandbox.interpret(code) == "true"
 
 
-def test_dynamic_import_is_refused(sandbox: Sandbox) -> None:
+def test_dynamic_import_is_refused(unscanned: Sandbox, sandbox: Sandbox) -> None:
     with pytest.raises(JavaScriptError):
+        unscanned.interpret("await import('fs')")
+    with pytest.raises(SecurityViolation, match="import"):
         sandbox.interpret("await import('fs')")

@@ -45,39 +45,44 @@ void RaiseSandboxError(const std::string& message) {
   RaiseWithMessage("SandboxError", message);
 }
 
-void RaiseOutcome(const Outcome& outcome, const Limits& limits) {
+py::object OutcomeError(const Outcome& outcome, const Limits& limits) {
   switch (outcome.kind) {
     case OutcomeKind::kTimeout:
-      RaiseWithMessage("ExecutionTimeout", "execution exceeded its time limit of " +
-                                               FormatMs(limits.timeout_ms) + " ms");
+      return ErrorClass("ExecutionTimeout")("execution exceeded its time limit of " +
+                                            FormatMs(limits.timeout_ms) + " ms");
     case OutcomeKind::kMemory:
-      RaiseWithMessage("MemoryLimitExceeded", "execution exceeded the memory limit of " +
-                                                  std::to_string(limits.memory_limit_mb) + " MB");
+      return ErrorClass("MemoryLimitExceeded")("execution exceeded the memory limit of " +
+                                               std::to_string(limits.memory_limit_mb) + " MB");
     case OutcomeKind::kKilled:
-      RaiseWithMessage("SandboxKilled", "the sandbox was killed");
+      return ErrorClass("SandboxKilled")("the sandbox was killed");
+    case OutcomeKind::kCancelled:
+      return ErrorClass("SandboxKilled")("the execution was cancelled");
     case OutcomeKind::kConversionError:
-      RaiseWithMessage("ConversionError", outcome.detail);
-    case OutcomeKind::kUnsettledPromise: {
-      py::object error_class = ErrorClass("JavaScriptError");
-      Raise(error_class,
-            error_class(py::str("the returned promise never settled: nothing left could settle it"),
-                        py::arg("name") = "Error"));
-    }
+      return ErrorClass("ConversionError")(Text(outcome.detail));
+    case OutcomeKind::kUnsettledPromise:
+      return ErrorClass("JavaScriptError")(
+          "the returned promise never settled: nothing left could settle it",
+          py::arg("name") = "Error");
     case OutcomeKind::kJsError: {
       const JsErrorInfo& error = outcome.error;
-      py::object error_class = ErrorClass("JavaScriptError");
-      Raise(error_class,
-            error_class(Text(error.message), py::arg("name") = Text(error.name),
-                        py::arg("stack") = Text(error.stack),
-                        py::arg("line_number") = error.line > 0 ? py::object(py::int_(error.line))
-                                                                : py::object(py::none()),
-                        py::arg("column") = error.column > 0 ? py::object(py::int_(error.column))
-                                                             : py::object(py::none())));
+      return ErrorClass("JavaScriptError")(
+          Text(error.message), py::arg("name") = Text(error.name),
+          py::arg("stack") = Text(error.stack),
+          py::arg("line_number") =
+              error.line > 0 ? py::object(py::int_(error.line)) : py::object(py::none()),
+          py::arg("column") =
+              error.column > 0 ? py::object(py::int_(error.column)) : py::object(py::none()));
     }
     case OutcomeKind::kValue:
       break;
   }
-  RaiseSandboxError("internal error: a successful outcome was raised");
+  return ErrorClass("SandboxError")("internal error: a successful outcome was raised");
+}
+
+void RaiseOutcome(const Outcome& outcome, const Limits& limits) {
+  py::object error = OutcomeError(outcome, limits);
+  Raise(py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr()))),
+        error);
 }
 
 }  // namespace ci::bindings

@@ -13,8 +13,10 @@ struct Limits {
   size_t memory_limit_mb;
 };
 
-// Sets the Python exception matching a failed outcome (from code_interpreter._errors) and
-// throws py::error_already_set. Call with the GIL held.
+// The Python exception instance matching a failed outcome (a class of code_interpreter._errors).
+// Call with the GIL held.
+pybind11::object OutcomeError(const Outcome& outcome, const Limits& limits);
+// Sets that exception and throws py::error_already_set.
 [[noreturn]] void RaiseOutcome(const Outcome& outcome, const Limits& limits);
 // Raises code_interpreter.ConversionError with `message`.
 [[noreturn]] void RaiseConversionError(const std::string& message);

@@ -49,14 +49,16 @@ void ConsoleMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
     if (isolate->IsExecutionTerminating()) {
       return;
     }
-    if (line.size() > ConsoleBuffer::kMaxBytes) {
+    if (line.size() > binding->buffer->max_bytes()) {
       break;
     }
   }
   binding->buffer->Append(binding->level, std::move(line));
 }
 
-void ConsoleBuffer::Reset(bool enabled) {
+void ConsoleBuffer::Reset(bool enabled, size_t max_entries, size_t max_bytes) {
+  max_entries_ = max_entries;
+  max_bytes_ = max_bytes;
   entries_.clear();
   bytes_ = 0;
   enabled_ = enabled;
@@ -67,7 +69,7 @@ void ConsoleBuffer::Append(const char* level, std::string text) {
   if (!enabled_ || truncated_) {
     return;
   }
-  if (entries_.size() >= kMaxEntries || bytes_ + text.size() > kMaxBytes) {
+  if (entries_.size() >= max_entries_ || bytes_ + text.size() > max_bytes_) {
     truncated_ = true;
     entries_.push_back({level, kTruncatedMarker});
     return;

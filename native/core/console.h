@@ -19,12 +19,11 @@ void ConsoleMethod(const v8::FunctionCallbackInfo<v8::Value>& info);
 
 class ConsoleBuffer {
  public:
-  static constexpr size_t kMaxEntries = 1000;
-  static constexpr size_t kMaxBytes = 1 << 20;
   static constexpr char kTruncatedMarker[] = "[console output truncated]";
 
   // Starts an execution's capture; `enabled` false drops everything.
-  void Reset(bool enabled);
+  void Reset(bool enabled, size_t max_entries, size_t max_bytes);
+  size_t max_bytes() const { return max_bytes_; }
   void Append(const char* level, std::string text);
   // Moves the captured lines out.
   void TakeInto(std::vector<ConsoleEntry>* entries, bool* truncated);
@@ -42,6 +41,8 @@ class ConsoleBuffer {
   LevelBinding bindings_[5];
   std::vector<ConsoleEntry> entries_;
   size_t bytes_ = 0;
+  size_t max_entries_ = 0;
+  size_t max_bytes_ = 0;
   bool enabled_ = false;
   bool truncated_ = false;
 };

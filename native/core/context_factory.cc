@@ -1,16 +1,27 @@
 #include "core/context_factory.h"
 
 #include <algorithm>
+#include <string>
+
+#include "core/tree_to_js.h"
 
 namespace ci {
 namespace {
 
-// Globals that reach shared memory or a second compiler; removed from every context.
-constexpr const char* kRemovedGlobals[] = {"SharedArrayBuffer", "Atomics", "WebAssembly"};
+// Globals that reach shared memory; removed from every context at every level.
+constexpr const char* kSharedMemoryGlobals[] = {"SharedArrayBuffer", "Atomics"};
+
+v8::Local<v8::String> Name(v8::Isolate* isolate, const char* name) {
+  return v8::String::NewFromUtf8(isolate, name, v8::NewStringType::kInternalized).ToLocalChecked();
+}
 
 }  // namespace
 
-ContextFactory::ContextFactory(v8::Isolate* isolate, ConsoleBuffer* console) : isolate_(isolate) {
+ContextFactory::ContextFactory(v8::Isolate* isolate,
+                               ConsoleBuffer* console,
+                               TimerQueue* timers,
+                               const SecurityProfile* profile)
+    : isolate_(isolate), timers_(timers), profile_(profile) {
   v8::HandleScope scope(isolate);
   console_template_.Reset(isolate, console->NewTemplate(isolate));
 }
@@ -29,32 +40,83 @@ ContextLease ContextFactory::NewContext() {
       isolate_, nullptr, v8::MaybeLocal<v8::ObjectTemplate>(), v8::MaybeLocal<v8::Value>(),
       v8::DeserializeInternalFieldsCallback(), queue.get());
   context->AllowCodeGenerationFromStrings(false);
-  v8::Local<v8::Object> global = context->Global();
-  // V8 installs a built-in console during bootstrap (a no-op without an inspector); ours
-  // replaces it.
-  v8::Local<v8::Object> console =
-      console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
-  global
-      ->DefineOwnProperty(
-          context,
-          v8::String::NewFromUtf8Literal(isolate_, "console", v8::NewStringType::kInternalized),
-          console, v8::DontEnum)
-      .Check();
-  for (const char* name : kRemovedGlobals) {
-    v8::Local<v8::String> key =
-        v8::String::NewFromUtf8(isolate_, name, v8::NewStringType::kInternalized).ToLocalChecked();
-    global->Delete(context, key).Check();
-  }
   ContextLease lease{context, queue.get()};
   TrackedQueue tracked{v8::Global<v8::Context>(isolate_, context), std::move(queue)};
   tracked.context.SetWeak();
   queues_.push_back(std::move(tracked));
+  if (!Furnish(context)) {
+    return ContextLease{};
+  }
   return lease;
+}
+
+bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
+  v8::Context::Scope scope(context);
+  v8::Local<v8::Object> global = context->Global();
+  for (const char* name : kSharedMemoryGlobals) {
+    global->Delete(context, Name(isolate_, name)).Check();
+  }
+  if (!profile_->webassembly) {
+    global->Delete(context, Name(isolate_, "WebAssembly")).Check();
+  }
+  if (profile_->timers) {
+    timers_->Install(isolate_, context, global);  // before the filter: each may be left out
+  }
+  if (!profile_->allowed_globals.empty()) {
+    v8::Local<v8::Array> names;
+    if (global->GetOwnPropertyNames(context, v8::ALL_PROPERTIES).ToLocal(&names)) {
+      for (uint32_t i = 0; i < names->Length(); ++i) {
+        v8::Local<v8::Value> name = names->Get(context, i).ToLocalChecked();
+        v8::String::Utf8Value text(isolate_, name);
+        const std::string key(*text ? *text : "", text.length());
+        if (key != "globalThis" &&
+            std::find(profile_->allowed_globals.begin(), profile_->allowed_globals.end(), key) ==
+                profile_->allowed_globals.end()) {
+          global->Delete(context, name).Check();
+        }
+      }
+    }
+  }
+  bool allowed_all = profile_->allowed_globals.empty();
+  auto allowed = [&](const char* name) {
+    return allowed_all ||
+           std::find(profile_->allowed_globals.begin(), profile_->allowed_globals.end(), name) !=
+               profile_->allowed_globals.end();
+  };
+  if (allowed("console")) {
+    // V8 installs a built-in console during bootstrap (a no-op without an inspector); ours
+    // replaces it.
+    v8::Local<v8::Object> console =
+        console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
+    global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
+  }
+  if (profile_->custom_globals) {
+    const ValueTree& tree = *profile_->custom_globals;
+    v8::Local<v8::Value> values;
+    std::string problem;
+    if (!TreeToJs(context, tree, &values, &problem) || !values->IsObject()) {
+      return false;
+    }
+    v8::Local<v8::Array> keys;
+    v8::Local<v8::Object> object = values.As<v8::Object>();
+    if (!object->GetOwnPropertyNames(context).ToLocal(&keys)) {
+      return false;
+    }
+    for (uint32_t i = 0; i < keys->Length(); ++i) {
+      v8::Local<v8::Value> key = keys->Get(context, i).ToLocalChecked();
+      v8::Local<v8::Value> value = object->Get(context, key).ToLocalChecked();
+      global->CreateDataProperty(context, key.As<v8::Name>(), value).Check();
+    }
+  }
+  return true;
 }
 
 ContextLease ContextFactory::PersistentContext() {
   if (persistent_.IsEmpty()) {
     ContextLease lease = NewContext();
+    if (lease.context.IsEmpty()) {
+      return lease;
+    }
     persistent_.Reset(isolate_, lease.context);
     persistent_queue_ = lease.microtasks;
     return lease;

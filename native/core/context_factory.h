@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "core/console.h"
+#include "core/security_profile.h"
+#include "core/timers.h"
 
 namespace ci {
 
@@ -17,18 +19,24 @@ struct ContextLease {
 };
 
 /**
- * Makes hardened contexts for one isolate: our `console`, no string code generation, no
- * SharedArrayBuffer, Atomics or WebAssembly. Each context gets its own microtask queue, so work
- * queued by one execution can never run in another; a queue is freed once its context is
- * collected. Use with the isolate locked and entered, inside a HandleScope.
+ * Makes hardened contexts for one isolate by its security profile: our `console`, no string
+ * code generation, no SharedArrayBuffer or Atomics, WebAssembly and timers only where the
+ * profile allows, only the allowed globals when the profile lists them, then the custom
+ * globals. Each context gets its own microtask queue, so work queued by one execution can never
+ * run in another; a queue is freed once its context is collected. Use with the isolate locked
+ * and entered, inside a HandleScope.
  */
 class ContextFactory {
  public:
-  ContextFactory(v8::Isolate* isolate, ConsoleBuffer* console);
+  ContextFactory(v8::Isolate* isolate,
+                 ConsoleBuffer* console,
+                 TimerQueue* timers,
+                 const SecurityProfile* profile);
   ~ContextFactory();
   ContextFactory(const ContextFactory&) = delete;
   ContextFactory& operator=(const ContextFactory&) = delete;
 
+  // Empty `context` when the profile's custom globals could not be installed.
   ContextLease NewContext();
   // The persistent context, made on first use; Discard() forgets it (after a termination).
   ContextLease PersistentContext();
@@ -41,8 +49,12 @@ class ContextFactory {
   };
 
   void ReleaseCollectedQueues();
+  // False when a custom global could not be built (it was checked when the sandbox was made).
+  bool Furnish(v8::Local<v8::Context> context);
 
   v8::Isolate* isolate_;
+  TimerQueue* timers_;
+  const SecurityProfile* profile_;
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
   v8::Global<v8::Context> persistent_;

@@ -9,23 +9,39 @@
 #include <memory>
 #include <mutex>
 
+#include "core/cancel_token.h"
 #include "core/capped_allocator.h"
 #include "core/console.h"
 #include "core/context_factory.h"
+#include "core/cpu_throttle.h"
 #include "core/script_cache.h"
+#include "core/security_profile.h"
 #include "core/termination.h"
+#include "core/timers.h"
 
 namespace ci {
 
 struct IsolateConfig {
   size_t memory_limit_bytes = 128 << 20;
   bool persistent_context = false;
+  bool cache_scripts = true;
+  double cpu_quota = 1.0;
+  size_t console_max_entries = 1000;
+  size_t console_max_bytes = 1 << 20;
+  SecurityProfile profile;
+};
+
+/** Heap figures read after an execution. */
+struct HeapUsage {
+  uint64_t heap_used = 0;
+  uint64_t heap_total = 0;
+  uint64_t external = 0;  // ArrayBuffer memory
 };
 
 /**
  * The one owner of a v8::Isolate: its heap limit, capped ArrayBuffer allocator and
- * near-heap-limit callback (registered here, removed in the destructor), its contexts and script
- * cache, and the termination state of the execution running on it.
+ * near-heap-limit callback (registered here, removed in the destructor), its contexts, script
+ * cache, timers and CPU throttle, and the termination state of the execution running on it.
  *
  * Termination: the reason is recorded under `termination_mutex_` before TerminateExecution is
  * called, and only while an execution is running; EndExecution() closes that window and cancels
@@ -43,35 +59,51 @@ class IsolateHolder final : public TerminationTarget {
   ConsoleBuffer& console() { return console_; }
   ScriptCache& scripts() { return scripts_; }
   ContextFactory& contexts() { return *contexts_; }
+  TimerQueue& timers() { return timers_; }
 
   // Call with the isolate locked. Returns the id the watchdog must be armed with.
-  uint64_t BeginExecution();
+  uint64_t BeginExecution(CancelToken* token);
   // Call with the isolate locked and no JS on the stack. Returns why the run was stopped.
   Termination EndExecution();
-  // Any thread. Acts only while an execution is running.
+  // Any thread. Acts only while an execution is running (kKilled also sticks for later ones).
   void RequestTermination(Termination reason);
+  // Any thread. Acts only while execution `execution_id` is running.
+  void RequestTerminationOf(uint64_t execution_id, Termination reason);
   void OnDeadline(uint64_t execution_id, bool repeat) override;
+  // True once the running execution is being stopped.
+  bool stopping() const { return reason_.load(std::memory_order_acquire) != Termination::kNone; }
 
   // True once the memory limit was hit: the isolate must be disposed and replaced.
   bool broken() const { return broken_.load(std::memory_order_acquire); }
+  // Call with the isolate locked.
+  HeapUsage ReadHeapUsage();
+  // Scripts compiled on this isolate (cache misses, or every run without the cache).
+  void CountCompilation() { compilations_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
 
  private:
   static size_t NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit);
+  static bool AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::Local<v8::String>);
   void OnMemoryLimit();
+  void TerminateLocked(Termination reason);
 
   const IsolateConfig config_;
   std::unique_ptr<CappedArrayBufferAllocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
   ConsoleBuffer console_;
   ScriptCache scripts_;
+  TimerQueue timers_;
   std::unique_ptr<ContextFactory> contexts_;
+  CpuThrottle throttle_;
 
   std::mutex termination_mutex_;
   bool running_ = false;
   bool kill_requested_ = false;  // sticky: a killed sandbox's isolate runs nothing more
   uint64_t execution_id_ = 0;
-  Termination reason_ = Termination::kNone;
+  CancelToken* token_ = nullptr;
+  std::atomic<Termination> reason_{Termination::kNone};
   std::atomic<bool> broken_{false};
+  std::atomic<uint64_t> compilations_{0};
 };
 
 }  // namespace ci

@@ -26,7 +26,7 @@ Outcome IsolatePool::Execute(const ExecutionRequest& request) {
 }
 
 void IsolatePool::Prewarm(uint32_t count) {
-  count = std::min(count, config_.max_isolates);
+  count = std::min({count, config_.max_isolates, std::max<uint32_t>(config_.keep_idle, 1)});
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -78,12 +78,13 @@ std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
 void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   std::unique_lock<std::mutex> lock(mutex_);
   busy_.erase(std::find(busy_.begin(), busy_.end(), holder.get()));
-  if (!killed_ && !holder->broken()) {
+  if (!killed_ && !holder->broken() && idle_.size() < config_.keep_idle) {
     idle_.push_back(std::move(holder));
     available_.notify_one();
     return;
   }
   live_--;
+  compilations_retired_ += holder->compilations();
   if (holder->broken()) {
     replaced_++;
   }
@@ -113,7 +114,14 @@ bool IsolatePool::killed() const {
 
 PoolStats IsolatePool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return PoolStats{live_, static_cast<uint32_t>(busy_.size()), replaced_};
+  PoolStats stats{live_, static_cast<uint32_t>(busy_.size()), replaced_, compilations_retired_};
+  for (const auto& holder : idle_) {
+    stats.compilations += holder->compilations();
+  }
+  for (const IsolateHolder* holder : busy_) {
+    stats.compilations += holder->compilations();
+  }
+  return stats;
 }
 
 }  // namespace ci

@@ -15,18 +15,22 @@ namespace ci {
 struct PoolConfig {
   IsolateConfig isolate;
   uint32_t max_isolates = 1;
+  // Idle isolates kept for reuse; 0 gives every execution a new isolate, disposed after it.
+  uint32_t keep_idle = 1;
 };
 
 struct PoolStats {
   uint32_t live_isolates = 0;
   uint32_t busy_isolates = 0;
   uint64_t isolates_replaced = 0;
+  uint64_t compilations = 0;  // over the isolates alive now
 };
 
 /**
  * The isolates of one sandbox: up to `max_isolates`, made on demand, one execution each at a
  * time; callers beyond that wait in line. An isolate that hit its memory limit is disposed and
- * a fresh one made for the next caller. Kill() stops running executions and refuses new ones.
+ * a fresh one made for the next caller; beyond `keep_idle` idle ones, released isolates are
+ * disposed. Kill() stops running executions and refuses new ones.
  */
 class IsolatePool {
  public:
@@ -51,6 +55,7 @@ class IsolatePool {
   std::condition_variable available_;
   std::vector<std::unique_ptr<IsolateHolder>> idle_;
   std::vector<IsolateHolder*> busy_;
+  uint64_t compilations_retired_ = 0;  // of isolates already disposed
   uint32_t live_ = 0;
   uint64_t replaced_ = 0;
   bool killed_ = false;

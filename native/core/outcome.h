@@ -2,10 +2,15 @@
 #define CODE_INTERPRETER_CORE_OUTCOME_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/value_tree.h"
+
+namespace ci {
+class CancelToken;
+}  // namespace ci
 
 namespace ci {
 
@@ -15,8 +20,9 @@ struct ExecutionRequest {
   size_t code_length = 0;
   const ValueTree* context = nullptr;  // null: no `context` global
   double timeout_ms = 1000;
-  bool raw_result = false;      // false: the result is stringified as the seed does
-  bool capture_console = true;  // false: console calls are accepted and dropped
+  bool raw_result = false;       // false: the result is stringified as the seed does
+  bool capture_console = true;   // false: console calls are accepted and dropped
+  CancelToken* token = nullptr;  // optional: lets another thread stop this execution
 };
 
 /** Exactly one of these ends every execution. */
@@ -26,6 +32,7 @@ enum class OutcomeKind {
   kTimeout,
   kMemory,
   kKilled,
+  kCancelled,
   kConversionError,
   kUnsettledPromise,
 };
@@ -52,6 +59,9 @@ struct Outcome {
   bool console_truncated = false;
   double wall_ms = 0;
   double cpu_ms = 0;
+  uint64_t heap_used = 0;  // after the execution
+  uint64_t heap_total = 0;
+  uint64_t external = 0;  // ArrayBuffer memory
 };
 
 }  // namespace ci

@@ -1,12 +1,11 @@
 #include "core/runner.h"
 
-#include <time.h>
-
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "core/cpu_throttle.h"
 #include "core/js_to_tree.h"
 #include "core/tree_to_js.h"
 #include "core/watchdog.h"
@@ -15,12 +14,6 @@ namespace ci {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double ThreadCpuMs() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
-}
 
 std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   if (value.IsEmpty()) {
@@ -210,6 +203,7 @@ class Execution {
     }
     v8::ScriptOrigin origin(isolate_, NewString(isolate_, "<sandbox>"), line_offset);
     v8::ScriptCompiler::Source source(source_text, origin);
+    holder_.CountCompilation();
     return v8::ScriptCompiler::CompileUnboundScript(isolate_, &source).ToLocal(script);
   }
 
@@ -232,7 +226,8 @@ class Execution {
     std::string_view code(request_.code, request_.code_length);
     v8::Local<v8::UnboundScript> unbound;
     CodeForm form = CodeForm::kScript;
-    if (!holder_.scripts().Lookup(isolate_, code, &unbound, &form)) {
+    const bool cache = holder_.config().cache_scripts;
+    if (!cache || !holder_.scripts().Lookup(isolate_, code, &unbound, &form)) {
       while (!Compile(form, &unbound)) {
         if (Stopped() || !try_catch_.HasCaught()) {
           return FailWithException();
@@ -245,7 +240,9 @@ class Execution {
         try_catch_.Reset();
         form = next;
       }
-      holder_.scripts().Insert(isolate_, code, unbound, form);
+      if (cache) {
+        holder_.scripts().Insert(isolate_, code, unbound, form);
+      }
     }
     v8::Local<v8::Value> completion;
     if (!unbound->BindToCurrentContext()->Run(context_).ToLocal(&completion)) {
@@ -270,6 +267,17 @@ class Execution {
     microtasks_->PerformCheckpoint(isolate_);
     if (Stopped()) {
       return false;
+    }
+    TimerQueue& timers = holder_.timers();
+    if (!timers.empty()) {
+      v8::Local<v8::Value> awaited = *result;
+      auto settled = [&] {
+        return awaited->IsPromise() && awaited.As<v8::Promise>()->State() != v8::Promise::kPending;
+      };
+      if (!timers.Run(isolate_, context_, microtasks_, settled,
+                      [this] { return holder_.stopping(); })) {
+        return FailWithException();
+      }
     }
     if (!(*result)->IsPromise()) {
       return true;
@@ -359,6 +367,8 @@ OutcomeKind KindOf(Termination reason) {
       return OutcomeKind::kMemory;
     case Termination::kKilled:
       return OutcomeKind::kKilled;
+    case Termination::kCancelled:
+      return OutcomeKind::kCancelled;
     case Termination::kNone:
       break;
   }
@@ -377,20 +387,33 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
     v8::Isolate::Scope isolate_scope(isolate);
     v8::HandleScope handle_scope(isolate);
 
-    const uint64_t execution_id = holder.BeginExecution();
+    const uint64_t execution_id = holder.BeginExecution(request.token);
     auto budget = std::chrono::duration<double, std::milli>(request.timeout_ms);
     Watchdog::Ticket ticket = Watchdog::Instance().Arm(
         started + std::chrono::duration_cast<Clock::duration>(budget), &holder, execution_id);
 
-    const bool persistent = holder.config().persistent_context;
+    const IsolateConfig& config = holder.config();
+    const bool persistent = config.persistent_context;
+    holder.timers().Reset(config.profile.max_timers, config.profile.max_timer_delay_ms > 0
+                                                         ? config.profile.max_timer_delay_ms
+                                                         : request.timeout_ms);
+    holder.console().Reset(request.capture_console, config.console_max_entries,
+                           config.console_max_bytes);
     ContextLease lease =
         persistent ? holder.contexts().PersistentContext() : holder.contexts().NewContext();
-    holder.console().Reset(request.capture_console);
-    {
+    if (lease.context.IsEmpty()) {
+      outcome.kind = OutcomeKind::kConversionError;
+      outcome.detail = "the sandbox's custom globals could not be installed";
+    } else {
       v8::Context::Scope context_scope(lease.context);
       Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
     }
+    holder.timers().Clear();
     holder.console().TakeInto(&outcome.console, &outcome.console_truncated);
+    HeapUsage heap = holder.ReadHeapUsage();
+    outcome.heap_used = heap.heap_used;
+    outcome.heap_total = heap.heap_total;
+    outcome.external = heap.external;
 
     Watchdog::Instance().Disarm(ticket);
     Termination reason = holder.EndExecution();

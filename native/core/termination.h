@@ -6,7 +6,7 @@
 namespace ci {
 
 /** Why an execution was stopped from outside the script. The first reason set wins. */
-enum class Termination : uint8_t { kNone, kTimeout, kMemory, kKilled };
+enum class Termination : uint8_t { kNone, kTimeout, kMemory, kKilled, kCancelled };
 
 /** Something the watchdog can stop when a deadline passes. */
 class TerminationTarget {

@@ -26,10 +26,11 @@ Watchdog::Watchdog() {
 
 Watchdog::Ticket Watchdog::Arm(Clock::time_point deadline,
                                TerminationTarget* target,
-                               uint64_t execution_id) {
+                               uint64_t execution_id,
+                               Clock::duration period) {
   std::lock_guard<std::mutex> lock(mutex_);
   Ticket ticket = next_ticket_++;
-  entries_.emplace(ticket, Entry{deadline, target, execution_id, 0});
+  entries_.emplace(ticket, Entry{deadline, target, execution_id, period, 0});
   queue_.emplace(deadline, ticket);
   if (deadline < sleeping_until_) {
     sleeping_until_ = deadline;
@@ -67,7 +68,8 @@ void Watchdog::Loop() {
     Entry& entry = entries_.at(ticket);
     // Called with the lock held, which is what makes Disarm() a barrier for the target.
     entry.target->OnDeadline(entry.execution_id, entry.fired > 0);
-    entry.due = now + EscalationDelay(entry.fired);
+    entry.due = now + (entry.period > Clock::duration::zero() ? entry.period
+                                                              : EscalationDelay(entry.fired));
     entry.fired++;
     queue_.emplace(entry.due, ticket);
   }

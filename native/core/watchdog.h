@@ -29,7 +29,11 @@ class Watchdog {
 
   static Watchdog& Instance();
 
-  Ticket Arm(Clock::time_point deadline, TerminationTarget* target, uint64_t execution_id);
+  // With a `period`, the target is called every period until disarmed (no escalation).
+  Ticket Arm(Clock::time_point deadline,
+             TerminationTarget* target,
+             uint64_t execution_id,
+             Clock::duration period = Clock::duration::zero());
   void Disarm(Ticket ticket);
 
   Watchdog(const Watchdog&) = delete;
@@ -40,6 +44,7 @@ class Watchdog {
     Clock::time_point due;
     TerminationTarget* target;
     uint64_t execution_id;
+    Clock::duration period;
     int fired;
   };
 

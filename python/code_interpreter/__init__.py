@@ -6,6 +6,8 @@ import atexit
 import threading
 
 from . import _core as _core
+from ._async_sandbox import AsyncSandbox, create_async_sandbox
+from ._base import kill_all_sandboxes as _kill_all_sandboxes
 from ._errors import (
     ConfigurationError,
     ConversionError,
@@ -17,28 +19,47 @@ from ._errors import (
     SandboxKilled,
     SecurityViolation,
 )
-from ._options import SandboxOptions
+from ._events import (
+    ExecutionCompleteEvent,
+    ExecutionErrorEvent,
+    ExecutionStartEvent,
+    KilledEvent,
+    MemoryWarningEvent,
+    ReadyEvent,
+    SecurityViolationEvent,
+)
+from ._options import CustomSecurity, RateLimiting, SandboxOptions
 from ._result import ConsoleLine, ExecutionResult
 from ._sandbox import Sandbox, create_sandbox, quick_interpret
-from ._sandbox import kill_all_sandboxes as _kill_all_sandboxes
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncSandbox",
     "ConfigurationError",
     "ConsoleLine",
     "ConversionError",
+    "CustomSecurity",
+    "ExecutionCompleteEvent",
+    "ExecutionErrorEvent",
     "ExecutionResult",
+    "ExecutionStartEvent",
     "ExecutionTimeout",
     "JavaScriptError",
+    "KilledEvent",
     "MemoryLimitExceeded",
+    "MemoryWarningEvent",
     "RateLimitExceeded",
+    "RateLimiting",
+    "ReadyEvent",
     "Sandbox",
     "SandboxError",
     "SandboxKilled",
     "SandboxOptions",
     "SecurityViolation",
+    "SecurityViolationEvent",
     "__version__",
+    "create_async_sandbox",
     "create_sandbox",
     "quick_interpret",
     "v8_version",

@@ -24,6 +24,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     output.add_argument("--json", action="store_true", help="print the value as JSON")
     parser.add_argument("--timeout", type=float, default=5000, help="time limit in ms")
     parser.add_argument("--memory", type=int, default=128, help="memory limit in MB")
+    parser.add_argument(
+        "--security-level",
+        default="strict",
+        choices=["strict", "moderate", "permissive"],
+        help="security level of the sandbox (default: strict)",
+    )
     parser.add_argument("--version", action="store_true", help="print versions and exit")
     if argv is not None and "--version" in argv:
         return argparse.Namespace(version=True)
@@ -49,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
             if not isinstance(context, dict):
                 raise ValueError("--context must be a JSON object")
         raw = args.raw or args.json
-        with create_sandbox(memory_limit_mb=args.memory, max_execution_time=args.timeout) as box:
+        with create_sandbox(
+            memory_limit_mb=args.memory,
+            max_execution_time=args.timeout,
+            security_level=args.security_level,
+        ) as box:
             value = box.interpret(code, context, return_raw_result=raw)
     except JavaScriptError as error:
         where = f" (line {error.line_number}, column {error.column})" if error.line_number else ""

@@ -4,18 +4,52 @@ V8_HEADERS_VERSION: str
 
 def v8_version() -> str: ...
 
+class CancelToken:
+    def __init__(self) -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
 class NativeSandbox:
     def __init__(
-        self, memory_limit_mb: int, max_isolates: int, persistent_context: bool
+        self,
+        *,
+        memory_limit_mb: int,
+        max_isolates: int,
+        keep_idle: int,
+        persistent_context: bool,
+        cache_scripts: bool = True,
+        cpu_quota: float = 1.0,
+        console_max_entries: int = 1000,
+        console_max_bytes: int = 1048576,
+        timers: bool = False,
+        webassembly: bool = False,
+        max_timers: int = 1000,
+        allowed_globals: list[str] = ...,
+        custom_globals: dict[str, Any] | None = None,
     ) -> None: ...
     def evaluate(
-        self, code: str, context: dict[str, Any] | None, timeout_ms: float, raw: bool
+        self,
+        code: str,
+        context: dict[str, Any] | None,
+        timeout_ms: float,
+        raw: bool,
+        token: CancelToken | None = None,
     ) -> Any: ...
     def execute(
-        self, code: str, context: dict[str, Any] | None, timeout_ms: float, raw: bool
+        self,
+        code: str,
+        context: dict[str, Any] | None,
+        timeout_ms: float,
+        raw: bool,
+        token: CancelToken | None = None,
     ) -> tuple[Any, list[tuple[str, str]], bool, float, float]: ...
+    def evaluate_many(
+        self, codes: list[str], context: dict[str, Any] | None, timeout_ms: float, raw: bool
+    ) -> list[tuple[bool, Any, float]]: ...
     def prewarm(self, count: int) -> None: ...
     def kill(self) -> None: ...
     @property
     def killed(self) -> bool: ...
     def stats(self) -> dict[str, int]: ...
+    def memory(self) -> tuple[int, int, int]: ...

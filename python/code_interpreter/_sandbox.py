@@ -1,27 +1,24 @@
-"""The synchronous sandbox: a thin facade over one native isolate pool."""
+"""The synchronous sandbox."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
-import uuid
-import weakref
+from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import _core
-from ._errors import SandboxKilled
+from ._base import SandboxBase
+from ._errors import SecurityViolation
 from ._options import SandboxOptions
 from ._result import ConsoleLine, ExecutionResult
 
-__all__ = ["Sandbox", "create_sandbox", "kill_all_sandboxes", "quick_interpret"]
-
-_live_sandboxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+__all__ = ["Sandbox", "create_sandbox", "quick_interpret"]
 
 
-class Sandbox:
+class Sandbox(SandboxBase):
     """Runs JavaScript in V8 isolates of its own, under its options' limits.
 
     Example::
@@ -32,36 +29,9 @@ class Sandbox:
     """
 
     def __init__(self, options: SandboxOptions) -> None:
-        self._options = options
-        self._native = _core.NativeSandbox(
-            memory_limit_mb=options.memory_limit_mb,
-            max_isolates=options.max_concurrent_executions,
-            persistent_context=options.persistent_context,
-        )
-        self._pid = os.getpid()
-        self._counter = itertools.count(1)
-        self._execution_count = 0
-        self._in_flight = 0
-        self._closing = False
-        self._state = threading.Condition()
-        self.id: str = uuid.uuid4().hex[:16]
-        self.created_at: float = time.time()
-        _live_sandboxes.add(self)
+        super().__init__(options)
+        self._become_ready()
 
-    # -- properties -----------------------------------------------------------------------
-    @property
-    def options(self) -> SandboxOptions:
-        return self._options
-
-    @property
-    def is_active(self) -> bool:
-        return not self._closing and not self._native.killed
-
-    @property
-    def execution_count(self) -> int:
-        return self._execution_count
-
-    # -- executions -----------------------------------------------------------------------
     def interpret(
         self,
         code: str,
@@ -69,15 +39,28 @@ class Sandbox:
         *,
         timeout: float | None = None,
         return_raw_result: bool = False,
+        enable_profiling: bool = False,
     ) -> Any:
         """Runs `code` and returns its result: a string as the seed gives it, or Python values
         with ``return_raw_result=True``. ``timeout`` (ms) can only shorten the sandbox's
-        ``max_execution_time``."""
-        timeout_ms = self._begin(context, timeout)
+        ``max_execution_time``. ``enable_profiling`` logs the execution's timing and heap use."""
+        if self._logging:
+            return self.execute(
+                code,
+                context,
+                timeout=timeout,
+                return_raw_result=return_raw_result,
+                enable_profiling=enable_profiling,
+            ).value
+        timeout_ms, execution_id = self._admit(code, context, timeout)
+        started = time.perf_counter()
         try:
-            return self._native.evaluate(code, context, timeout_ms, return_raw_result)
-        finally:
-            self._end()
+            value = self._native.evaluate(code, context, timeout_ms, return_raw_result)
+        except BaseException as error:
+            self._finish(execution_id, started, code, error, enable_profiling)
+            raise
+        self._finish(execution_id, started, code, None, enable_profiling)
+        return value
 
     def execute(
         self,
@@ -86,15 +69,21 @@ class Sandbox:
         *,
         timeout: float | None = None,
         return_raw_result: bool = False,
+        enable_profiling: bool = False,
     ) -> ExecutionResult:
         """Like `interpret`, returning an `ExecutionResult` with console output and timings."""
-        timeout_ms = self._begin(context, timeout)
+        timeout_ms, execution_id = self._admit(code, context, timeout)
+        started = time.perf_counter()
         try:
             value, console, truncated, wall_ms, cpu_ms = self._native.execute(
                 code, context, timeout_ms, return_raw_result
             )
-        finally:
-            self._end()
+        except BaseException as error:
+            self._finish(execution_id, started, code, error, enable_profiling)
+            raise
+        if self._logging:
+            self._log_console(execution_id, console)
+        self._finish(execution_id, started, code, None, enable_profiling)
         return ExecutionResult(
             value=value,
             console=[ConsoleLine(level, text) for level, text in console],
@@ -103,14 +92,72 @@ class Sandbox:
             cpu_time_ms=cpu_ms,
         )
 
+    def interpret_file(
+        self, path: str | os.PathLike[str], context: dict[str, Any] | None = None, **options: Any
+    ) -> Any:
+        """Runs the JavaScript in the UTF-8 file at `path`; options as for `interpret`."""
+        return self.interpret(Path(path).read_text(encoding="utf-8"), context, **options)
+
+    def interpret_many(
+        self,
+        codes: Sequence[str],
+        context: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        return_raw_result: bool = False,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Runs each code in turn, each in its own fresh context, with one native call for the
+        whole batch. Returns the results in order; with ``return_exceptions`` a failed code
+        gives its exception in place, otherwise the first failure is raised."""
+        if isinstance(codes, str) or not isinstance(codes, Sequence):
+            raise TypeError(f"codes must be a sequence of str, not {type(codes).__name__}")
+        results: list[Any] = [None] * len(codes)
+        admitted: list[tuple[int, str, str]] = []
+        timeout_ms = self._timeout_ms
+        for index, code in enumerate(codes):
+            try:
+                timeout_ms, execution_id = self._admit(code, context, timeout)
+            except SecurityViolation as violation:
+                if not return_exceptions:
+                    self._abandon(admitted)
+                    raise
+                results[index] = violation
+                continue
+            except BaseException:
+                self._abandon(admitted)
+                raise
+            admitted.append((index, code, execution_id))
+        started = time.perf_counter()
+        try:
+            outcomes = self._native.evaluate_many(
+                [code for _, code, _ in admitted], context, timeout_ms, return_raw_result
+            )
+        except BaseException as error:
+            for _, code, execution_id in admitted:
+                self._finish(execution_id, started, code, error)
+            raise
+        for (index, code, execution_id), (ok, value, wall_ms) in zip(
+            admitted, outcomes, strict=True
+        ):
+            self._finish(
+                execution_id, time.perf_counter() - wall_ms / 1000, code, None if ok else value
+            )
+            results[index] = value
+        if not return_exceptions:
+            for value in results:
+                if isinstance(value, BaseException):
+                    raise value
+        return results
+
+    def _abandon(self, admitted: list[tuple[int, str, str]]) -> None:
+        for _, code, execution_id in admitted:
+            self._finish(execution_id, time.perf_counter(), code, None)
+
     def kill(self, graceful: bool = True) -> None:
         """Stops the sandbox. Graceful waits for running executions; otherwise they are
         terminated and raise `SandboxKilled`. Idempotent, and safe from any thread."""
-        with self._state:
-            self._closing = True
-            if graceful:
-                self._state.wait_for(lambda: self._in_flight == 0)
-        self._native.kill()
+        self._kill(graceful, "requested")
 
     def __enter__(self) -> Sandbox:
         return self
@@ -123,36 +170,6 @@ class Sandbox:
     ) -> None:
         self.kill(graceful=exc_type is None)
 
-    def __repr__(self) -> str:
-        state = "active" if self.is_active else "killed"
-        return f"<Sandbox {self.id} {state} executions={self._execution_count}>"
-
-    # -- internals ------------------------------------------------------------------------
-    def _begin(self, context: object, timeout: float | None) -> float:
-        if self._pid != os.getpid():
-            raise SandboxKilled(
-                "this sandbox belongs to the parent of this forked process; create a new one here"
-            )
-        if context is not None and not isinstance(context, dict):
-            raise TypeError(f"context must be a dict or None, not {type(context).__name__}")
-        limit = self._options.max_execution_time
-        if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-                raise ValueError(f"timeout must be a positive number of ms, not {timeout!r}")
-            limit = min(limit, timeout)
-        with self._state:
-            if self._closing:
-                raise SandboxKilled(f"sandbox {self.id} was killed")
-            self._in_flight += 1
-            self._execution_count = next(self._counter)
-        return limit
-
-    def _end(self) -> None:
-        with self._state:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._state.notify_all()
-
 
 def create_sandbox(**options: Any) -> Sandbox:
     """Makes a sandbox; see `SandboxOptions` for the options (unknown ones are refused)."""
@@ -164,24 +181,23 @@ _shared_sandbox: Sandbox | None = None
 
 
 def quick_interpret(
-    code: str, context: dict[str, Any] | None = None, *, timeout: float | None = None
+    code: str,
+    context: dict[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+    enable_logging: bool = False,
 ) -> Any:
-    """Runs `code` in a shared sandbox with default limits and returns the stringified result."""
+    """Runs `code` in a shared strict sandbox with default limits; returns the stringified
+    result. ``enable_logging`` logs the execution through the ``code_interpreter`` logger."""
     global _shared_sandbox
     sandbox = _shared_sandbox
-    if sandbox is None or sandbox._pid != os.getpid():
+    if sandbox is None or sandbox._pid != os.getpid() or not sandbox.is_active:
         with _shared_lock:
-            if _shared_sandbox is None or _shared_sandbox._pid != os.getpid():
-                _shared_sandbox = Sandbox(SandboxOptions())
+            if (
+                _shared_sandbox is None
+                or _shared_sandbox._pid != os.getpid()
+                or not _shared_sandbox.is_active
+            ):
+                _shared_sandbox = Sandbox(SandboxOptions(max_concurrent_executions=2))
             sandbox = _shared_sandbox
-    return sandbox.interpret(code, context, timeout=timeout)
-
-
-def kill_all_sandboxes() -> None:
-    """Terminates every running execution of this process; used at interpreter exit."""
-    if not _live_sandboxes:
-        return
-    for sandbox in list(_live_sandboxes):
-        if sandbox._pid == os.getpid():
-            sandbox._closing = True
-            sandbox._native.kill()
+    return sandbox.interpret(code, context, timeout=timeout, enable_profiling=enable_logging)

@@ -1,0 +1,358 @@
+"""What the sync and async sandboxes share: options, the native pool, the scanner, events,
+metrics, rate limits and lifecycle. Each subclass has its own call path."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+import weakref
+from typing import Any
+
+from . import _core
+from ._errors import ConfigurationError, JavaScriptError, SandboxKilled, SecurityViolation
+from ._events import (
+    EventEmitter,
+    ExecutionCompleteEvent,
+    ExecutionErrorEvent,
+    ExecutionStartEvent,
+    KilledEvent,
+    Listener,
+    MemoryWarningEvent,
+    ReadyEvent,
+    SecurityViolationEvent,
+)
+from ._lifecycle import schedule
+from ._metrics import ExecutionMetrics
+from ._options import SandboxOptions
+from ._rate_limit import ExecutionRateLimiter, tenants
+from ._scanner import LEVELS, Scanner, custom_level
+
+__all__ = ["SandboxBase", "live_sandboxes"]
+
+logger = logging.getLogger("code_interpreter")
+
+live_sandboxes: weakref.WeakSet[SandboxBase] = weakref.WeakSet()
+
+# Console bounds per execution: normal, and with capture_all_output.
+_CONSOLE_BOUNDS = {False: (1000, 1 << 20), True: (100_000, 64 << 20)}
+
+
+class SandboxBase:
+    """Common state and bookkeeping of a sandbox; see `Sandbox` and `AsyncSandbox`."""
+
+    def __init__(self, options: SandboxOptions) -> None:
+        self._options = options
+        custom = options.custom_security
+        level = custom_level(custom) if custom is not None else LEVELS[options.security_level]
+        self._scanner = Scanner(level, custom)
+        limits = options.rate_limiting
+        self._tenant = options.tenant_id
+        if self._tenant is not None:
+            tenants.acquire(self._tenant, limits.max_sandboxes_per_user if limits else None)
+        self._rate = (
+            ExecutionRateLimiter(limits.max_executions_per_minute)
+            if limits is not None and limits.max_executions_per_minute is not None
+            else None
+        )
+        console_entries, console_bytes = _CONSOLE_BOUNDS[options.capture_all_output]
+        try:
+            self._native = _core.NativeSandbox(
+                memory_limit_mb=options.memory_limit_mb,
+                max_isolates=options.max_concurrent_executions,
+                keep_idle=(
+                    0
+                    if not options.use_worker_pool
+                    else options.worker_pool_size or options.max_concurrent_executions
+                ),
+                persistent_context=options.persistent_context,
+                cache_scripts=options.cache_compiled_code,
+                cpu_quota=float(options.cpu_quota),
+                console_max_entries=console_entries,
+                console_max_bytes=console_bytes,
+                timers=level.timers,
+                webassembly=level.webassembly,
+                allowed_globals=list(custom.allowed_globals or ()) if custom else [],
+                custom_globals=(
+                    dict(options.custom_globals) if options.custom_globals is not None else None
+                ),
+            )
+        except TypeError as error:
+            if self._tenant is not None:
+                tenants.release(self._tenant)
+            raise ConfigurationError(f"custom_globals: {error}") from None
+        self._timeout_ms = float(options.effective_execution_time)
+        self._logging = options.enable_logging or options.enable_debug_mode
+        self._events = EventEmitter()
+        self._metrics = ExecutionMetrics(options.memory_limit_mb << 20)
+        self._warning_bytes = int(
+            options.memory_warning_threshold * (options.memory_limit_mb << 20)
+        )
+        self._pid = os.getpid()
+        self._sequence = 0
+        self._in_flight = 0
+        self._closing = False
+        self._killed = False
+        self._state = threading.Condition()
+        self._last_activity = time.monotonic()
+        self.id: str = uuid.uuid4().hex[:16]
+        self.created_at: float = time.time()
+        self._created_monotonic = time.monotonic()
+        live_sandboxes.add(self)
+        if options.timeout_ms is not None:
+            schedule(self._created_monotonic + options.timeout_ms / 1000, self, _kill_lifetime)
+        if options.auto_cleanup:
+            schedule(self._last_activity + options.idle_timeout_ms / 1000, self, _kill_if_idle)
+
+    def _become_ready(self) -> None:
+        if self._options.pre_warm:
+            self._native.prewarm(self._options.pre_warm)
+        self._events.emit("ready", ReadyEvent(self.id))
+
+    # -- properties -----------------------------------------------------------------------
+    @property
+    def options(self) -> SandboxOptions:
+        return self._options
+
+    @property
+    def is_active(self) -> bool:
+        return not self._closing
+
+    @property
+    def execution_count(self) -> int:
+        return self._sequence
+
+    # -- events, status, metrics ----------------------------------------------------------
+    def on(self, event: str, listener: Listener) -> None:
+        """Calls `listener(payload)` on each `event` (the seed's names, e.g.
+        ``"execution:complete"``)."""
+        self._events.on(event, listener)
+
+    def off(self, event: str, listener: Listener) -> None:
+        self._events.off(event, listener)
+
+    def get_status(self) -> dict[str, Any]:
+        heap_used, heap_total, external = self._native.memory()
+        metrics = self._metrics
+        total = metrics.total
+        return {
+            "id": self.id,
+            "is_active": self.is_active,
+            "execution_count": self.execution_count,
+            "uptime": (time.monotonic() - self._created_monotonic) * 1000,
+            "memory_usage": {
+                "heap_used": heap_used,
+                "heap_total": heap_total,
+                "external": external,
+            },
+            "performance": {
+                "average_execution_time": metrics.timings()["average_time"],
+                "total_executions": total,
+                "error_rate": metrics.failed / total if total else 0.0,
+            },
+            "isolates": self._native.stats(),
+            "options": self._options.as_dict(),
+        }
+
+    def get_metrics(self) -> dict[str, Any]:
+        metrics = self._metrics
+        return {
+            "executions": {
+                "total": metrics.total,
+                "successful": metrics.successful,
+                "failed": metrics.failed,
+                **metrics.timings(),
+            },
+            "memory": {
+                "peak": metrics.memory_peak,
+                "current": metrics.memory_current,
+                "limit": metrics.memory_limit,
+            },
+            "security": {
+                "violation_attempts": metrics.violations,
+                "blocked_patterns": self._scanner.blocked_patterns,
+            },
+        }
+
+    # -- the execution bracket ------------------------------------------------------------
+    def _admit(self, code: object, context: object, timeout: float | None) -> tuple[float, str]:
+        """Checks a call before it runs; returns its time limit (ms) and execution id."""
+        if self._pid != os.getpid():
+            raise SandboxKilled(
+                "this sandbox belongs to the parent of this forked process; create a new one here"
+            )
+        if not isinstance(code, str):
+            raise TypeError(f"code must be str, not {type(code).__name__}")
+        if context is not None and not isinstance(context, dict):
+            raise TypeError(f"context must be a dict or None, not {type(context).__name__}")
+        limit = self._timeout_ms
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+                raise ValueError(f"timeout must be a positive number of ms, not {timeout!r}")
+            limit = min(limit, timeout)
+        if self._closing:
+            raise SandboxKilled(f"sandbox {self.id} was killed")
+        if self._rate is not None:
+            self._rate.admit()
+        try:
+            self._scanner.check(code)
+        except SecurityViolation as violation:
+            self._metrics.record_violation()
+            if self._events.has("security:violation"):
+                self._events.emit(
+                    "security:violation",
+                    SecurityViolationEvent(self.id, violation.pattern, violation.reason, code),
+                )
+            if self._logging:
+                logger.warning("sandbox %s refused code: %s", self.id, violation)
+            raise
+        with self._state:
+            if self._closing:
+                raise SandboxKilled(f"sandbox {self.id} was killed")
+            self._in_flight += 1
+            self._sequence += 1
+            execution_id = f"{self.id}-{self._sequence}"
+        if self._events.has("execution:start"):
+            self._events.emit("execution:start", ExecutionStartEvent(self.id, execution_id))
+        return limit, execution_id
+
+    def _finish(
+        self,
+        execution_id: str,
+        started: float,
+        code: str,
+        error: BaseException | None,
+        profile: bool = False,
+    ) -> None:
+        """Books an execution that has ended, successfully when `error` is None."""
+        duration = (time.perf_counter() - started) * 1000
+        try:
+            self._metrics.record(duration, error is None)
+            heap_used = self._native.memory()[0]
+            self._metrics.record_memory(heap_used)
+            if error is None:
+                if self._events.has("execution:complete"):
+                    self._events.emit(
+                        "execution:complete",
+                        ExecutionCompleteEvent(self.id, execution_id, duration),
+                    )
+            else:
+                if self._options.enable_debug_mode and isinstance(error, JavaScriptError):
+                    _add_source_note(error, code)
+                if self._events.has("execution:error"):
+                    self._events.emit(
+                        "execution:error",
+                        ExecutionErrorEvent(self.id, execution_id, duration, error),
+                    )
+            if heap_used > self._warning_bytes and self._events.has("memory:warning"):
+                self._events.emit(
+                    "memory:warning",
+                    MemoryWarningEvent(self.id, heap_used, self._metrics.memory_limit),
+                )
+            if self._logging or profile:
+                self._log(execution_id, duration, heap_used, error, profile)
+        finally:
+            with self._state:
+                self._in_flight -= 1
+                self._last_activity = time.monotonic()
+                if self._in_flight == 0:
+                    self._state.notify_all()
+
+    def _log(
+        self,
+        execution_id: str,
+        duration: float,
+        heap_used: int,
+        error: BaseException | None,
+        profile: bool,
+    ) -> None:
+        level = logging.INFO if profile or not self._options.enable_debug_mode else logging.DEBUG
+        if error is None:
+            logger.log(
+                level,
+                "execution %s finished in %.3f ms (heap %d bytes)",
+                execution_id,
+                duration,
+                heap_used,
+            )
+        else:
+            logger.log(
+                level,
+                "execution %s failed in %.3f ms: %s: %s",
+                execution_id,
+                duration,
+                type(error).__name__,
+                error,
+            )
+
+    def _log_console(self, execution_id: str, console: list[tuple[str, str]]) -> None:
+        levels = {"error": logging.ERROR, "warn": logging.WARNING, "debug": logging.DEBUG}
+        for method, text in console:
+            logger.log(
+                levels.get(method, logging.INFO), "[%s console.%s] %s", execution_id, method, text
+            )
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _kill(self, graceful: bool, reason: str) -> None:
+        with self._state:
+            self._closing = True
+            if graceful:
+                self._state.wait_for(lambda: self._in_flight == 0)
+            first = not self._killed
+            self._killed = True
+        self._native.kill()
+        if first:
+            if self._tenant is not None:
+                tenants.release(self._tenant)
+            if self._logging:
+                logger.info("sandbox %s killed (%s)", self.id, reason)
+            self._events.emit("killed", KilledEvent(self.id, reason))
+
+    def __del__(self) -> None:
+        # A sandbox dropped without kill() still gives its tenant slot back.
+        if getattr(self, "_tenant", None) is not None and not getattr(self, "_killed", True):
+            self._killed = True
+            tenants.release(self._tenant)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        state = "active" if self.is_active else "killed"
+        return f"<{type(self).__name__} {self.id} {state} executions={self._sequence}>"
+
+
+def _add_source_note(error: JavaScriptError, code: str) -> None:
+    lines = code.splitlines()
+    if error.line_number is None or not 0 < error.line_number <= len(lines):
+        return
+    source = lines[error.line_number - 1]
+    caret = " " * ((error.column or 1) - 1) + "^"
+    note = (
+        f"  line {error.line_number}: {source}\n  {' ' * len(str(error.line_number))}       {caret}"
+    )
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(note)
+
+
+def _kill_lifetime(sandbox: SandboxBase) -> None:
+    sandbox._kill(graceful=False, reason="lifetime")
+
+
+def _kill_if_idle(sandbox: SandboxBase) -> None:
+    if sandbox._closing:
+        return
+    idle_s = sandbox._options.idle_timeout_ms / 1000
+    due = sandbox._last_activity + idle_s
+    if sandbox._in_flight == 0 and time.monotonic() >= due:
+        sandbox._kill(graceful=True, reason="idle")
+    else:
+        schedule(max(due, time.monotonic() + 0.01), sandbox, _kill_if_idle)
+
+
+def kill_all_sandboxes() -> None:
+    """Terminates every running execution of this process; used at interpreter exit."""
+    for sandbox in list(live_sandboxes):
+        if sandbox._pid == os.getpid():
+            sandbox._closing = True
+            sandbox._native.kill()
