@@ -133,12 +133,13 @@ def test_cpu_quota_throttles_the_executing_thread() -> None:
             result = box.execute(work)
             return result.duration_ms, result.cpu_time_ms
 
-    full_wall, full_cpu = timed(1.0)
+    _, full_cpu = timed(1.0)
     half_wall, half_cpu = timed(0.5)
-    # Same work, about the same CPU; at half quota about twice the wall time.
+    # Same work, about the same CPU; at half quota at least about twice that in wall time
+    # (more if other processes compete for the core).
     assert half_cpu < full_cpu * 1.5
-    assert half_wall > full_wall * 1.6
-    assert half_cpu / half_wall < 0.65
+    assert half_wall > full_cpu * 1.7
+    assert half_cpu / half_wall < 0.6
 
 
 def test_cpu_quota_keeps_timeouts_prompt() -> None:

@@ -173,6 +173,9 @@ class NativeSandbox {
     return out;
   }
 
+  // Whether every execution reads the heap figures (a memory:warning listener needs them).
+  void SetReadHeap(bool on) { read_heap_.store(on, std::memory_order_relaxed); }
+
   // Heap figures after the most recent execution: (heap_used, heap_total, external).
   py::tuple Memory() const {
     return py::make_tuple(heap_used_.load(), heap_total_.load(), external_.load());
@@ -203,6 +206,8 @@ class NativeSandbox {
     request.timeout_ms = timeout_ms;
     request.raw_result = raw;
     request.capture_console = capture;
+    request.measure_cpu = capture;  // execute() reports CPU time; evaluate() does not
+    request.read_heap = read_heap_.load(std::memory_order_relaxed);
     request.token = token != nullptr ? token->get() : nullptr;
     if (!context.is_none()) {
       context_tree = PyToTree(context, ConversionLimits());
@@ -234,6 +239,7 @@ class NativeSandbox {
   std::atomic<uint64_t> heap_used_{0};
   std::atomic<uint64_t> heap_total_{0};
   std::atomic<uint64_t> external_{0};
+  std::atomic<bool> read_heap_{false};
 };
 
 PoolConfig MakeConfig(size_t memory_limit_mb,
@@ -306,7 +312,8 @@ void RegisterSandbox(py::module_& module) {
       .def("kill", &NativeSandbox::Kill)
       .def_property_readonly("killed", &NativeSandbox::killed)
       .def("stats", &NativeSandbox::Stats)
-      .def("memory", &NativeSandbox::Memory);
+      .def("memory", &NativeSandbox::Memory)
+      .def("set_read_heap", &NativeSandbox::SetReadHeap, py::arg("on"));
 }
 
 }  // namespace ci::bindings

@@ -29,14 +29,14 @@ void CpuThrottle::Begin(v8::Isolate* isolate, uint64_t execution_id) {
     wall_started_ = std::chrono::steady_clock::now();
     cpu_started_ms_ = ThreadCpuMs();
   }
-  ticket_ = Watchdog::Instance().Arm(wall_started_ + kTick, this, execution_id, kTick);
+  tick_.Arm(wall_started_ + kTick, execution_id);
 }
 
 void CpuThrottle::End() {
   if (!active()) {
     return;
   }
-  Watchdog::Instance().Disarm(ticket_);
+  tick_.Disarm();
   std::lock_guard<std::mutex> lock(mutex_);
   running_ = false;
 }

@@ -44,9 +44,9 @@ class CpuThrottle final : public TerminationTarget {
   v8::Isolate* isolate_ = nullptr;
   uint64_t execution_id_ = 0;
   bool running_ = false;
-  Watchdog::Ticket ticket_ = 0;
   std::chrono::steady_clock::time_point wall_started_;
   double cpu_started_ms_ = 0;
+  WatchdogSlot tick_{this, kTick};  // last: destroyed first
 };
 
 // CPU time of the calling thread, in milliseconds.

@@ -18,6 +18,7 @@
 #include "core/security_profile.h"
 #include "core/termination.h"
 #include "core/timers.h"
+#include "core/watchdog.h"
 
 namespace ci {
 
@@ -60,6 +61,7 @@ class IsolateHolder final : public TerminationTarget {
   ScriptCache& scripts() { return scripts_; }
   ContextFactory& contexts() { return *contexts_; }
   TimerQueue& timers() { return timers_; }
+  WatchdogSlot& deadline() { return deadline_; }
 
   // Call with the isolate locked. Returns the id the watchdog must be armed with.
   uint64_t BeginExecution(CancelToken* token);
@@ -104,6 +106,8 @@ class IsolateHolder final : public TerminationTarget {
   std::atomic<Termination> reason_{Termination::kNone};
   std::atomic<bool> broken_{false};
   std::atomic<uint64_t> compilations_{0};
+  // Last: destroyed first, which waits out any watchdog call into this holder.
+  WatchdogSlot deadline_{this};
 };
 
 }  // namespace ci

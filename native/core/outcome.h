@@ -23,6 +23,8 @@ struct ExecutionRequest {
   bool raw_result = false;       // false: the result is stringified as the seed does
   bool capture_console = true;   // false: console calls are accepted and dropped
   CancelToken* token = nullptr;  // optional: lets another thread stop this execution
+  bool measure_cpu = false;      // thread CPU time costs a system call: only when asked
+  bool read_heap = false;        // heap figures after the run; also sampled now and then
 };
 
 /** Exactly one of these ends every execution. */

@@ -1,62 +1,76 @@
 #ifndef CODE_INTERPRETER_CORE_WATCHDOG_H_
 #define CODE_INTERPRETER_CORE_WATCHDOG_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <set>
-#include <unordered_map>
-#include <utility>
+#include <vector>
 
 #include "core/termination.h"
 
 namespace ci {
 
 /**
- * One process-wide thread holding a queue of deadlines. When a deadline passes it calls the
- * target's OnDeadline, then again at growing intervals until the deadline is disarmed, so a
- * script that survives one termination request gets another.
+ * One deadline of one target (an isolate's execution deadline, or its CPU-throttle tick). The
+ * target owns the slot; the slot is registered with the watchdog for its whole life, so arming
+ * and disarming are two atomic stores on the hot path: no lock, no allocation, and no wake-up
+ * of the watchdog unless the new deadline is earlier than the one it sleeps until.
  *
- * Arming and disarming take one mutex and never wake the thread unless the new deadline is
- * earlier than the one it sleeps until. Disarm() returns only when no call into the target is
- * in progress, so a disarmed target may be destroyed at once.
+ * When the deadline passes, the watchdog calls the target's OnDeadline, then again at growing
+ * intervals (or every `period`, for a periodic slot) until the slot is disarmed or re-armed.
+ * Destroying the slot waits for any call into the target in progress.
  */
-class Watchdog {
+class WatchdogSlot {
  public:
   using Clock = std::chrono::steady_clock;
-  using Ticket = uint64_t;
+
+  explicit WatchdogSlot(TerminationTarget* target,
+                        Clock::duration period = Clock::duration::zero());
+  ~WatchdogSlot();
+  WatchdogSlot(const WatchdogSlot&) = delete;
+  WatchdogSlot& operator=(const WatchdogSlot&) = delete;
+
+  void Arm(Clock::time_point deadline, uint64_t execution_id);
+  void Disarm();
+
+ private:
+  friend class Watchdog;
+  static constexpr int64_t kNever = INT64_MAX;
+
+  TerminationTarget* const target_;
+  const Clock::duration period_;
+  std::atomic<int64_t> due_ns_{kNever};
+  std::atomic<uint64_t> execution_id_{0};
+  std::atomic<int> fired_{0};
+};
+
+/** The process-wide thread that watches every slot. */
+class Watchdog {
+ public:
+  using Clock = WatchdogSlot::Clock;
 
   static Watchdog& Instance();
-
-  // With a `period`, the target is called every period until disarmed (no escalation).
-  Ticket Arm(Clock::time_point deadline,
-             TerminationTarget* target,
-             uint64_t execution_id,
-             Clock::duration period = Clock::duration::zero());
-  void Disarm(Ticket ticket);
-
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
  private:
-  struct Entry {
-    Clock::time_point due;
-    TerminationTarget* target;
-    uint64_t execution_id;
-    Clock::duration period;
-    int fired;
-  };
+  friend class WatchdogSlot;
 
   Watchdog();
+  void Register(WatchdogSlot* slot);
+  void Unregister(WatchdogSlot* slot);
+  // Called after a slot's deadline was stored: wakes the thread if it sleeps past it.
+  void Nudge(int64_t due_ns);
   void Loop();
+  // Fires due slots and returns the earliest deadline left. Call with `mutex_` held.
+  int64_t FireDue(int64_t now_ns);
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::set<std::pair<Clock::time_point, Ticket>> queue_;
-  std::unordered_map<Ticket, Entry> entries_;
-  Clock::time_point sleeping_until_ = Clock::time_point::max();
-  Ticket next_ticket_ = 1;
+  std::vector<WatchdogSlot*> slots_;
+  std::atomic<int64_t> sleeping_until_ns_{WatchdogSlot::kNever};
 };
 
 }  // namespace ci

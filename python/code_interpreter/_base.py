@@ -129,6 +129,8 @@ class SandboxBase:
         """Calls `listener(payload)` on each `event` (the seed's names, e.g.
         ``"execution:complete"``)."""
         self._events.on(event, listener)
+        if event == "memory:warning":
+            self._native.set_read_heap(True)  # the warning needs the heap after every run
 
     def off(self, event: str, listener: Listener) -> None:
         self._events.off(event, listener)
