@@ -37,6 +37,10 @@ py::str Text(const std::string& utf8) {
 
 }  // namespace
 
+void RaiseError(const char* name, const std::string& message) {
+  RaiseWithMessage(name, message);
+}
+
 void RaiseConversionError(const std::string& message) {
   RaiseWithMessage("ConversionError", message);
 }

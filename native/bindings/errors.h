@@ -20,6 +20,8 @@ pybind11::object OutcomeError(const Outcome& outcome, const Limits& limits);
 [[noreturn]] void RaiseOutcome(const Outcome& outcome, const Limits& limits);
 // Raises code_interpreter.ConversionError with `message`.
 [[noreturn]] void RaiseConversionError(const std::string& message);
+// Raises the code_interpreter._errors class `name` with `message`.
+[[noreturn]] void RaiseError(const char* name, const std::string& message);
 // Raises code_interpreter.SandboxError with `message`.
 [[noreturn]] void RaiseSandboxError(const std::string& message);
 

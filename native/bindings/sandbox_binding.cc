@@ -1,8 +1,13 @@
 #include "bindings/sandbox_binding.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +19,7 @@
 #include "bindings/py_to_tree.h"
 #include "bindings/tree_to_py.h"
 #include "core/cancel_token.h"
+#include "core/execution_stats.h"
 #include "core/isolate_pool.h"
 
 namespace py = pybind11;
@@ -61,11 +67,18 @@ class PyCancelToken {
   std::shared_ptr<CancelToken> token_;
 };
 
+/**
+ * One sandbox's native side: its isolate pool plus the bookkeeping every call needs (the
+ * fork check, the in-flight count a graceful kill waits for, counters, durations, memory), so
+ * a call from Python is a single crossing.
+ */
 class NativeSandbox {
  public:
-  explicit NativeSandbox(const PoolConfig& config) : config_(config) {
-    pool_ = std::make_shared<IsolatePool>(config);
-  }
+  NativeSandbox(const PoolConfig& config, double default_timeout_ms)
+      : config_(config),
+        default_timeout_ms_(default_timeout_ms),
+        pid_(getpid()),
+        pool_(std::make_shared<IsolatePool>(config)) {}
 
   py::object Evaluate(py::handle code,
                       py::handle context,
@@ -96,19 +109,20 @@ class NativeSandbox {
   // Runs every code in one crossing: one GIL release for the whole batch. Returns a list of
   // (True, value, wall_ms) or (False, exception, wall_ms), in order.
   py::list EvaluateMany(py::sequence codes, py::handle context, double timeout_ms, bool raw) {
+    CheckUsable(context);
     std::vector<CodeText> texts;
-    std::vector<py::object> keep;
     for (py::handle code : codes) {
       texts.push_back(ReadCode(code));
-      keep.push_back(py::reinterpret_borrow<py::object>(code));
     }
     ValueTree context_tree;
     if (!context.is_none()) {
       context_tree = PyToTree(context, ConversionLimits());
     }
+    timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     std::shared_ptr<IsolatePool> pool = pool_;
     std::vector<Outcome> outcomes(texts.size());
     std::string failure;
+    InFlight guard(this, texts.size());
     RunWithoutGil([&] {
       try {
         for (size_t i = 0; i < texts.size(); ++i) {
@@ -119,6 +133,7 @@ class NativeSandbox {
           request.timeout_ms = timeout_ms;
           request.raw_result = raw;
           request.capture_console = false;
+          request.read_heap = read_heap_.load(std::memory_order_relaxed);
           outcomes[i] = pool->Execute(request);
         }
       } catch (const std::exception& error) {
@@ -130,7 +145,7 @@ class NativeSandbox {
     }
     py::list results;
     for (Outcome& outcome : outcomes) {
-      Remember(outcome);
+      Book(outcome);
       if (outcome.kind == OutcomeKind::kValue) {
         try {
           results.append(py::make_tuple(true, TreeToPy(outcome.value), outcome.wall_ms));
@@ -160,8 +175,25 @@ class NativeSandbox {
     }
   }
 
-  void Kill() { pool_->Kill(); }
-  bool killed() const { return pool_->killed(); }
+  // Refuses new calls; a graceful close first waits for the calls in flight, then the isolates
+  // are stopped and disposed. Safe from any thread, any number of times.
+  void Close(bool graceful) {
+    closing_.store(true, std::memory_order_release);
+    if (graceful) {
+      RunWithoutGil([this] {
+        std::unique_lock<std::mutex> lock(in_flight_mutex_);
+        idle_.wait(lock, [this] { return in_flight_ == 0; });
+      });
+    }
+    pool_->Kill();
+  }
+
+  bool closing() const { return closing_.load(std::memory_order_acquire); }
+  uint64_t executions() const { return executions_.load(std::memory_order_relaxed); }
+  size_t in_flight() const {
+    std::lock_guard<std::mutex> lock(in_flight_mutex_);
+    return in_flight_;
+  }
 
   py::dict Stats() const {
     PoolStats stats = pool_->stats();
@@ -173,22 +205,77 @@ class NativeSandbox {
     return out;
   }
 
+  py::dict Metrics() const {
+    ExecutionStats::Snapshot snapshot = stats_.Read();
+    py::dict out;
+    out["total"] = snapshot.total;
+    out["successful"] = snapshot.successful;
+    out["failed"] = snapshot.failed;
+    out["average_time"] = snapshot.average_ms;
+    out["median_time"] = snapshot.median_ms;
+    out["p95_time"] = snapshot.p95_ms;
+    out["p99_time"] = snapshot.p99_ms;
+    out["memory_current"] = snapshot.memory_current;
+    out["memory_peak"] = snapshot.memory_peak;
+    return out;
+  }
+
   // Whether every execution reads the heap figures (a memory:warning listener needs them).
   void SetReadHeap(bool on) { read_heap_.store(on, std::memory_order_relaxed); }
 
-  // Heap figures after the most recent execution: (heap_used, heap_total, external).
+  // Heap figures after the most recent reading: (heap_used, heap_total, external).
   py::tuple Memory() const {
     return py::make_tuple(heap_used_.load(), heap_total_.load(), external_.load());
   }
 
  private:
+  /** Counts a call in flight for its whole length, including while it waits for an isolate. */
+  class InFlight {
+   public:
+    InFlight(NativeSandbox* owner, size_t count) : owner_(owner), count_(count) {
+      std::lock_guard<std::mutex> lock(owner_->in_flight_mutex_);
+      owner_->in_flight_ += count_;
+      owner_->executions_.fetch_add(count_, std::memory_order_relaxed);
+    }
+    ~InFlight() {
+      std::lock_guard<std::mutex> lock(owner_->in_flight_mutex_);
+      owner_->in_flight_ -= count_;
+      if (owner_->in_flight_ == 0) {
+        owner_->idle_.notify_all();
+      }
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    NativeSandbox* owner_;
+    size_t count_;
+  };
+
   size_t MemoryLimitMb() const { return config_.isolate.memory_limit_bytes >> 20; }
 
-  void Remember(const Outcome& outcome) {
+  void CheckUsable(py::handle context) {
+    if (getpid() != pid_) {
+      RaiseError(
+          "SandboxKilled",
+          "this sandbox belongs to the parent of this forked process; create a new one here");
+    }
+    if (closing()) {
+      RaiseError("SandboxKilled", "the sandbox was killed");
+    }
+    if (!context.is_none() && !PyDict_Check(context.ptr())) {
+      throw py::type_error(std::string("context must be a dict or None, not ") +
+                           Py_TYPE(context.ptr())->tp_name);
+    }
+  }
+
+  void Book(const Outcome& outcome) {
+    stats_.Record(outcome.wall_ms, outcome.kind == OutcomeKind::kValue);
     if (outcome.heap_total != 0) {
-      heap_used_.store(outcome.heap_used);
-      heap_total_.store(outcome.heap_total);
-      external_.store(outcome.external);
+      heap_used_.store(outcome.heap_used, std::memory_order_relaxed);
+      heap_total_.store(outcome.heap_total, std::memory_order_relaxed);
+      external_.store(outcome.external, std::memory_order_relaxed);
+      stats_.RecordMemory(outcome.heap_used);
     }
   }
 
@@ -198,12 +285,13 @@ class NativeSandbox {
               bool raw,
               bool capture,
               const PyCancelToken* token) {
+    CheckUsable(context);
     CodeText text = ReadCode(code);
     ValueTree context_tree;
     ExecutionRequest request;
     request.code = text.data;
     request.code_length = text.size;
-    request.timeout_ms = timeout_ms;
+    request.timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     request.raw_result = raw;
     request.capture_console = capture;
     request.measure_cpu = capture;  // execute() reports CPU time; evaluate() does not
@@ -217,30 +305,70 @@ class NativeSandbox {
     std::shared_ptr<IsolatePool> pool = pool_;
     Outcome outcome;
     std::string failure;
-    RunWithoutGil([&] {
-      try {
-        outcome = pool->Execute(request);
-      } catch (const std::exception& error) {
-        failure = error.what();  // e.g. V8 unusable in a forked child
-      }
-    });
+    {
+      InFlight guard(this, 1);
+      RunWithoutGil([&] {
+        try {
+          outcome = pool->Execute(request);
+        } catch (const std::exception& error) {
+          failure = error.what();  // e.g. V8 unusable in a forked child
+        }
+      });
+    }
     if (!failure.empty()) {
       RaiseSandboxError(failure);
     }
-    Remember(outcome);
+    Book(outcome);
     if (outcome.kind != OutcomeKind::kValue) {
-      RaiseOutcome(outcome, Limits{timeout_ms, MemoryLimitMb()});
+      RaiseOutcome(outcome, Limits{request.timeout_ms, MemoryLimitMb()});
     }
     return outcome;
   }
 
   const PoolConfig config_;
+  const double default_timeout_ms_;
+  const pid_t pid_;
   std::shared_ptr<IsolatePool> pool_;
+  ExecutionStats stats_;
+  std::atomic<bool> closing_{false};
+  std::atomic<uint64_t> executions_{0};
+  mutable std::mutex in_flight_mutex_;
+  std::condition_variable idle_;
+  size_t in_flight_ = 0;
   std::atomic<uint64_t> heap_used_{0};
   std::atomic<uint64_t> heap_total_{0};
   std::atomic<uint64_t> external_{0};
   std::atomic<bool> read_heap_{false};
 };
+
+// evaluate(sandbox, code, context, raw): the hot path as a plain fast-call function, without
+// keyword parsing; timeout is the sandbox's own.
+PyObject* FastEvaluate(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "evaluate(sandbox, code, context, raw) takes 4 arguments");
+    return nullptr;
+  }
+  try {
+    auto* sandbox = py::cast<NativeSandbox*>(py::handle(args[0]));
+    int raw = PyObject_IsTrue(args[3]);
+    if (raw < 0) {
+      return nullptr;
+    }
+    return sandbox->Evaluate(args[1], args[2], std::nan(""), raw != 0, nullptr).release().ptr();
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (py::builtin_exception& error) {
+    error.set_error();  // type_error, value_error, cast_error
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  }
+  return nullptr;
+}
+
+// CPython's documented way to register a METH_FASTCALL function is through PyCFunction.
+PyMethodDef kFastEvaluate = {
+    "evaluate", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(FastEvaluate)),
+    METH_FASTCALL, "evaluate(sandbox, code, context, raw)"};
 
 PoolConfig MakeConfig(size_t memory_limit_mb,
                       uint32_t max_isolates,
@@ -279,39 +407,46 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
 }  // namespace
 
 void RegisterSandbox(py::module_& module) {
+  module.attr("evaluate") =
+      py::reinterpret_steal<py::object>(PyCFunction_NewEx(&kFastEvaluate, nullptr, nullptr));
   py::class_<PyCancelToken>(module, "CancelToken")
       .def(py::init<>())
       .def("cancel", &PyCancelToken::Cancel)
       .def_property_readonly("cancelled", &PyCancelToken::cancelled);
 
   py::class_<NativeSandbox>(module, "NativeSandbox")
-      .def(py::init([](size_t memory_limit_mb, uint32_t max_isolates, uint32_t keep_idle,
-                       bool persistent_context, bool cache_scripts, double cpu_quota,
-                       size_t console_max_entries, size_t console_max_bytes, bool timers,
-                       bool webassembly, uint32_t max_timers,
-                       std::vector<std::string> allowed_globals, py::handle custom_globals) {
-             return std::make_unique<NativeSandbox>(MakeConfig(
-                 memory_limit_mb, max_isolates, keep_idle, persistent_context, cache_scripts,
-                 cpu_quota, console_max_entries, console_max_bytes, timers, webassembly, max_timers,
-                 std::move(allowed_globals), custom_globals));
-           }),
-           py::kw_only(), py::arg("memory_limit_mb"), py::arg("max_isolates"), py::arg("keep_idle"),
-           py::arg("persistent_context"), py::arg("cache_scripts") = true,
-           py::arg("cpu_quota") = 1.0, py::arg("console_max_entries") = 1000,
-           py::arg("console_max_bytes") = 1 << 20, py::arg("timers") = false,
-           py::arg("webassembly") = false, py::arg("max_timers") = 1000,
-           py::arg("allowed_globals") = std::vector<std::string>(),
-           py::arg("custom_globals") = py::none())
+      .def(
+          py::init([](double default_timeout_ms, size_t memory_limit_mb, uint32_t max_isolates,
+                      uint32_t keep_idle, bool persistent_context, bool cache_scripts,
+                      double cpu_quota, size_t console_max_entries, size_t console_max_bytes,
+                      bool timers, bool webassembly, uint32_t max_timers,
+                      std::vector<std::string> allowed_globals, py::handle custom_globals) {
+            return std::make_unique<NativeSandbox>(
+                MakeConfig(memory_limit_mb, max_isolates, keep_idle, persistent_context,
+                           cache_scripts, cpu_quota, console_max_entries, console_max_bytes, timers,
+                           webassembly, max_timers, std::move(allowed_globals), custom_globals),
+                default_timeout_ms);
+          }),
+          py::kw_only(), py::arg("default_timeout_ms"), py::arg("memory_limit_mb"),
+          py::arg("max_isolates"), py::arg("keep_idle"), py::arg("persistent_context"),
+          py::arg("cache_scripts") = true, py::arg("cpu_quota") = 1.0,
+          py::arg("console_max_entries") = 1000, py::arg("console_max_bytes") = 1 << 20,
+          py::arg("timers") = false, py::arg("webassembly") = false, py::arg("max_timers") = 1000,
+          py::arg("allowed_globals") = std::vector<std::string>(),
+          py::arg("custom_globals") = py::none())
       .def("evaluate", &NativeSandbox::Evaluate, py::arg("code"), py::arg("context"),
-           py::arg("timeout_ms"), py::arg("raw"), py::arg("token") = nullptr)
+           py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false, py::arg("token") = nullptr)
       .def("execute", &NativeSandbox::Execute, py::arg("code"), py::arg("context"),
-           py::arg("timeout_ms"), py::arg("raw"), py::arg("token") = nullptr)
+           py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false, py::arg("token") = nullptr)
       .def("evaluate_many", &NativeSandbox::EvaluateMany, py::arg("codes"), py::arg("context"),
-           py::arg("timeout_ms"), py::arg("raw"))
+           py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false)
       .def("prewarm", &NativeSandbox::Prewarm, py::arg("count"))
-      .def("kill", &NativeSandbox::Kill)
-      .def_property_readonly("killed", &NativeSandbox::killed)
+      .def("close", &NativeSandbox::Close, py::arg("graceful"))
+      .def_property_readonly("closing", &NativeSandbox::closing)
+      .def_property_readonly("executions", &NativeSandbox::executions)
+      .def_property_readonly("in_flight", &NativeSandbox::in_flight)
       .def("stats", &NativeSandbox::Stats)
+      .def("metrics", &NativeSandbox::Metrics)
       .def("memory", &NativeSandbox::Memory)
       .def("set_read_heap", &NativeSandbox::SetReadHeap, py::arg("on"));
 }

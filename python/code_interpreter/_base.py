@@ -3,6 +3,7 @@ metrics, rate limits and lifecycle. Each subclass has its own call path."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -25,7 +26,6 @@ from ._events import (
     SecurityViolationEvent,
 )
 from ._lifecycle import schedule
-from ._metrics import ExecutionMetrics
 from ._options import SandboxOptions
 from ._rate_limit import ExecutionRateLimiter, tenants
 from ._scanner import LEVELS, Scanner, custom_level
@@ -60,6 +60,7 @@ class SandboxBase:
         console_entries, console_bytes = _CONSOLE_BOUNDS[options.capture_all_output]
         try:
             self._native = _core.NativeSandbox(
+                default_timeout_ms=float(options.effective_execution_time),
                 memory_limit_mb=options.memory_limit_mb,
                 max_isolates=options.max_concurrent_executions,
                 keep_idle=(
@@ -86,17 +87,20 @@ class SandboxBase:
         self._timeout_ms = float(options.effective_execution_time)
         self._logging = options.enable_logging or options.enable_debug_mode
         self._events = EventEmitter()
-        self._metrics = ExecutionMetrics(options.memory_limit_mb << 20)
-        self._warning_bytes = int(
-            options.memory_warning_threshold * (options.memory_limit_mb << 20)
-        )
+        self._memory_limit = options.memory_limit_mb << 20
+        self._warning_bytes = int(options.memory_warning_threshold * self._memory_limit)
+        self._violations = 0
         self._pid = os.getpid()
-        self._sequence = 0
-        self._in_flight = 0
+        self._sequence = itertools.count(1)
         self._closing = False
         self._killed = False
-        self._state = threading.Condition()
-        self._last_activity = time.monotonic()
+        self._kill_lock = threading.Lock()
+        self._idle_count = 0
+        self._idle_since = time.monotonic()
+        # The fast path: code the scanner already passed, and nothing to report per call.
+        self._approved = self._scanner.approved
+        self._quiet = False
+        self._update_quiet()
         self.id: str = uuid.uuid4().hex[:16]
         self.created_at: float = time.time()
         self._created_monotonic = time.monotonic()
@@ -104,7 +108,7 @@ class SandboxBase:
         if options.timeout_ms is not None:
             schedule(self._created_monotonic + options.timeout_ms / 1000, self, _kill_lifetime)
         if options.auto_cleanup:
-            schedule(self._last_activity + options.idle_timeout_ms / 1000, self, _kill_if_idle)
+            schedule(self._idle_since + options.idle_timeout_ms / 4000, self, _kill_if_idle)
 
     def _become_ready(self) -> None:
         if self._options.pre_warm:
@@ -118,11 +122,27 @@ class SandboxBase:
 
     @property
     def is_active(self) -> bool:
-        return not self._closing
+        return not self._closing and not self._native.closing
 
     @property
     def execution_count(self) -> int:
-        return self._sequence
+        return int(self._native.executions)
+
+    def _update_quiet(self) -> None:
+        events = self._events
+        self._quiet = not (
+            self._logging
+            or self._rate is not None
+            or any(
+                events.has(name)
+                for name in (
+                    "execution:start",
+                    "execution:complete",
+                    "execution:error",
+                    "memory:warning",
+                )
+            )
+        )
 
     # -- events, status, metrics ----------------------------------------------------------
     def on(self, event: str, listener: Listener) -> None:
@@ -131,14 +151,16 @@ class SandboxBase:
         self._events.on(event, listener)
         if event == "memory:warning":
             self._native.set_read_heap(True)  # the warning needs the heap after every run
+        self._update_quiet()
 
     def off(self, event: str, listener: Listener) -> None:
         self._events.off(event, listener)
+        self._update_quiet()
 
     def get_status(self) -> dict[str, Any]:
         heap_used, heap_total, external = self._native.memory()
-        metrics = self._metrics
-        total = metrics.total
+        metrics = self._native.metrics()
+        total = metrics["total"]
         return {
             "id": self.id,
             "is_active": self.is_active,
@@ -150,30 +172,36 @@ class SandboxBase:
                 "external": external,
             },
             "performance": {
-                "average_execution_time": metrics.timings()["average_time"],
+                "average_execution_time": metrics["average_time"],
                 "total_executions": total,
-                "error_rate": metrics.failed / total if total else 0.0,
+                "error_rate": metrics["failed"] / total if total else 0.0,
             },
             "isolates": self._native.stats(),
             "options": self._options.as_dict(),
         }
 
     def get_metrics(self) -> dict[str, Any]:
-        metrics = self._metrics
+        metrics = self._native.metrics()
         return {
             "executions": {
-                "total": metrics.total,
-                "successful": metrics.successful,
-                "failed": metrics.failed,
-                **metrics.timings(),
+                name: metrics[name]
+                for name in (
+                    "total",
+                    "successful",
+                    "failed",
+                    "average_time",
+                    "median_time",
+                    "p95_time",
+                    "p99_time",
+                )
             },
             "memory": {
-                "peak": metrics.memory_peak,
-                "current": metrics.memory_current,
-                "limit": metrics.memory_limit,
+                "peak": metrics["memory_peak"],
+                "current": metrics["memory_current"],
+                "limit": self._memory_limit,
             },
             "security": {
-                "violation_attempts": metrics.violations,
+                "violation_attempts": self._violations,
                 "blocked_patterns": self._scanner.blocked_patterns,
             },
         }
@@ -196,12 +224,13 @@ class SandboxBase:
             limit = min(limit, timeout)
         if self._closing:
             raise SandboxKilled(f"sandbox {self.id} was killed")
-        if self._rate is not None:
+        if not self._quiet and self._rate is not None:
             self._rate.admit()
         try:
             self._scanner.check(code)
         except SecurityViolation as violation:
-            self._metrics.record_violation()
+            with self._kill_lock:
+                self._violations += 1
             if self._events.has("security:violation"):
                 self._events.emit(
                     "security:violation",
@@ -210,12 +239,7 @@ class SandboxBase:
             if self._logging:
                 logger.warning("sandbox %s refused code: %s", self.id, violation)
             raise
-        with self._state:
-            if self._closing:
-                raise SandboxKilled(f"sandbox {self.id} was killed")
-            self._in_flight += 1
-            self._sequence += 1
-            execution_id = f"{self.id}-{self._sequence}"
+        execution_id = f"{self.id}-{next(self._sequence)}"
         if self._events.has("execution:start"):
             self._events.emit("execution:start", ExecutionStartEvent(self.id, execution_id))
         return limit, execution_id
@@ -228,39 +252,33 @@ class SandboxBase:
         error: BaseException | None,
         profile: bool = False,
     ) -> None:
-        """Books an execution that has ended, successfully when `error` is None."""
+        """Reports an execution that has ended, successfully when `error` is None. Counters and
+        durations are kept natively; this fires events and writes logs."""
+        if self._quiet and not profile and error is None:
+            return
         duration = (time.perf_counter() - started) * 1000
-        try:
-            self._metrics.record(duration, error is None)
-            heap_used = self._native.memory()[0]
-            self._metrics.record_memory(heap_used)
-            if error is None:
-                if self._events.has("execution:complete"):
-                    self._events.emit(
-                        "execution:complete",
-                        ExecutionCompleteEvent(self.id, execution_id, duration),
-                    )
-            else:
-                if self._options.enable_debug_mode and isinstance(error, JavaScriptError):
-                    _add_source_note(error, code)
-                if self._events.has("execution:error"):
-                    self._events.emit(
-                        "execution:error",
-                        ExecutionErrorEvent(self.id, execution_id, duration, error),
-                    )
-            if heap_used > self._warning_bytes and self._events.has("memory:warning"):
-                self._events.emit(
-                    "memory:warning",
-                    MemoryWarningEvent(self.id, heap_used, self._metrics.memory_limit),
+        events = self._events
+        if error is None:
+            if events.has("execution:complete"):
+                events.emit(
+                    "execution:complete", ExecutionCompleteEvent(self.id, execution_id, duration)
                 )
-            if self._logging or profile:
-                self._log(execution_id, duration, heap_used, error, profile)
-        finally:
-            with self._state:
-                self._in_flight -= 1
-                self._last_activity = time.monotonic()
-                if self._in_flight == 0:
-                    self._state.notify_all()
+        else:
+            if self._options.enable_debug_mode and isinstance(error, JavaScriptError):
+                _add_source_note(error, code)
+            if events.has("execution:error"):
+                events.emit(
+                    "execution:error", ExecutionErrorEvent(self.id, execution_id, duration, error)
+                )
+        heap_used = 0
+        if events.has("memory:warning") or self._logging or profile:
+            heap_used = self._native.memory()[0]
+        if heap_used > self._warning_bytes and events.has("memory:warning"):
+            events.emit(
+                "memory:warning", MemoryWarningEvent(self.id, heap_used, self._memory_limit)
+            )
+        if self._logging or profile:
+            self._log(execution_id, duration, heap_used, error, profile)
 
     def _log(
         self,
@@ -298,13 +316,11 @@ class SandboxBase:
 
     # -- lifecycle ------------------------------------------------------------------------
     def _kill(self, graceful: bool, reason: str) -> None:
-        with self._state:
-            self._closing = True
-            if graceful:
-                self._state.wait_for(lambda: self._in_flight == 0)
+        self._closing = True
+        self._native.close(graceful)
+        with self._kill_lock:
             first = not self._killed
             self._killed = True
-        self._native.kill()
         if first:
             if self._tenant is not None:
                 tenants.release(self._tenant)
@@ -320,7 +336,7 @@ class SandboxBase:
 
     def __repr__(self) -> str:
         state = "active" if self.is_active else "killed"
-        return f"<{type(self).__name__} {self.id} {state} executions={self._sequence}>"
+        return f"<{type(self).__name__} {self.id} {state} executions={self.execution_count}>"
 
 
 def _add_source_note(error: JavaScriptError, code: str) -> None:
@@ -342,14 +358,20 @@ def _kill_lifetime(sandbox: SandboxBase) -> None:
 
 
 def _kill_if_idle(sandbox: SandboxBase) -> None:
+    # Activity is read from the native execution count, which the fast path also updates;
+    # checked four times per idle period.
     if sandbox._closing:
         return
     idle_s = sandbox._options.idle_timeout_ms / 1000
-    due = sandbox._last_activity + idle_s
-    if sandbox._in_flight == 0 and time.monotonic() >= due:
+    now = time.monotonic()
+    count = sandbox._native.executions
+    if count != sandbox._idle_count or sandbox._native.in_flight:
+        sandbox._idle_count = count
+        sandbox._idle_since = now
+    elif now - sandbox._idle_since >= idle_s:
         sandbox._kill(graceful=True, reason="idle")
-    else:
-        schedule(max(due, time.monotonic() + 0.01), sandbox, _kill_if_idle)
+        return
+    schedule(now + idle_s / 4, sandbox, _kill_if_idle)
 
 
 def kill_all_sandboxes() -> None:
@@ -357,4 +379,4 @@ def kill_all_sandboxes() -> None:
     for sandbox in list(live_sandboxes):
         if sandbox._pid == os.getpid():
             sandbox._closing = True
-            sandbox._native.kill()
+            sandbox._native.close(False)

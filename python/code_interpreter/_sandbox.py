@@ -10,12 +10,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import _core
 from ._base import SandboxBase
 from ._errors import SecurityViolation
 from ._options import SandboxOptions
 from ._result import ConsoleLine, ExecutionResult
 
 __all__ = ["Sandbox", "create_sandbox", "quick_interpret"]
+
+_evaluate = _core.evaluate
 
 
 class Sandbox(SandboxBase):
@@ -44,6 +47,16 @@ class Sandbox(SandboxBase):
         """Runs `code` and returns its result: a string as the seed gives it, or Python values
         with ``return_raw_result=True``. ``timeout`` (ms) can only shorten the sandbox's
         ``max_execution_time``. ``enable_profiling`` logs the execution's timing and heap use."""
+        if (
+            self._quiet
+            and code.__class__ is str
+            and code in self._approved
+            and timeout is None
+            and not enable_profiling
+        ):
+            # Nothing to check or report: one native call does the rest (fork check, kill
+            # check, counters, durations).
+            return _evaluate(self._native, code, context, return_raw_result)
         if self._logging:
             return self.execute(
                 code,
@@ -120,13 +133,9 @@ class Sandbox(SandboxBase):
                 timeout_ms, execution_id = self._admit(code, context, timeout)
             except SecurityViolation as violation:
                 if not return_exceptions:
-                    self._abandon(admitted)
                     raise
                 results[index] = violation
                 continue
-            except BaseException:
-                self._abandon(admitted)
-                raise
             admitted.append((index, code, execution_id))
         started = time.perf_counter()
         try:
@@ -149,10 +158,6 @@ class Sandbox(SandboxBase):
                 if isinstance(value, BaseException):
                     raise value
         return results
-
-    def _abandon(self, admitted: list[tuple[int, str, str]]) -> None:
-        for _, code, execution_id in admitted:
-            self._finish(execution_id, time.perf_counter(), code, None)
 
     def kill(self, graceful: bool = True) -> None:
         """Stops the sandbox. Graceful waits for running executions; otherwise they are

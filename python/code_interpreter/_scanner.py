@@ -118,6 +118,8 @@ class Scanner:
         self._first = {pattern.sequence[0]: pattern for pattern in level.patterns}
         self._verdicts: OrderedDict[str, SecurityViolation | None] = OrderedDict()
         self._lock = threading.Lock()
+        # Code that passed, for the callers' fast path (a set lookup instead of this method).
+        self.approved: set[str] = set()
 
     @property
     def blocked_patterns(self) -> list[str]:
@@ -140,6 +142,10 @@ class Scanner:
                 verdicts[code] = verdict
                 if len(verdicts) > self.CACHE_SIZE:
                     verdicts.popitem(last=False)
+                if verdict is None:
+                    if len(self.approved) >= self.CACHE_SIZE:
+                        self.approved.clear()
+                    self.approved.add(code)
         if verdict is not None:
             raise verdict
 
