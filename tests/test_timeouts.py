@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from code_interpreter import ExecutionTimeout, Sandbox, create_sandbox
+from code_interpreter import ExecutionTimeout, JavaScriptError, Sandbox, create_sandbox
 
 HOSTILE_LOOPS = {
     "plain loop": "while (true) {}",
@@ -73,3 +73,36 @@ def test_per_call_timeout_cannot_exceed_the_sandbox_limit() -> None:
 def test_timeout_error_names_the_limit(sandbox: Sandbox) -> None:
     with pytest.raises(ExecutionTimeout, match="50 ms"):
         sandbox.interpret("for (;;) {}", timeout=50)
+
+
+SPARSE_HUGE = [
+    "a.sort()",
+    "a.reverse()",
+    "a.indexOf(1)",
+    "a.lastIndexOf(1)",
+    "a.copyWithin(0, 1)",
+    "a.splice(0, 1)",
+    "a.shift()",
+    "a.unshift(1)",
+    "a.slice(1)",
+    "a.forEach(x => x)",
+    "a.map(x => x)",
+    "a.reduce((s, x) => s, 0)",
+    "a.flat()",
+    "Array.prototype.sort.call({length: 2 ** 32 - 1})",
+]
+
+
+@pytest.mark.parametrize("call", SPARSE_HUGE)
+def test_methods_v8_cannot_interrupt_refuse_huge_sparse_arrays(sandbox: Sandbox, call: str) -> None:
+    # V8 loops over every index of these without checking for termination; unguarded, a
+    # length of 2**32-1 would hold the thread for minutes past any time limit.
+    started = time.monotonic()
+    with pytest.raises(JavaScriptError, match="RangeError|not allowed"):
+        sandbox.interpret(f"const a = []; a.length = 2 ** 32 - 1; {call}", timeout=100)
+    assert time.monotonic() - started < 2
+
+
+def test_guarded_array_methods_still_work(sandbox: Sandbox) -> None:
+    code = "[3, 1, 2].sort().concat([4].map(x => x * 2)).filter(x => x > 1).join('-')"
+    assert sandbox.interpret(code) == "2-3-8"

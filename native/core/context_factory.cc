@@ -15,7 +15,51 @@ v8::Local<v8::String> Name(v8::Isolate* isolate, const char* name) {
   return v8::String::NewFromUtf8(isolate, name, v8::NewStringType::kInternalized).ToLocalChecked();
 }
 
+// On an array whose length is huge but whose elements are few (e.g. after `a.length = 2**32-1`)
+// V8 runs these methods in loops over every index that never check for termination: a
+// time limit could not stop them for minutes. Receivers longer than 2^24 are refused instead;
+// an array that long and dense would pass any memory limit offered here anyway.
+constexpr char kArrayGuard[] = R"js((function (limit) {
+  "use strict";
+  const proto = Array.prototype;
+  const apply = Reflect.apply;
+  const names = ["sort", "reverse", "indexOf", "lastIndexOf", "copyWithin", "splice", "shift",
+                 "unshift", "slice", "forEach", "map", "filter", "every", "some", "reduce",
+                 "reduceRight", "flat", "flatMap", "fill", "join", "toString", "toLocaleString"];
+  for (const name of names) {
+    const original = proto[name];
+    const guarded = {
+      [name]() {
+        if (this != null && this.length > limit) {
+          throw new RangeError(`Array.prototype.${name} on more than ${limit} elements is not ` +
+                               `allowed in this sandbox`);
+        }
+        return apply(original, this, arguments);
+      },
+    }[name];
+    Object.defineProperty(proto, name, {value: guarded, writable: true, configurable: true});
+  }
+}))js";
+constexpr double kArrayGuardLimit = 16777216;  // 2^24
+
 }  // namespace
+
+bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
+  v8::Local<v8::UnboundScript> unbound;
+  if (array_guard_.IsEmpty()) {
+    v8::ScriptCompiler::Source source(Name(isolate_, kArrayGuard));
+    if (!v8::ScriptCompiler::CompileUnboundScript(isolate_, &source).ToLocal(&unbound)) {
+      return false;
+    }
+    array_guard_.Reset(isolate_, unbound);
+  } else {
+    unbound = array_guard_.Get(isolate_);
+  }
+  v8::Local<v8::Value> installer;
+  v8::Local<v8::Value> limit = v8::Number::New(isolate_, kArrayGuardLimit);
+  return unbound->BindToCurrentContext()->Run(context).ToLocal(&installer) &&
+         !installer.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &limit).IsEmpty();
+}
 
 ContextFactory::ContextFactory(v8::Isolate* isolate,
                                ConsoleBuffer* console,
@@ -27,6 +71,7 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
 }
 
 ContextFactory::~ContextFactory() {
+  array_guard_.Reset();
   persistent_.Reset();
   queues_.clear();
   console_template_.Reset();
@@ -58,6 +103,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
   }
   if (!profile_->webassembly) {
     global->Delete(context, Name(isolate_, "WebAssembly")).Check();
+  }
+  if (!GuardLongArrayMethods(context)) {
+    return false;
   }
   if (profile_->timers) {
     timers_->Install(isolate_, context, global);  // before the filter: each may be left out

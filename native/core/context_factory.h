@@ -51,12 +51,15 @@ class ContextFactory {
   void ReleaseCollectedQueues();
   // False when a custom global could not be built (it was checked when the sandbox was made).
   bool Furnish(v8::Local<v8::Context> context);
+  // Array methods that V8 runs without checking for termination get a length bound.
+  bool GuardLongArrayMethods(v8::Local<v8::Context> context);
 
   v8::Isolate* isolate_;
   TimerQueue* timers_;
   const SecurityProfile* profile_;
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
+  v8::Global<v8::UnboundScript> array_guard_;
   v8::Global<v8::Context> persistent_;
   v8::MicrotaskQueue* persistent_queue_ = nullptr;
 };

@@ -226,8 +226,12 @@ class Execution {
     std::string_view code(request_.code, request_.code_length);
     v8::Local<v8::UnboundScript> unbound;
     CodeForm form = CodeForm::kScript;
-    const bool cache = holder_.config().cache_scripts;
-    if (!cache || !holder_.scripts().Lookup(isolate_, code, &unbound, &form)) {
+    ScriptCache& scripts = holder_.scripts();
+    CachedScript* cached = holder_.config().cache_scripts ? scripts.Find(code) : nullptr;
+    if (cached != nullptr) {
+      unbound = cached->script.Get(isolate_);
+      form = cached->form;
+    } else {
       while (!Compile(form, &unbound)) {
         if (Stopped() || !try_catch_.HasCaught()) {
           return FailWithException();
@@ -240,25 +244,43 @@ class Execution {
         try_catch_.Reset();
         form = next;
       }
-      if (cache) {
-        holder_.scripts().Insert(isolate_, code, unbound, form);
+      if (holder_.config().cache_scripts) {
+        cached = scripts.Insert(isolate_, code, unbound, form);
       }
     }
-    v8::Local<v8::Value> completion;
-    if (!unbound->BindToCurrentContext()->Run(context_).ToLocal(&completion)) {
-      return FailWithException();
-    }
+    // In the persistent context, what this code was bound to last time is reused.
+    const bool reuse = holder_.config().persistent_context && cached != nullptr;
+    const bool bound_here = reuse && !cached->bound_context.IsEmpty() &&
+                            cached->bound_context.Get(isolate_) == context_;
     if (form == CodeForm::kScript) {
-      *result = completion;
+      v8::Local<v8::Script> script =
+          bound_here ? cached->bound_script.Get(isolate_) : unbound->BindToCurrentContext();
+      if (reuse && !bound_here) {
+        cached->bound_context.Reset(isolate_, context_);
+        cached->bound_script.Reset(isolate_, script);
+      }
+      if (!script->Run(context_).ToLocal(result)) {
+        return FailWithException();
+      }
       return true;
     }
-    v8::Local<v8::Value> returned;
-    if (!completion.As<v8::Function>()
-             ->Call(context_, v8::Undefined(isolate_), 0, nullptr)
-             .ToLocal(&returned)) {
+    v8::Local<v8::Function> function;
+    if (bound_here) {
+      function = cached->bound_function.Get(isolate_);
+    } else {
+      v8::Local<v8::Value> completion;
+      if (!unbound->BindToCurrentContext()->Run(context_).ToLocal(&completion)) {
+        return FailWithException();
+      }
+      function = completion.As<v8::Function>();
+      if (reuse) {
+        cached->bound_context.Reset(isolate_, context_);
+        cached->bound_function.Reset(isolate_, function);
+      }
+    }
+    if (!function->Call(context_, v8::Undefined(isolate_), 0, nullptr).ToLocal(result)) {
       return FailWithException();
     }
-    *result = returned;
     return true;
   }
 
@@ -427,6 +449,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
       if (persistent) {
         // Its microtask queue may hold work of the stopped run; start the next one clean.
         holder.contexts().DiscardPersistent();
+        holder.scripts().ForgetBindings();
       }
     }
   }

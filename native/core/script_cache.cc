@@ -2,26 +2,24 @@
 
 namespace ci {
 
-bool ScriptCache::Lookup(v8::Isolate* isolate,
-                         std::string_view code,
-                         v8::Local<v8::UnboundScript>* script,
-                         CodeForm* form) {
+CachedScript* ScriptCache::Find(std::string_view code) {
   auto found = index_.find(code);
   if (found == index_.end()) {
-    return false;
+    return nullptr;
   }
   entries_.splice(entries_.begin(), entries_, found->second);
-  *script = found->second->script.Get(isolate);
-  *form = found->second->form;
-  return true;
+  return &found->second->cached;
 }
 
-void ScriptCache::Insert(v8::Isolate* isolate,
-                         std::string_view code,
-                         v8::Local<v8::UnboundScript> script,
-                         CodeForm form) {
-  if (code.size() > kMaxSourceBytes / 4 || index_.count(code) != 0) {
-    return;
+CachedScript* ScriptCache::Insert(v8::Isolate* isolate,
+                                  std::string_view code,
+                                  v8::Local<v8::UnboundScript> script,
+                                  CodeForm form) {
+  if (code.size() > kMaxSourceBytes / 4) {
+    return nullptr;
+  }
+  if (CachedScript* existing = Find(code)) {
+    return existing;
   }
   while (!entries_.empty() &&
          (entries_.size() >= kMaxEntries || source_bytes_ + code.size() > kMaxSourceBytes)) {
@@ -30,10 +28,22 @@ void ScriptCache::Insert(v8::Isolate* isolate,
     index_.erase(oldest.code);
     entries_.pop_back();
   }
-  entries_.push_front(
-      Entry{std::string(code), v8::Global<v8::UnboundScript>(isolate, script), form});
-  index_.emplace(entries_.front().code, entries_.begin());
+  entries_.emplace_front();
+  Entry& entry = entries_.front();
+  entry.code.assign(code);
+  entry.cached.script.Reset(isolate, script);
+  entry.cached.form = form;
+  index_.emplace(entry.code, entries_.begin());
   source_bytes_ += code.size();
+  return &entry.cached;
+}
+
+void ScriptCache::ForgetBindings() {
+  for (Entry& entry : entries_) {
+    entry.cached.bound_context.Reset();
+    entry.cached.bound_script.Reset();
+    entry.cached.bound_function.Reset();
+  }
 }
 
 void ScriptCache::Clear() {

@@ -14,6 +14,17 @@ namespace ci {
 /** How a piece of code was compiled: as a script, or wrapped as a (async) function body. */
 enum class CodeForm : uint8_t { kScript, kFunctionBody, kAsyncFunctionBody };
 
+/** A compiled script and, for the persistent context, what running it there last produced. */
+struct CachedScript {
+  v8::Global<v8::UnboundScript> script;
+  CodeForm form;
+  // Bound in `bound_context`: the script, or for the function forms, the function it evaluates
+  // to. Reusing them keeps the feedback V8 gathered, so repeated code stays optimized.
+  v8::Global<v8::Context> bound_context;
+  v8::Global<v8::Script> bound_script;
+  v8::Global<v8::Function> bound_function;
+};
+
 /**
  * Compiled scripts of one isolate, keyed by source text, least recently used evicted first.
  * Bounded in entries and in source bytes. Use with the isolate locked.
@@ -27,21 +38,21 @@ class ScriptCache {
   ScriptCache(const ScriptCache&) = delete;
   ScriptCache& operator=(const ScriptCache&) = delete;
 
-  bool Lookup(v8::Isolate* isolate,
-              std::string_view code,
-              v8::Local<v8::UnboundScript>* script,
-              CodeForm* form);
-  void Insert(v8::Isolate* isolate,
-              std::string_view code,
-              v8::Local<v8::UnboundScript> script,
-              CodeForm form);
+  // The entry for `code`, made most recently used; null when absent.
+  CachedScript* Find(std::string_view code);
+  // Null when the code is too large to keep.
+  CachedScript* Insert(v8::Isolate* isolate,
+                       std::string_view code,
+                       v8::Local<v8::UnboundScript> script,
+                       CodeForm form);
+  // Drops what was bound to a context that is being discarded.
+  void ForgetBindings();
   void Clear();
 
  private:
   struct Entry {
     std::string code;
-    v8::Global<v8::UnboundScript> script;
-    CodeForm form;
+    CachedScript cached;
   };
 
   std::list<Entry> entries_;  // most recently used first
