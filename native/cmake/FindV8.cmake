@@ -8,6 +8,14 @@
 #
 # Defines the imported target V8::V8 and V8_VERSION, V8_LIBRARY, V8_RUNTIME_LIBRARIES (real
 # files to ship beside the extension).
+#
+# V8_DEFINES (cache, a list) names the build-configuration macros the library was built with,
+# e.g. "V8_COMPRESS_POINTERS;V8_31BIT_SMIS_ON_64BIT_ARCH;V8_ENABLE_SANDBOX" for a V8 built with
+# pointer compression and the sandbox (V8's defaults on 64-bit). They must match the library:
+# V8::Initialize aborts with "Embedder-vs-V8 build configuration mismatch" naming the one that
+# differs. Debian's libnode needs none.
+
+set(V8_DEFINES "" CACHE STRING "Build-configuration macros of the V8 library (a list)")
 
 if(NOT V8_ROOT AND DEFINED ENV{V8_ROOT})
   set(V8_ROOT "$ENV{V8_ROOT}")
@@ -67,6 +75,13 @@ if(V8_FOUND AND NOT TARGET V8::V8)
   add_library(V8::V8 INTERFACE IMPORTED)
   set_target_properties(V8::V8 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${V8_INCLUDE_DIR}")
   target_link_libraries(V8::V8 INTERFACE "${V8_LIBRARY}")
+  if(V8_DEFINES)
+    set_property(TARGET V8::V8 PROPERTY INTERFACE_COMPILE_DEFINITIONS ${V8_DEFINES})
+  endif()
+  # V8 12 and later headers need C++20 (newer ones refuse C++17 with an #error).
+  if(V8_VERSION VERSION_GREATER_EQUAL 12.0)
+    target_compile_features(V8::V8 INTERFACE cxx_std_20)
+  endif()
   # Split builds (Homebrew) keep the platform and base in libraries of their own.
   get_filename_component(_v8_libdir "${V8_LIBRARY}" DIRECTORY)
   foreach(_extra v8_libplatform v8_libbase)
