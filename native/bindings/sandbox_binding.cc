@@ -17,7 +17,9 @@
 #include "bindings/errors.h"
 #include "bindings/gil.h"
 #include "bindings/py_to_tree.h"
+#include "bindings/py_to_wire.h"
 #include "bindings/tree_to_py.h"
+#include "bindings/wire_to_py.h"
 #include "core/cancel_token.h"
 #include "core/execution_stats.h"
 #include "core/isolate_pool.h"
@@ -86,7 +88,7 @@ class NativeSandbox {
                       bool raw,
                       const PyCancelToken* token) {
     Outcome outcome = Run(code, context, timeout_ms, raw, false, token);
-    return TreeToPy(outcome.value);
+    return ValueOf(outcome);
   }
 
   py::tuple Execute(py::handle code,
@@ -102,8 +104,8 @@ class NativeSandbox {
           py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
               entry.text.data(), static_cast<Py_ssize_t>(entry.text.size()), "replace"))));
     }
-    return py::make_tuple(TreeToPy(outcome.value), console, outcome.console_truncated,
-                          outcome.wall_ms, outcome.cpu_ms);
+    return py::make_tuple(ValueOf(outcome), console, outcome.console_truncated, outcome.wall_ms,
+                          outcome.cpu_ms);
   }
 
   // Runs every code in one crossing: one GIL release for the whole batch. Returns a list of
@@ -114,9 +116,9 @@ class NativeSandbox {
     for (py::handle code : codes) {
       texts.push_back(ReadCode(code));
     }
-    ValueTree context_tree;
+    std::string context_wire;
     if (!context.is_none()) {
-      context_tree = PyToTree(context, ConversionLimits());
+      context_wire = PyToWire(context, ConversionLimits());
     }
     timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     std::shared_ptr<IsolatePool> pool = pool_;
@@ -129,7 +131,7 @@ class NativeSandbox {
           ExecutionRequest request;
           request.code = texts[i].data;
           request.code_length = texts[i].size;
-          request.context = context.is_none() ? nullptr : &context_tree;
+          request.context_wire = context.is_none() ? nullptr : &context_wire;
           request.timeout_ms = timeout_ms;
           request.raw_result = raw;
           request.capture_console = false;
@@ -148,7 +150,7 @@ class NativeSandbox {
       Book(outcome);
       if (outcome.kind == OutcomeKind::kValue) {
         try {
-          results.append(py::make_tuple(true, TreeToPy(outcome.value), outcome.wall_ms));
+          results.append(py::make_tuple(true, ValueOf(outcome), outcome.wall_ms));
         } catch (py::error_already_set& error) {
           results.append(py::make_tuple(false, error.value(), outcome.wall_ms));
         }
@@ -252,6 +254,11 @@ class NativeSandbox {
     size_t count_;
   };
 
+  static py::object ValueOf(const Outcome& outcome) {
+    return outcome.wire.empty() ? TreeToPy(outcome.value)
+                                : WireToPy(outcome.wire, ConversionLimits());
+  }
+
   size_t MemoryLimitMb() const { return config_.isolate.memory_limit_bytes >> 20; }
 
   void CheckUsable(py::handle context) {
@@ -287,7 +294,7 @@ class NativeSandbox {
               const PyCancelToken* token) {
     CheckUsable(context);
     CodeText text = ReadCode(code);
-    ValueTree context_tree;
+    std::string context_wire;
     ExecutionRequest request;
     request.code = text.data;
     request.code_length = text.size;
@@ -298,8 +305,8 @@ class NativeSandbox {
     request.read_heap = read_heap_.load(std::memory_order_relaxed);
     request.token = token != nullptr ? token->get() : nullptr;
     if (!context.is_none()) {
-      context_tree = PyToTree(context, ConversionLimits());
-      request.context = &context_tree;
+      context_wire = PyToWire(context, ConversionLimits());
+      request.context_wire = &context_wire;
     }
     // Keeps the pool alive even if another thread drops this sandbox meanwhile.
     std::shared_ptr<IsolatePool> pool = pool_;

@@ -28,24 +28,7 @@ py::object StringOf(const ValueNode& node) {
 }
 
 py::object DateOf(const ValueTree& tree, uint32_t index) {
-  double ms = tree.nodes[index].number;
-  if (std::isnan(ms)) {
-    RaiseConversionError("cannot convert an invalid Date at " + tree.PathOf(index, "result"));
-  }
-  static py::object* epoch = nullptr;
-  static py::object* timedelta = nullptr;
-  if (epoch == nullptr) {
-    py::module_ datetime = py::module_::import("datetime");
-    py::object utc = datetime.attr("timezone").attr("utc");
-    epoch = new py::object(datetime.attr("datetime")(1970, 1, 1, py::arg("tzinfo") = utc));
-    timedelta = new py::object(datetime.attr("timedelta"));
-  }
-  try {
-    return *epoch + (*timedelta)(py::arg("milliseconds") = ms);
-  } catch (py::error_already_set&) {
-    RaiseConversionError("Date outside the range Python can represent at " +
-                         tree.PathOf(index, "result"));
-  }
+  return DateFromMs(tree.nodes[index].number, tree.PathOf(index, "result"));
 }
 
 py::object ScalarOf(const ValueTree& tree, uint32_t index) {
@@ -91,6 +74,25 @@ py::object ScalarOf(const ValueTree& tree, uint32_t index) {
 }
 
 }  // namespace
+
+py::object DateFromMs(double ms, const std::string& where) {
+  if (std::isnan(ms)) {
+    RaiseConversionError("cannot convert an invalid Date at " + where);
+  }
+  static py::object* epoch = nullptr;
+  static py::object* timedelta = nullptr;
+  if (epoch == nullptr) {
+    py::module_ datetime = py::module_::import("datetime");
+    py::object utc = datetime.attr("timezone").attr("utc");
+    epoch = new py::object(datetime.attr("datetime")(1970, 1, 1, py::arg("tzinfo") = utc));
+    timedelta = new py::object(datetime.attr("timedelta"));
+  }
+  try {
+    return *epoch + (*timedelta)(py::arg("milliseconds") = ms);
+  } catch (py::error_already_set&) {
+    RaiseConversionError("Date outside the range Python can represent at " + where);
+  }
+}
 
 py::object TreeToPy(const ValueTree& tree) {
   const std::vector<ValueNode>& nodes = tree.nodes;

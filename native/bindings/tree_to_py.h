@@ -3,6 +3,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "core/value_tree.h"
 
 namespace ci::bindings {
@@ -14,6 +16,10 @@ namespace ci::bindings {
  * path. Call with the GIL held.
  */
 pybind11::object TreeToPy(const ValueTree& tree);
+
+// An aware UTC datetime for a JS time value; ConversionError naming `where` when Python
+// cannot represent it (NaN, or beyond year 9999).
+pybind11::object DateFromMs(double ms, const std::string& where);
 
 }  // namespace ci::bindings
 

@@ -18,7 +18,8 @@ namespace ci {
 struct ExecutionRequest {
   const char* code = nullptr;  // UTF-8
   size_t code_length = 0;
-  const ValueTree* context = nullptr;  // null: no `context` global
+  const ValueTree* context = nullptr;         // null: no `context` global
+  const std::string* context_wire = nullptr;  // or the context in V8 wire format
   double timeout_ms = 1000;
   bool raw_result = false;       // false: the result is stringified as the seed does
   bool capture_console = true;   // false: console calls are accepted and dropped
@@ -54,7 +55,8 @@ struct ConsoleEntry {
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kValue;
-  ValueTree value;     // kValue
+  ValueTree value;     // kValue, unless `wire` holds it
+  std::string wire;    // kValue of a raw result in V8 wire format (core/wire.h)
   JsErrorInfo error;   // kJsError
   std::string detail;  // kConversionError: what and where
   std::vector<ConsoleEntry> console;

@@ -9,6 +9,7 @@
 #include "core/js_to_tree.h"
 #include "core/tree_to_js.h"
 #include "core/watchdog.h"
+#include "core/wire.h"
 
 namespace ci {
 namespace {
@@ -135,17 +136,20 @@ class Execution {
   }
 
   bool InjectContext() {
-    if (request_.context == nullptr) {
+    if (request_.context == nullptr && request_.context_wire == nullptr) {
       return true;
     }
     v8::Local<v8::Value> value;
     std::string problem;
-    if (!TreeToJs(context_, *request_.context, &value, &problem)) {
+    bool built = request_.context_wire != nullptr
+                     ? DeserializeValue(context_, *request_.context_wire, &value)
+                     : TreeToJs(context_, *request_.context, &value, &problem);
+    if (!built) {
       if (Stopped()) {
         return false;
       }
       outcome_->kind = OutcomeKind::kConversionError;
-      outcome_->detail = problem;
+      outcome_->detail = problem.empty() ? "the context could not be built in JavaScript" : problem;
       return false;
     }
     v8::Local<v8::Object> global = context_->Global();
@@ -156,17 +160,20 @@ class Execution {
       return true;
     }
     // Each key that is a plain identifier and shadows nothing is also a global of its own.
-    const ValueNode& root = request_.context->nodes[0];
-    if (root.kind != ValueKind::kObject) {
-      return true;
-    }
     v8::Local<v8::Object> object = value.As<v8::Object>();
-    for (uint32_t k = 0; k + 1 < root.child_count; k += 2) {
-      const ValueNode& key_node = request_.context->nodes[root.first_child + k];
-      if (!key_node.one_byte || !IsPlainIdentifier(key_node.text)) {
+    v8::Local<v8::Array> keys;
+    if (!object->GetOwnPropertyNames(context_).ToLocal(&keys)) {
+      return FailWithException();
+    }
+    for (uint32_t i = 0; i < keys->Length(); ++i) {
+      v8::Local<v8::Value> key;
+      if (!keys->Get(context_, i).ToLocal(&key) || !key->IsString()) {
         continue;
       }
-      v8::Local<v8::String> key = NewString(isolate_, key_node.text.c_str());
+      v8::String::Utf8Value name(isolate_, key);
+      if (*name == nullptr || !IsPlainIdentifier(std::string_view(*name, name.length()))) {
+        continue;
+      }
       v8::Maybe<bool> exists = global->Has(context_, key);
       if (exists.IsNothing()) {
         return FailWithException();
@@ -175,7 +182,7 @@ class Execution {
       if (exists.FromJust() || !object->Get(context_, key).ToLocal(&property)) {
         continue;
       }
-      if (global->CreateDataProperty(context_, key, property).IsNothing()) {
+      if (global->CreateDataProperty(context_, key.As<v8::Name>(), property).IsNothing()) {
         return FailWithException();
       }
     }
@@ -322,6 +329,16 @@ class Execution {
 
   void Convert(v8::Local<v8::Value> result) {
     if (request_.raw_result) {
+      // V8's own serializer first; what it refuses (functions, symbols, proxies, too deep)
+      // goes through the walker, which converts proxies and names the path of the rest.
+      if (SerializeValue(context_, result, &outcome_->wire)) {
+        outcome_->kind = OutcomeKind::kValue;
+        return;
+      }
+      outcome_->wire.clear();
+      if (Stopped()) {
+        return;
+      }
       std::string problem;
       switch (JsToTree(context_, result, ConversionLimits(), &outcome_->value, &problem)) {
         case ConversionStatus::kOk:
@@ -446,6 +463,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
     if (reason != Termination::kNone) {
       outcome.kind = KindOf(reason);
       outcome.value.nodes.clear();
+      outcome.wire.clear();
       if (persistent) {
         // Its microtask queue may hold work of the stopped run; start the next one clean.
         holder.contexts().DiscardPersistent();

@@ -1,0 +1,318 @@
+#include "bindings/py_to_wire.h"
+
+#include <datetime.h>
+
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "bindings/errors.h"
+
+namespace py = pybind11;
+
+namespace ci::bindings {
+namespace {
+
+constexpr long long kMaxSafeInteger = 9007199254740992LL;  // 2^53
+// Version 13 of the format: the oldest with everything written here; V8 reads older versions.
+constexpr uint8_t kVersion = 13;
+
+int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
+  year -= month <= 2;
+  const int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const int64_t year_of_era = year - era * 400;
+  const int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+/** A container being written: the object, how far its members are written, and its kind. */
+struct Frame {
+  PyObject* object;
+  char kind;                        // 'A' list/tuple, 'o' dict, '\'' set
+  Py_ssize_t position = 0;          // list index, or PyDict_Next position
+  Py_ssize_t count = 0;             // members written
+  py::object iterator;              // sets
+  PyObject* current_key = nullptr;  // dicts: for paths
+};
+
+class Writer {
+ public:
+  explicit Writer(const ConversionLimits& limits) : limits_(limits) { PyDateTime_IMPORT; }
+
+  std::string Run(py::handle root) {
+    out_.push_back(static_cast<char>(0xFF));
+    out_.push_back(static_cast<char>(kVersion));
+    Value(root.ptr());
+    while (!frames_.empty()) {
+      Step();
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void Varint(uint64_t value) {
+    do {
+      uint8_t byte = value & 0x7F;
+      value >>= 7;
+      out_.push_back(static_cast<char>(value ? byte | 0x80 : byte));
+    } while (value);
+  }
+
+  void Double(double value) {
+    char bytes[sizeof(double)];
+    std::memcpy(bytes, &value, sizeof(value));
+    out_.append(bytes, sizeof(bytes));
+  }
+
+  std::string Path() const {
+    std::string path = "context";
+    for (const Frame& frame : frames_) {
+      if (frame.kind == 'A') {
+        path += "[" + std::to_string(frame.position - 1) + "]";
+      } else if (frame.kind == 'o' && frame.current_key != nullptr) {
+        std::string key = py::str(py::handle(frame.current_key));
+        bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
+        for (char c : key) {
+          plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '_' || c == '$');
+        }
+        path += plain ? "." + key : "[" + std::string(py::repr(py::str(key))) + "]";
+      } else if (frame.kind == '\'') {
+        path += "{member}";
+      }
+    }
+    return path;
+  }
+
+  [[noreturn]] void Unsupported(const std::string& what) {
+    throw py::type_error("cannot pass " + what + " to JavaScript at " + Path());
+  }
+
+  void Count() {
+    if (++values_ > limits_.max_nodes) {
+      RaiseConversionError("context has more than " + std::to_string(limits_.max_nodes) +
+                           " values at " + Path());
+    }
+    if (out_.size() > limits_.max_bytes) {
+      RaiseConversionError("context larger than " + std::to_string(limits_.max_bytes >> 20) +
+                           " MB at " + Path());
+    }
+  }
+
+  void String(PyObject* text) {
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void* data = PyUnicode_DATA(text);
+    if (kind == PyUnicode_1BYTE_KIND) {
+      out_.push_back('"');
+      Varint(static_cast<uint64_t>(length));
+      out_.append(static_cast<const char*>(data), static_cast<size_t>(length));
+      return;
+    }
+    std::u16string units;
+    units.reserve(static_cast<size_t>(length));
+    for (Py_ssize_t i = 0; i < length; ++i) {
+      Py_UCS4 code_point = PyUnicode_READ(kind, data, i);
+      if (code_point >= 0x10000) {
+        code_point -= 0x10000;
+        units.push_back(static_cast<char16_t>(0xD800 + (code_point >> 10)));
+        units.push_back(static_cast<char16_t>(0xDC00 + (code_point & 0x3FF)));
+      } else {
+        units.push_back(static_cast<char16_t>(code_point));
+      }
+    }
+    out_.push_back('c');
+    Varint(units.size() * 2);
+    out_.append(reinterpret_cast<const char*>(units.data()), units.size() * 2);
+  }
+
+  void BigInt(PyObject* number) {
+    py::handle value(number);
+    bool negative = PyObject_RichCompareBool(number, py::int_(0).ptr(), Py_LT) == 1;
+    py::object magnitude = negative ? py::reinterpret_steal<py::object>(PyNumber_Absolute(number))
+                                    : py::reinterpret_borrow<py::object>(value);
+    size_t bits = magnitude.attr("bit_length")().cast<size_t>();
+    size_t bytes = (bits + 63) / 64 * 8;
+    std::string digits = magnitude.attr("to_bytes")(bytes, "little").cast<std::string>();
+    out_.push_back('Z');
+    Varint((bytes << 1) | (negative ? 1 : 0));
+    out_.append(digits);
+  }
+
+  static double DateMilliseconds(PyObject* object) {
+    py::handle value(object);
+    if (!value.attr("tzinfo").is_none()) {
+      return std::floor(value.attr("timestamp")().cast<double>() * 1000.0 + 0.5);
+    }
+    // A naive datetime is read as UTC.
+    int64_t days = DaysFromCivil(PyDateTime_GET_YEAR(object), PyDateTime_GET_MONTH(object),
+                                 PyDateTime_GET_DAY(object));
+    int64_t ms = days * 86400000LL + PyDateTime_DATE_GET_HOUR(object) * 3600000LL +
+                 PyDateTime_DATE_GET_MINUTE(object) * 60000LL +
+                 PyDateTime_DATE_GET_SECOND(object) * 1000LL +
+                 PyDateTime_DATE_GET_MICROSECOND(object) / 1000;
+    return static_cast<double>(ms);
+  }
+
+  // Writes a value, or opens a container frame for Step() to fill.
+  void Value(PyObject* object) {
+    Count();
+    if (object == Py_None) {
+      out_.push_back('0');
+    } else if (object == Py_True || object == Py_False) {
+      out_.push_back(object == Py_True ? 'T' : 'F');
+    } else if (PyLong_Check(object)) {
+      int overflow = 0;
+      long long number = PyLong_AsLongLongAndOverflow(object, &overflow);
+      if (overflow == 0 && number >= INT32_MIN && number <= INT32_MAX) {
+        out_.push_back('I');
+        Varint((static_cast<uint64_t>(number) << 1) ^ static_cast<uint64_t>(number >> 63));
+      } else if (overflow == 0 && number >= -kMaxSafeInteger && number <= kMaxSafeInteger) {
+        out_.push_back('N');
+        Double(static_cast<double>(number));
+      } else {
+        BigInt(object);
+      }
+    } else if (PyFloat_Check(object)) {
+      out_.push_back('N');
+      Double(PyFloat_AS_DOUBLE(object));
+    } else if (PyUnicode_Check(object)) {
+      String(object);
+    } else if (PyBytes_Check(object) || PyByteArray_Check(object) || PyMemoryView_Check(object)) {
+      Py_buffer view;
+      if (PyObject_GetBuffer(object, &view, PyBUF_CONTIG_RO) != 0) {
+        PyErr_Clear();
+        Unsupported("a non-contiguous buffer");
+      }
+      // An ArrayBuffer and a Uint8Array over all of it: two objects.
+      out_.push_back('B');
+      Varint(static_cast<uint64_t>(view.len));
+      out_.append(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+      out_.push_back('V');
+      out_.push_back('B');
+      Varint(0);
+      Varint(static_cast<uint64_t>(view.len));
+      PyBuffer_Release(&view);
+      next_id_ += 2;
+    } else if (PyDateTime_Check(object)) {
+      out_.push_back('D');
+      Double(DateMilliseconds(object));
+      next_id_++;
+    } else if (PyList_Check(object) || PyTuple_Check(object) || PyDict_Check(object) ||
+               PyAnySet_Check(object)) {
+      Open(object);
+    } else {
+      Unsupported(std::string("a value of type ") + Py_TYPE(object)->tp_name);
+    }
+  }
+
+  void Open(PyObject* object) {
+    auto [seen, inserted] = ids_.emplace(object, next_id_);
+    if (!inserted) {
+      out_.push_back('^');
+      Varint(seen->second);
+      return;
+    }
+    next_id_++;
+    if (frames_.size() >= limits_.max_depth) {
+      RaiseConversionError("context nested more than " + std::to_string(limits_.max_depth) +
+                           " levels at " + Path());
+    }
+    Frame frame;
+    frame.object = object;
+    if (PyList_Check(object) || PyTuple_Check(object)) {
+      frame.kind = 'A';
+      out_.push_back('A');
+      Varint(static_cast<uint64_t>(PySequence_Fast_GET_SIZE(object)));
+    } else if (PyDict_Check(object)) {
+      frame.kind = 'o';
+      out_.push_back('o');
+    } else {
+      frame.kind = '\'';
+      out_.push_back('\'');
+      frame.iterator = py::reinterpret_steal<py::object>(PyObject_GetIter(object));
+      if (!frame.iterator) {
+        throw py::error_already_set();
+      }
+    }
+    frames_.push_back(std::move(frame));
+  }
+
+  // Writes the next member of the innermost container, or closes it.
+  void Step() {
+    Frame& frame = frames_.back();
+    switch (frame.kind) {
+      case 'A': {
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(frame.object);
+        if (frame.position < size) {
+          PyObject* item = PySequence_Fast_ITEMS(frame.object)[frame.position++];
+          frame.count++;
+          Value(item);  // may push a frame: `frame` is not used after this
+          return;
+        }
+        out_.push_back('$');
+        Varint(0);
+        Varint(static_cast<uint64_t>(size));
+        break;
+      }
+      case 'o': {
+        PyObject* key;
+        PyObject* value;
+        if (PyDict_Next(frame.object, &frame.position, &key, &value)) {
+          frame.current_key = nullptr;  // a bad key is reported at the dict's own path
+          frame.count++;
+          if (PyUnicode_Check(key)) {
+            String(key);
+          } else if (PyLong_Check(key) && !PyBool_Check(key)) {
+            py::str text = py::str(py::handle(key));
+            String(text.ptr());
+          } else {
+            Unsupported(std::string("a dict key of type ") + Py_TYPE(key)->tp_name +
+                        " (keys must be str or int)");
+          }
+          frame.current_key = key;
+          Value(value);
+          return;
+        }
+        out_.push_back('{');
+        Varint(static_cast<uint64_t>(frame.count));
+        break;
+      }
+      default: {
+        PyObject* member = PyIter_Next(frame.iterator.ptr());
+        if (member != nullptr) {
+          py::object hold = py::reinterpret_steal<py::object>(member);
+          frame.count++;
+          keep_.push_back(hold);
+          Value(member);
+          return;
+        }
+        if (PyErr_Occurred()) {
+          throw py::error_already_set();
+        }
+        out_.push_back(',');
+        Varint(static_cast<uint64_t>(frame.count));
+        break;
+      }
+    }
+    frames_.pop_back();
+  }
+
+  const ConversionLimits& limits_;
+  std::string out_;
+  std::vector<Frame> frames_;
+  std::unordered_map<PyObject*, uint32_t> ids_;
+  std::vector<py::object> keep_;
+  uint32_t next_id_ = 0;
+  uint64_t values_ = 0;
+};
+
+}  // namespace
+
+std::string PyToWire(py::handle value, const ConversionLimits& limits) {
+  return Writer(limits).Run(value);
+}
+
+}  // namespace ci::bindings

@@ -1,0 +1,22 @@
+#ifndef CODE_INTERPRETER_BINDINGS_PY_TO_WIRE_H_
+#define CODE_INTERPRETER_BINDINGS_PY_TO_WIRE_H_
+
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "core/value_tree.h"
+
+namespace ci::bindings {
+
+/**
+ * Writes a Python value in V8's wire format (core/wire.h), for V8 to build natively, by the
+ * same mapping as PyToTree and without recursion; shared containers and cycles become
+ * references. Unsupported values raise TypeError with their path ("context['a'][2]"); too deep
+ * or too large raise ConversionError. Call with the GIL held.
+ */
+std::string PyToWire(pybind11::handle value, const ConversionLimits& limits);
+
+}  // namespace ci::bindings
+
+#endif  // CODE_INTERPRETER_BINDINGS_PY_TO_WIRE_H_
