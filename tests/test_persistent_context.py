@@ -1,6 +1,6 @@
 import pytest
 
-from code_interpreter import ExecutionTimeout, create_sandbox
+from code_interpreter import ExecutionTimeout, JavaScriptError, create_sandbox
 
 
 def test_persistent_context_keeps_state_between_calls() -> None:
@@ -29,3 +29,22 @@ def test_microtasks_of_a_failed_run_never_reach_the_next_one() -> None:
             )
         # The queued callback ran as part of the failed execution, not the next one.
         assert box.interpret("typeof ran") == "number"
+
+
+def test_rerunning_code_with_top_level_lexical_declarations_is_an_error_not_a_crash() -> None:
+    # Same code twice in one context: the second run redeclares `d`.
+    with create_sandbox(persistent_context=True) as box:
+        code = "const d = {}; for (let i = 0; i < 10; i++) d['k' + i] = i; d"
+        assert box.interpret(code, return_raw_result=True)["k9"] == 9
+        for _ in range(3):
+            with pytest.raises(JavaScriptError, match="already been declared"):
+                box.interpret(code, return_raw_result=True)
+        assert box.interpret("d.k3") == "3"
+
+
+def test_repeated_code_keeps_working_in_the_persistent_context() -> None:
+    with create_sandbox(persistent_context=True) as box:
+        box.interpret("var total = 0")
+        for _ in range(50):
+            box.interpret("function add(n) { total += n } add(2); total")
+        assert box.interpret("total") == "100"

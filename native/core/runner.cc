@@ -46,6 +46,12 @@ bool IsReservedWord(std::string_view word) {
   return false;
 }
 
+bool MayDeclareLexically(std::string_view code) {
+  return code.find("let") != std::string_view::npos ||
+         code.find("const") != std::string_view::npos ||
+         code.find("class") != std::string_view::npos;
+}
+
 bool IsPlainIdentifier(std::string_view word) {
   if (word.empty() || (word[0] >= '0' && word[0] <= '9')) {
     return false;
@@ -255,8 +261,12 @@ class Execution {
         cached = scripts.Insert(isolate_, code, unbound, form);
       }
     }
-    // In the persistent context, what this code was bound to last time is reused.
-    const bool reuse = holder_.config().persistent_context && cached != nullptr;
+    // In the persistent context, what this code was bound to last time is reused. Not for a
+    // script that may declare top-level let/const/class: V8 10.2 crashes re-running such a
+    // Script object (instead of reporting the redeclaration). The test is deliberately crude:
+    // any occurrence of those words, even in a string, rules reuse out.
+    const bool reuse = holder_.config().persistent_context && cached != nullptr &&
+                       (form != CodeForm::kScript || !MayDeclareLexically(code));
     const bool bound_here = reuse && !cached->bound_context.IsEmpty() &&
                             cached->bound_context.Get(isolate_) == context_;
     if (form == CodeForm::kScript) {
