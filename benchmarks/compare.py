@@ -10,6 +10,7 @@ Peers come from the ``bench`` extras; a peer that is not installed is reported a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -22,9 +23,7 @@ from typing import Any
 
 W1 = "Math.sqrt(16) + 5"
 W2 = "[1,2,3,4,5].reduce((s,n)=>s+n*n,0)"
-W3 = (
-    "Array.from({length:1000},(_, i)=>i).map(x=>x*2).filter(x=>x%3).reduce((a,b)=>a+b,0)"
-)
+W3 = "Array.from({length:1000},(_, i)=>i).map(x=>x*2).filter(x=>x%3).reduce((a,b)=>a+b,0)"
 W5 = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) } fib(25)"
 LOOP = "while(true){}"
 BOMBS = {
@@ -33,7 +32,9 @@ BOMBS = {
 }
 W4_DATA = {f"k{i}": {"id": i, "name": f"n{i}", "tags": ["a", "b"]} for i in range(1000)}
 W4_JS_DIRECT = "const d = context.data; for (const k in d) d[k].seen = true; return d"
-W4_JS_JSON = "const d = JSON.parse(t); for (const k in d) d[k].seen = true; return JSON.stringify(d)"
+W4_JS_JSON = (
+    "const d = JSON.parse(t); for (const k in d) d[k].seen = true; return JSON.stringify(d)"
+)
 
 Call = Callable[[], Any]
 
@@ -78,10 +79,8 @@ class Ours:
 
     def overshoot_ms(self, limit_ms: float) -> float:
         started = time.perf_counter()
-        try:
+        with contextlib.suppress(self.ci.ExecutionTimeout):
             self.fresh.interpret(LOOP, timeout=limit_ms)
-        except self.ci.ExecutionTimeout:
-            pass
         return (time.perf_counter() - started) * 1000 - limit_ms
 
     def bomb(self, kind: str) -> tuple[bool, float]:
@@ -137,10 +136,8 @@ class MiniRacerPeer:
 
     def overshoot_ms(self, limit_ms: float) -> float:
         started = time.perf_counter()
-        try:
+        with contextlib.suppress(Exception):
             self.ctx.eval(LOOP, timeout_sec=limit_ms / 1000)
-        except Exception:
-            pass
         return (time.perf_counter() - started) * 1000 - limit_ms
 
     def bomb(self, kind: str) -> tuple[bool, float]:
@@ -195,10 +192,8 @@ class QuickJsPeer:
         ctx = self.quickjs.Context()
         ctx.set_time_limit(limit_ms / 1000)
         started = time.perf_counter()
-        try:
+        with contextlib.suppress(Exception):
             ctx.eval(LOOP)
-        except Exception:
-            pass
         return (time.perf_counter() - started) * 1000 - limit_ms
 
     def bomb(self, kind: str) -> tuple[bool, float]:
@@ -333,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, engine in engines.items():
             for mode in modes.get(name, ["warm"]):
                 for workload, code in (("W1", W1), ("W2", W2), ("W3", W3), ("W5", W5)):
-                    add(workload, name, mode, per_call_us(engine.eval_call(code, mode), args.budget))
+                    add(
+                        workload, name, mode, per_call_us(engine.eval_call(code, mode), args.budget)
+                    )
                 add("W4", name, mode, per_call_us(engine.roundtrip_call(mode), args.budget))
             if name == "ours":
                 add("W6", name, "fresh", per_call_us(engine.eval_call("1+1", "fresh"), args.budget))
@@ -416,15 +413,28 @@ def render(
                 text += f"   ratio: {ratios}"
             lines.append(text)
     lines.append("")
-    lines.append("W7 timeout overshoot, 50 ms limit (ms): " + "; ".join(
-        f"{e} mean {v['mean_ms']:.2f} max {v['max_ms']:.2f}" for e, v in overshoot.items()))
+    lines.append(
+        "W7 timeout overshoot, 50 ms limit (ms): "
+        + "; ".join(
+            f"{e} mean {v['mean_ms']:.2f} max {v['max_ms']:.2f}" for e, v in overshoot.items()
+        )
+    )
     for engine, kinds in bombs.items():
-        lines.append(f"W8 memory bombs, {engine}: " + "; ".join(
-            f"{k} recovered={v['all_recovered']} {v['median_ms']:.1f} ms" for k, v in kinds.items()))
-    lines.append("W9 two threads / one thread throughput: " + "; ".join(
-        f"{e} {v:.2f}x" for e, v in scaling.items()))
-    lines.append("RSS per idle instance (MB): " + "; ".join(
-        f"{e} {v['per_instance_mb']:.1f}" for e, v in memory.items()))
+        lines.append(
+            f"W8 memory bombs, {engine}: "
+            + "; ".join(
+                f"{k} recovered={v['all_recovered']} {v['median_ms']:.1f} ms"
+                for k, v in kinds.items()
+            )
+        )
+    lines.append(
+        "W9 two threads / one thread throughput: "
+        + "; ".join(f"{e} {v:.2f}x" for e, v in scaling.items())
+    )
+    lines.append(
+        "RSS per idle instance (MB): "
+        + "; ".join(f"{e} {v['per_instance_mb']:.1f}" for e, v in memory.items())
+    )
     for engine, why in missing.items():
         lines.append(f"{engine}: missing ({why})")
     return "\n".join(lines)
