@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bindings/errors.h"
@@ -140,6 +142,20 @@ class Reader {
     size_t size = Varint();
     const char* bytes = Take(size);
     PyObject* text;
+    if (tag == '"' && size <= kShortString) {
+      // Keys repeat: one str object per distinct short key of this result.
+      auto found = short_strings_.find(std::string_view(bytes, size));
+      if (found != short_strings_.end()) {
+        return found->second;
+      }
+      text = PyUnicode_DecodeLatin1(bytes, static_cast<Py_ssize_t>(size), nullptr);
+      if (text == nullptr) {
+        throw py::error_already_set();
+      }
+      py::object value = py::reinterpret_steal<py::object>(text);
+      short_strings_.emplace(std::string_view(bytes, size), value);
+      return value;
+    }
     if (tag == '"') {
       text = PyUnicode_DecodeLatin1(bytes, static_cast<Py_ssize_t>(size), nullptr);
     } else if (tag == 'c') {
@@ -465,8 +481,11 @@ class Reader {
     }
   }
 
+  static constexpr size_t kShortString = 24;
+
   const uint8_t* data_;
   const uint8_t* end_;
+  std::unordered_map<std::string_view, py::object> short_strings_;  // views into the wire
   const ConversionLimits& limits_;
   uint32_t version_ = 0;
   uint64_t values_ = 0;
@@ -480,7 +499,21 @@ class Reader {
 }  // namespace
 
 py::object WireToPy(const std::string& wire, const ConversionLimits& limits) {
-  return Reader(wire, limits).Run();
+  // Thousands of fresh containers would trigger collections of the cyclic GC that cannot
+  // free anything: they are all reachable from the result.
+  const int was_enabled = PyGC_Disable();
+  try {
+    py::object result = Reader(wire, limits).Run();
+    if (was_enabled) {
+      PyGC_Enable();
+    }
+    return result;
+  } catch (...) {
+    if (was_enabled) {
+      PyGC_Enable();
+    }
+    throw;
+  }
 }
 
 }  // namespace ci::bindings

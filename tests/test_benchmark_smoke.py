@@ -1,0 +1,30 @@
+"""A smoke-sized pass of benchmarks/compare.py: every workload runs and is reported."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compare_smoke_run_reports_every_workload(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--smoke", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    workloads = {key.split("|")[0] for key, value in results["medians_us"].items() if value > 0}
+    assert {"W1", "W2", "W3", "W4", "W5", "W6", "W6b"} <= workloads
+    assert results["overshoot"]["ours"]["max_ms"] >= results["overshoot"]["ours"]["mean_ms"]
+    assert all(kind["all_recovered"] for kind in results["memory_bombs"]["ours"].values())
+    assert results["two_thread_scaling"]["ours"] > 0
+    for peer in ("mini-racer", "quickjs", "stpyv8"):
+        assert peer in results["missing_peers"] or any(
+            key.split("|")[1] == peer for key in results["medians_us"]
+        )
+    assert "W7 timeout overshoot" in done.stdout
