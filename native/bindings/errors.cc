@@ -37,6 +37,18 @@ py::str Text(const std::string& utf8) {
 
 }  // namespace
 
+std::string SafeText(py::handle value) {
+  py::object text = py::str(value);
+  py::object bytes = py::reinterpret_steal<py::object>(
+      PyUnicode_AsEncodedString(text.ptr(), "utf-8", "backslashreplace"));
+  if (!bytes) {
+    PyErr_Clear();
+    return "?";
+  }
+  return std::string(PyBytes_AS_STRING(bytes.ptr()),
+                     static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+}
+
 void RaiseError(const char* name, const std::string& message) {
   RaiseWithMessage(name, message);
 }

@@ -22,6 +22,8 @@ pybind11::object OutcomeError(const Outcome& outcome, const Limits& limits);
 [[noreturn]] void RaiseConversionError(const std::string& message);
 // Raises the code_interpreter._errors class `name` with `message`.
 [[noreturn]] void RaiseError(const char* name, const std::string& message);
+// A value's str() as UTF-8 for messages; lone surrogates become escapes, never an error.
+std::string SafeText(pybind11::handle value);
 // Raises code_interpreter.SandboxError with `message`.
 [[noreturn]] void RaiseSandboxError(const std::string& message);
 

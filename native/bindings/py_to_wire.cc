@@ -72,7 +72,7 @@ class Writer {
       if (frame.kind == 'A') {
         path += "[" + std::to_string(frame.position - 1) + "]";
       } else if (frame.kind == 'o' && frame.current_key != nullptr) {
-        std::string key = py::str(py::handle(frame.current_key));
+        std::string key = SafeText(py::handle(frame.current_key));
         bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
         for (char c : key) {
           plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

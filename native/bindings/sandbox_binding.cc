@@ -82,6 +82,16 @@ class NativeSandbox {
         pid_(getpid()),
         pool_(std::make_shared<IsolatePool>(config)) {}
 
+  ~NativeSandbox() {
+    if (getpid() != pid_) {
+      // In a forked child V8's threads are gone: disposing the parent's isolates would crash.
+      // They are left as they are, unreachable.
+      new std::shared_ptr<IsolatePool>(std::move(pool_));
+    }
+  }
+  NativeSandbox(const NativeSandbox&) = delete;
+  NativeSandbox& operator=(const NativeSandbox&) = delete;
+
   py::object Evaluate(py::handle code,
                       py::handle context,
                       double timeout_ms,

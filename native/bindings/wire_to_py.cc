@@ -56,7 +56,7 @@ class Reader {
       } else if (frame.kind == '\'') {
         path += "{member}";
       } else if (frame.have_key) {
-        std::string key = py::str(frame.key);
+        std::string key = SafeText(frame.key);
         bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
         for (char c : key) {
           plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

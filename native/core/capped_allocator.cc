@@ -14,12 +14,14 @@ bool CappedArrayBufferAllocator::Reserve(size_t length) {
   size_t current = used_.load(std::memory_order_relaxed);
   do {
     if (length > limit_ || current > limit_ - length) {
-      if (on_limit_) {
+      if (refusals_.fetch_add(1, std::memory_order_relaxed) + 1 >= kRefusalsBeforeReport &&
+          on_limit_) {
         on_limit_();
       }
       return false;
     }
   } while (!used_.compare_exchange_weak(current, current + length, std::memory_order_relaxed));
+  refusals_.store(0, std::memory_order_relaxed);
   return true;
 }
 

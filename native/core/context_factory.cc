@@ -39,6 +39,18 @@ constexpr char kArrayGuard[] = R"js((function (limit) {
     }[name];
     Object.defineProperty(proto, name, {value: guarded, writable: true, configurable: true});
   }
+  // Array.from on an array-like reaches a size check inside V8 that aborts the process.
+  const from = Array.from;
+  Object.defineProperty(Array, "from", {writable: true, configurable: true, value: {
+    from(items) {
+      if (items != null && typeof items[Symbol.iterator] !== "function" &&
+          items.length > limit) {
+        throw new RangeError(`Array.from of more than ${limit} elements is not allowed in ` +
+                             `this sandbox`);
+      }
+      return apply(from, this, arguments);
+    },
+  }.from});
 }))js";
 constexpr double kArrayGuardLimit = 16777216;  // 2^24
 

@@ -13,10 +13,21 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
                                                             [this] { OnMemoryLimit(); });
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
+  // V8 aborts the process when its own heap limit is passed before the near-heap-limit
+  // callback can act (one large allocation, or growth inside a builtin that never checks for
+  // termination). So V8's limit sits well above ours, and ours is enforced after every full
+  // collection; the near-heap-limit callback stays as the backstop.
   params.constraints.ConfigureDefaultsFromHeapSize(0, config.memory_limit_bytes);
+  params.constraints.set_max_old_generation_size_in_bytes(
+      params.constraints.max_old_generation_size_in_bytes() +
+      std::max<size_t>(config.memory_limit_bytes, 1ull << 30));
+  // V8 plans its full collections from this starting size; from ours, it collects (and the
+  // check below runs) when the old generation approaches our limit, not V8's.
+  params.constraints.set_initial_old_generation_size_in_bytes(config.memory_limit_bytes / 2);
   isolate_ = v8::Isolate::New(params);
   isolate_->SetData(0, this);
   isolate_->AddNearHeapLimitCallback(NearHeapLimit, this);
+  isolate_->AddGCEpilogueCallback(AfterFullCollection, this, v8::kGCTypeMarkSweepCompact);
   isolate_->SetAllowAtomicsWait(false);
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->SetAllowWasmCodeGenerationCallback(AllowWasmCodeGeneration);
@@ -34,6 +45,7 @@ IsolateHolder::~IsolateHolder() {
     contexts_.reset();
     scripts_.Clear();
     isolate_->RemoveNearHeapLimitCallback(NearHeapLimit, 0);
+    isolate_->RemoveGCEpilogueCallback(AfterFullCollection, this);
   }
   isolate_->Dispose();
 }
@@ -49,6 +61,7 @@ uint64_t IsolateHolder::BeginExecution(CancelToken* token) {
     std::lock_guard<std::mutex> lock(termination_mutex_);
     running_ = true;
     reason_.store(Termination::kNone, std::memory_order_release);
+    allocator_->ResetRefusals();
     id = ++execution_id_;
     if (kill_requested_) {
       TerminateLocked(Termination::kKilled);
@@ -110,6 +123,19 @@ HeapUsage IsolateHolder::ReadHeapUsage() {
   v8::HeapStatistics statistics;
   isolate_->GetHeapStatistics(&statistics);
   return HeapUsage{statistics.used_heap_size(), statistics.total_heap_size(), allocator_->used()};
+}
+
+void IsolateHolder::AfterFullCollection(v8::Isolate* isolate,
+                                        v8::GCType,
+                                        v8::GCCallbackFlags,
+                                        void* data) {
+  auto* self = static_cast<IsolateHolder*>(data);
+  v8::HeapStatistics statistics;
+  isolate->GetHeapStatistics(&statistics);
+  // After a full collection the heap in use is what is alive.
+  if (statistics.used_heap_size() > self->config_.memory_limit_bytes) {
+    self->OnMemoryLimit();
+  }
 }
 
 size_t IsolateHolder::NearHeapLimit(void* data,

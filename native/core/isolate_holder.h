@@ -85,6 +85,10 @@ class IsolateHolder final : public TerminationTarget {
 
  private:
   static size_t NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit);
+  static void AfterFullCollection(v8::Isolate* isolate,
+                                  v8::GCType type,
+                                  v8::GCCallbackFlags flags,
+                                  void* data);
   static bool AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::Local<v8::String>);
   void OnMemoryLimit();
   void TerminateLocked(Termination reason);

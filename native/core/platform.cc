@@ -19,9 +19,12 @@ pid_t g_init_pid = 0;
 //   each context also forbids it, this makes it hold for any context we might miss.
 // --no-expose-wasm is not set: permissive sandboxes may offer WebAssembly, so the stricter
 //   levels remove it from each context instead.
+// --no-experimental-wasm-threads: shared WebAssembly memory would hand out SharedArrayBuffers,
+//   which no level offers.
 // --stack-size=800: JS recursion raises RangeError well before the ~1 MB V8 assumes is left,
 //   leaving room for our own frames on threads with small stacks.
-constexpr char kFlags[] = "--disallow-code-generation-from-strings --stack-size=800";
+constexpr char kFlags[] =
+    "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=800";
 
 void InitializeOnce() {
   v8::V8::SetFlagsFromString(kFlags);

@@ -90,7 +90,10 @@ class Execution {
   }
 
  private:
-  bool Stopped() { return try_catch_.HasTerminated() || isolate_->IsExecutionTerminating(); }
+  // The holder's reason too: a nested TryCatch (in the serializer) can swallow a termination.
+  bool Stopped() {
+    return try_catch_.HasTerminated() || isolate_->IsExecutionTerminating() || holder_.stopping();
+  }
 
   // Records the pending JS exception (if any) as the outcome.
   bool FailWithException() {
@@ -223,7 +226,8 @@ class Execution {
   // Which wrapped form to try after a script failed with `message`, if any.
   static bool RetryForm(const std::string& message, CodeForm tried, CodeForm* next) {
     bool illegal_return = message.find("Illegal return") != std::string::npos;
-    bool await_outside = message.find("await is only valid") != std::string::npos;
+    bool await_outside = message.find("await is only valid") != std::string::npos ||
+                         message.find("Unexpected reserved word") != std::string::npos;
     if (tried == CodeForm::kScript && illegal_return) {
       *next = CodeForm::kFunctionBody;
       return true;

@@ -1,0 +1,138 @@
+"""Scripts that once took the process down or misreported, each pinned by its reproducer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from code_interpreter import (
+    ConversionError,
+    MemoryLimitExceeded,
+    SandboxKilled,
+    create_sandbox,
+)
+
+PROCESS_KILLERS = {
+    "huge JSON.parse": "JSON.parse('[' + '1,'.repeat(5e7) + '1]')",
+    "Array.from of a 2**32-1 array-like": "Array.from({length: 2**32-1})",
+    "Set from 3e7 keys": "new Set(Array(3e7).keys())",
+    "object with endless keys": "const o = {}; let i = 0; while (true) o['k' + i++] = i",
+}
+
+
+@pytest.mark.parametrize("code", PROCESS_KILLERS.values(), ids=PROCESS_KILLERS.keys())
+def test_script_that_once_aborted_v8_gives_a_typed_outcome(code: str) -> None:
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                from code_interpreter import SandboxError, create_sandbox
+                box = create_sandbox(memory_limit_mb=32, max_execution_time=20_000,
+                                     security_level="custom",
+                                     custom_security={{"max_code_length": 1 << 20}})
+                try:
+                    box.interpret({code!r}, return_raw_result=True)
+                    print("value")
+                except SandboxError as error:
+                    print(type(error).__name__)
+                print(box.interpret("1 + 1"))
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    outcome, after = child.stdout.split()
+    assert outcome in {"MemoryLimitExceeded", "ConversionError", "JavaScriptError"}
+    assert after == "2"
+
+
+def test_shared_webassembly_memory_gives_no_shared_array_buffer() -> None:
+    with create_sandbox(security_level="permissive") as box:
+        code = "new WebAssembly.Memory({initial: 1, maximum: 1, shared: true}).buffer"
+        assert box.interpret(f"{code}.constructor.name") == "ArrayBuffer"
+
+
+def test_forked_child_can_drop_a_parent_sandbox() -> None:
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import gc, os
+                from code_interpreter import create_sandbox, quick_interpret
+                box = create_sandbox()
+                box.interpret("1")
+                quick_interpret("1")
+                pid = os.fork()
+                if pid == 0:
+                    del box
+                    gc.collect()
+                    try:
+                        quick_interpret("1")
+                    except Exception as error:
+                        print("child:", type(error).__name__, flush=True)
+                    os._exit(0)
+                _, status = os.waitpid(pid, 0)
+                print("status", status)
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    assert "status 0" in child.stdout
+
+
+def test_immediate_kill_stops_a_getter_looping_while_the_result_is_read() -> None:
+    box = create_sandbox(max_execution_time=8000)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.interpret("({ get slow() { for (;;) {} } })", return_raw_result=True)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    box.kill(graceful=False)
+    thread.join(10)
+    assert time.monotonic() - started < 2
+    assert len(errors) == 1 and isinstance(errors[0], SandboxKilled)
+
+
+def test_collectable_array_buffers_are_not_a_memory_limit_hit() -> None:
+    code = "let n = 0; for (let i = 0; i < 200; i++) n += new ArrayBuffer(4 << 20).byteLength; n"
+    with create_sandbox(memory_limit_mb=32) as box:
+        assert box.interpret(code) == str(200 * (4 << 20))
+        with pytest.raises(MemoryLimitExceeded):
+            box.interpret("const k = []; while (true) k.push(new ArrayBuffer(4 << 20))")
+
+
+def test_path_with_a_lone_surrogate_key_is_a_conversion_error() -> None:
+    with create_sandbox() as box, pytest.raises(ConversionError, match="invalid Date"):
+        box.interpret("({'\\ud800': new Date(NaN)})", return_raw_result=True)
+
+
+def test_top_level_for_await() -> None:
+    code = (
+        "async function* g() { yield 1; yield 2 }\nlet s = 0;\nfor await (const x of g()) s += x;"
+    )
+    with create_sandbox() as box:
+        assert box.interpret(code + "\nreturn s") == "3"
+        assert box.interpret(code) == "undefined"  # an async body gives its value by `return`
