@@ -19,10 +19,26 @@ v8::Local<v8::String> Name(v8::Isolate* isolate, const char* name) {
 // V8 runs these methods in loops over every index that never check for termination: a
 // time limit could not stop them for minutes. Receivers longer than 2^24 are refused instead;
 // an array that long and dense would pass any memory limit offered here anyway.
-constexpr char kArrayGuard[] = R"js((function (limit) {
+constexpr char kArrayGuard[] = R"js((function (limit, isArray) {
   "use strict";
   const proto = Array.prototype;
   const apply = Reflect.apply;
+  const mutating = new Set(["sort", "reverse", "copyWithin", "splice", "shift", "unshift",
+                            "fill"]);
+  const refuse = (name) => {
+    throw new RangeError(`Array.prototype.${name} on more than ${limit} elements is not ` +
+                         `allowed in this sandbox`);
+  };
+  // Anything but a genuine array (an array-like, a Proxy) could report one length here and
+  // another to V8: it is read once, and the method runs on a copy, written back if it mutates.
+  const snapshot = (target, name) => {
+    const length = Math.min(Math.max(Math.trunc(Number(target.length)) || 0, 0), 2 ** 53 - 1);
+    if (length > limit) refuse(name);
+    const copy = [];
+    for (let i = 0; i < length; i++) if (i in target) copy[i] = target[i];
+    copy.length = length;
+    return copy;
+  };
   const names = ["sort", "reverse", "indexOf", "lastIndexOf", "copyWithin", "splice", "shift",
                  "unshift", "slice", "forEach", "map", "filter", "every", "some", "reduce",
                  "reduceRight", "flat", "flatMap", "fill", "join", "toString", "toLocaleString"];
@@ -30,11 +46,22 @@ constexpr char kArrayGuard[] = R"js((function (limit) {
     const original = proto[name];
     const guarded = {
       [name]() {
-        if (this != null && this.length > limit) {
-          throw new RangeError(`Array.prototype.${name} on more than ${limit} elements is not ` +
-                               `allowed in this sandbox`);
+        if (isArray(this) || typeof this === "string") {
+          if (this.length > limit) refuse(name);
+          return apply(original, this, arguments);
         }
-        return apply(original, this, arguments);
+        if (this == null) return apply(original, this, arguments);  // V8's own TypeError
+        const target = Object(this);
+        const copy = snapshot(target, name);
+        const result = apply(original, copy, arguments);
+        if (!mutating.has(name)) return result;
+        const before = Number(target.length) || 0;
+        for (let i = 0; i < copy.length; i++) {
+          if (i in copy) target[i] = copy[i]; else delete target[i];
+        }
+        for (let i = copy.length; i < before && i < limit; i++) delete target[i];
+        target.length = copy.length;
+        return result === copy ? target : result;
       },
     }[name];
     Object.defineProperty(proto, name, {value: guarded, writable: true, configurable: true});
@@ -42,13 +69,11 @@ constexpr char kArrayGuard[] = R"js((function (limit) {
   // Array.from on an array-like reaches a size check inside V8 that aborts the process.
   const from = Array.from;
   Object.defineProperty(Array, "from", {writable: true, configurable: true, value: {
-    from(items) {
-      if (items != null && typeof items[Symbol.iterator] !== "function" &&
-          items.length > limit) {
-        throw new RangeError(`Array.from of more than ${limit} elements is not allowed in ` +
-                             `this sandbox`);
+    from(items, ...rest) {
+      if (items != null && typeof items[Symbol.iterator] !== "function") {
+        items = snapshot(Object(items), "from");
       }
-      return apply(from, this, arguments);
+      return apply(from, this, [items, ...rest]);
     },
   }.from});
 }))js";
@@ -68,9 +93,18 @@ bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
     unbound = array_guard_.Get(isolate_);
   }
   v8::Local<v8::Value> installer;
-  v8::Local<v8::Value> limit = v8::Number::New(isolate_, kArrayGuardLimit);
+  v8::Local<v8::Function> is_array;
+  if (!v8::Function::New(context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+         // A genuine JS array: its length is a plain data property; a Proxy is not one.
+         info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsArray());
+       }).ToLocal(&is_array)) {
+    return false;
+  }
+  v8::Local<v8::Value> arguments[] = {v8::Number::New(isolate_, kArrayGuardLimit), is_array};
   return unbound->BindToCurrentContext()->Run(context).ToLocal(&installer) &&
-         !installer.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &limit).IsEmpty();
+         !installer.As<v8::Function>()
+              ->Call(context, v8::Undefined(isolate_), 2, arguments)
+              .IsEmpty();
 }
 
 ContextFactory::ContextFactory(v8::Isolate* isolate,

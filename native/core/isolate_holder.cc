@@ -138,6 +138,21 @@ void IsolateHolder::AfterFullCollection(v8::Isolate* isolate,
   }
 }
 
+bool IsolateHolder::OverMemoryLimit() {
+  v8::HeapStatistics statistics;
+  isolate_->GetHeapStatistics(&statistics);
+  if (statistics.used_heap_size() <= config_.memory_limit_bytes) {
+    return false;
+  }
+  isolate_->LowMemoryNotification();  // garbage may make up the difference
+  isolate_->GetHeapStatistics(&statistics);
+  if (statistics.used_heap_size() <= config_.memory_limit_bytes) {
+    return false;
+  }
+  broken_.store(true, std::memory_order_release);
+  return true;
+}
+
 size_t IsolateHolder::NearHeapLimit(void* data,
                                     size_t current_heap_limit,
                                     size_t initial_heap_limit) {

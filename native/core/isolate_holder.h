@@ -79,6 +79,9 @@ class IsolateHolder final : public TerminationTarget {
   bool broken() const { return broken_.load(std::memory_order_acquire); }
   // Call with the isolate locked.
   HeapUsage ReadHeapUsage();
+  // Call with the isolate locked, between executions: whether what is alive exceeds the
+  // limit (a full collection settles it when the plain reading says so). Marks it broken.
+  bool OverMemoryLimit();
   // Scripts compiled on this isolate (cache misses, or every run without the cache).
   void CountCompilation() { compilations_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t compilations() const { return compilations_.load(std::memory_order_relaxed); }

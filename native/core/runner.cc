@@ -16,6 +16,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A run shorter than this cannot have allocated past any limit; longer ones are checked.
+constexpr auto kLongRun = std::chrono::milliseconds(1);
+
 std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   if (value.IsEmpty()) {
     return std::string();
@@ -474,6 +477,14 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
 
     holder.deadline().Disarm();
     Termination reason = holder.EndExecution();
+    if (reason == Termination::kNone && !holder.broken() &&
+        (outcome.kind != OutcomeKind::kValue || Clock::now() - started > kLongRun) &&
+        holder.OverMemoryLimit()) {
+      // One large allocation can pass the limit with no full collection during the run to
+      // notice; it is this execution's doing, so it ends as a memory-limit hit here rather than
+      // in the next execution.
+      reason = Termination::kMemory;
+    }
     if (reason != Termination::kNone) {
       outcome.kind = KindOf(reason);
       outcome.value.nodes.clear();

@@ -22,6 +22,16 @@ PROCESS_KILLERS = {
     "Array.from of a 2**32-1 array-like": "Array.from({length: 2**32-1})",
     "Set from 3e7 keys": "new Set(Array(3e7).keys())",
     "object with endless keys": "const o = {}; let i = 0; while (true) o['k' + i++] = i",
+    "array-like whose length changes between reads": (
+        "let n = 0; Array.prototype.sort.call({get length() { return n++ ? 2**32-1 : 0 }})"
+    ),
+    "Proxy whose length changes between reads": (
+        "let n = 0; new Proxy([], {get(t, k) { return k === 'length' ? (n++ ? 2**32-1 : 0)"
+        " : t[k] }}).sort()"
+    ),
+    "Array.from of an array-like whose length changes": (
+        "let n = 0; Array.from({get length() { return n++ ? 2**32-1 : 2 }})"
+    ),
 }
 
 
@@ -52,7 +62,7 @@ def test_script_that_once_aborted_v8_gives_a_typed_outcome(code: str) -> None:
     )
     assert child.returncode == 0, child.stderr[-2000:]
     outcome, after = child.stdout.split()
-    assert outcome in {"MemoryLimitExceeded", "ConversionError", "JavaScriptError"}
+    assert outcome in {"MemoryLimitExceeded", "ConversionError", "JavaScriptError", "value"}
     assert after == "2"
 
 
