@@ -1,6 +1,5 @@
 #include <pybind11/pybind11.h>
 
-#include "bindings/py_to_tree.h"
 #include "bindings/sandbox_binding.h"
 #include "core/platform.h"
 
@@ -8,7 +7,6 @@ namespace py = pybind11;
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "V8 execution core of code_interpreter";
-  ci::bindings::InitPyToTree();
   ci::bindings::RegisterSandbox(module);
   module.def("v8_version", [] {
     ci::Platform::EnsureInitialized();

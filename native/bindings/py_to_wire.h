@@ -10,8 +10,8 @@
 namespace ci::bindings {
 
 /**
- * Writes a Python value in V8's wire format (core/wire.h), for V8 to build natively, by the
- * same mapping as PyToTree and without recursion; shared containers and cycles become
+ * Writes a Python value in V8's wire format (core/wire.h), for V8 to build natively (the
+ * mirror of structured-clone rules), without recursion; shared containers and cycles become
  * references. Unsupported values raise TypeError with their path ("context['a'][2]"); too deep
  * or too large raise ConversionError. Call with the GIL held.
  */

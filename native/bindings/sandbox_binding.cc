@@ -16,7 +16,6 @@
 
 #include "bindings/errors.h"
 #include "bindings/gil.h"
-#include "bindings/py_to_tree.h"
 #include "bindings/py_to_wire.h"
 #include "bindings/tree_to_py.h"
 #include "bindings/wire_to_py.h"
@@ -416,7 +415,7 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
   isolate.profile.allowed_globals = std::move(allowed_globals);
   if (!custom_globals.is_none()) {
     isolate.profile.custom_globals =
-        std::make_shared<const ValueTree>(PyToTree(custom_globals, ConversionLimits()));
+        std::make_shared<const std::string>(PyToWire(custom_globals, ConversionLimits()));
   }
   return config;
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "core/tree_to_js.h"
+#include "core/wire.h"
 
 namespace ci {
 namespace {
@@ -185,10 +185,8 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
   }
   if (profile_->custom_globals) {
-    const ValueTree& tree = *profile_->custom_globals;
     v8::Local<v8::Value> values;
-    std::string problem;
-    if (!TreeToJs(context, tree, &values, &problem) || !values->IsObject()) {
+    if (!DeserializeValue(context, *profile_->custom_globals, &values) || !values->IsObject()) {
       return false;
     }
     v8::Local<v8::Array> keys;

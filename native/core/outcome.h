@@ -18,8 +18,7 @@ namespace ci {
 struct ExecutionRequest {
   const char* code = nullptr;  // UTF-8
   size_t code_length = 0;
-  const ValueTree* context = nullptr;         // null: no `context` global
-  const std::string* context_wire = nullptr;  // or the context in V8 wire format
+  const std::string* context_wire = nullptr;  // null: no `context`; V8 wire format
   double timeout_ms = 1000;
   bool raw_result = false;       // false: the result is stringified as the seed does
   bool capture_console = true;   // false: console calls are accepted and dropped

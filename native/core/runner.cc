@@ -7,7 +7,6 @@
 
 #include "core/cpu_throttle.h"
 #include "core/js_to_tree.h"
-#include "core/tree_to_js.h"
 #include "core/watchdog.h"
 #include "core/wire.h"
 
@@ -148,20 +147,16 @@ class Execution {
   }
 
   bool InjectContext() {
-    if (request_.context == nullptr && request_.context_wire == nullptr) {
+    if (request_.context_wire == nullptr) {
       return true;
     }
     v8::Local<v8::Value> value;
-    std::string problem;
-    bool built = request_.context_wire != nullptr
-                     ? DeserializeValue(context_, *request_.context_wire, &value)
-                     : TreeToJs(context_, *request_.context, &value, &problem);
-    if (!built) {
+    if (!DeserializeValue(context_, *request_.context_wire, &value)) {
       if (Stopped()) {
         return false;
       }
       outcome_->kind = OutcomeKind::kConversionError;
-      outcome_->detail = problem.empty() ? "the context could not be built in JavaScript" : problem;
+      outcome_->detail = "the context could not be built in JavaScript";
       return false;
     }
     v8::Local<v8::Object> global = context_->Global();

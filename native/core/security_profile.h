@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "core/value_tree.h"
-
 namespace ci {
 
 /** What each context of a sandbox offers, by security level. Enforced when contexts are made. */
@@ -19,8 +17,9 @@ struct SecurityProfile {
   double max_timer_delay_ms = 0;  // 0: no bound beyond the execution's deadline
   // When not empty, every global property not listed here is removed from each context.
   std::vector<std::string> allowed_globals;
-  // JSON-like values installed as globals in every context, before the caller's context.
-  std::shared_ptr<const ValueTree> custom_globals;
+  // JSON-like values installed as globals in every context, before the caller's context, in
+  // V8's wire format (core/wire.h).
+  std::shared_ptr<const std::string> custom_globals;
 };
 
 }  // namespace ci
