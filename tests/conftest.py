@@ -15,6 +15,21 @@ def sandbox() -> Iterator[Sandbox]:
         yield box
 
 
+# No scanner patterns and room for long code: for cases that test what V8 itself enforces.
+UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
+
+
+@pytest.fixture
+def bare() -> Iterator[Sandbox]:
+    with create_sandbox(
+        security_level="custom",
+        custom_security=UNSCANNED,
+        memory_limit_mb=64,
+        max_execution_time=2000,
+    ) as box:
+        yield box
+
+
 @pytest.fixture(autouse=True)
 def no_sandbox_outlives_its_test() -> Iterator[None]:
     """Every sandbox a test makes is killed or collected by the end of it: no isolate leaks."""

@@ -1,16 +1,6 @@
-from collections.abc import Iterator
-
 import pytest
 
-from code_interpreter import JavaScriptError, Sandbox, SecurityViolation, create_sandbox
-
-
-@pytest.fixture
-def unscanned() -> Iterator[Sandbox]:
-    """A sandbox with no scanner patterns: only V8's own enforcement stands."""
-    with create_sandbox(security_level="custom", custom_security={}) as box:
-        yield box
-
+from code_interpreter import JavaScriptError, Sandbox, SecurityViolation
 
 CODE_GENERATION = {
     "eval": "eval('1 + 1')",
@@ -26,9 +16,9 @@ CODE_GENERATION = {
 
 
 @pytest.mark.parametrize("code", CODE_GENERATION.values(), ids=CODE_GENERATION.keys())
-def test_string_code_generation_throws_eval_error_in_v8(unscanned: Sandbox, code: str) -> None:
+def test_string_code_generation_throws_eval_error_in_v8(bare: Sandbox, code: str) -> None:
     with pytest.raises(JavaScriptError) as caught:
-        unscanned.interpret(code)
+        bare.interpret(code)
     assert caught.value.name == "EvalError"
 
 
@@ -59,8 +49,8 @@ def test_strict_refuses_code_generation_early_or_in_v8(sandbox: Sandbox, code: s
         "exports",
     ],
 )
-def test_host_and_shared_memory_globals_are_absent(unscanned: Sandbox, name: str) -> None:
-    assert unscanned.interpret(f"typeof globalThis[{name!r}]") == "undefined"
+def test_host_and_shared_memory_globals_are_absent(bare: Sandbox, name: str) -> None:
+    assert bare.interpret(f"typeof globalThis[{name!r}]") == "undefined"
 
 
 def test_ecmascript_intrinsics_remain(sandbox: Sandbox) -> None:
@@ -68,8 +58,8 @@ def test_ecmascript_intrinsics_remain(sandbox: Sandbox) -> None:
     assert sandbox.interpret(code) == "true"
 
 
-def test_dynamic_import_is_refused(unscanned: Sandbox, sandbox: Sandbox) -> None:
+def test_dynamic_import_is_refused(bare: Sandbox, sandbox: Sandbox) -> None:
     with pytest.raises(JavaScriptError):
-        unscanned.interpret("await import('fs')")
+        bare.interpret("await import('fs')")
     with pytest.raises(SecurityViolation, match="import"):
         sandbox.interpret("await import('fs')")

@@ -15,7 +15,7 @@ from typing import Any
 from . import _core
 from ._base import SandboxBase
 from ._options import SandboxOptions
-from ._result import ConsoleLine, ExecutionResult
+from ._result import ExecutionResult
 from ._sandbox import Sandbox
 
 __all__ = ["AsyncSandbox", "create_async_sandbox"]
@@ -153,18 +153,10 @@ class AsyncSandbox(SandboxBase):
     ) -> Any:
         try:
             if with_console:
-                value, console, truncated, wall_ms, cpu_ms = self._native.execute(
-                    code, context, timeout_ms, raw, token
-                )
+                outcome = self._native.execute(code, context, timeout_ms, raw, token)
                 if self._logging:
-                    self._log_console(execution_id, console)
-                result: Any = ExecutionResult(
-                    value=value,
-                    console=[ConsoleLine(level, text) for level, text in console],
-                    console_truncated=truncated,
-                    duration_ms=wall_ms,
-                    cpu_time_ms=cpu_ms,
-                )
+                    self._log_console(execution_id, outcome[1])
+                result: Any = ExecutionResult.from_native(outcome)
             else:
                 result = self._native.evaluate(code, context, timeout_ms, raw, token)
         except BaseException as error:

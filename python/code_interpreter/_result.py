@@ -30,3 +30,17 @@ class ExecutionResult:
     console_truncated: bool = False
     duration_ms: float = 0.0
     cpu_time_ms: float = 0.0
+
+    @classmethod
+    def from_native(
+        cls, outcome: tuple[Any, list[tuple[str, str]], bool, float, float]
+    ) -> ExecutionResult:
+        """From what ``NativeSandbox.execute`` returns."""
+        value, console, truncated, wall_ms, cpu_ms = outcome
+        return cls(
+            value=value,
+            console=[ConsoleLine(level, text) for level, text in console],
+            console_truncated=truncated,
+            duration_ms=wall_ms,
+            cpu_time_ms=cpu_ms,
+        )

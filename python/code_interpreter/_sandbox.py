@@ -14,7 +14,7 @@ from . import _core
 from ._base import SandboxBase
 from ._errors import SecurityViolation
 from ._options import SandboxOptions
-from ._result import ConsoleLine, ExecutionResult
+from ._result import ExecutionResult
 
 __all__ = ["Sandbox", "create_sandbox", "quick_interpret"]
 
@@ -88,22 +88,14 @@ class Sandbox(SandboxBase):
         timeout_ms, execution_id = self._admit(code, context, timeout)
         started = time.perf_counter()
         try:
-            value, console, truncated, wall_ms, cpu_ms = self._native.execute(
-                code, context, timeout_ms, return_raw_result
-            )
+            outcome = self._native.execute(code, context, timeout_ms, return_raw_result)
         except BaseException as error:
             self._finish(execution_id, started, code, error, enable_profiling)
             raise
         if self._logging:
-            self._log_console(execution_id, console)
+            self._log_console(execution_id, outcome[1])
         self._finish(execution_id, started, code, None, enable_profiling)
-        return ExecutionResult(
-            value=value,
-            console=[ConsoleLine(level, text) for level, text in console],
-            console_truncated=truncated,
-            duration_ms=wall_ms,
-            cpu_time_ms=cpu_ms,
-        )
+        return ExecutionResult.from_native(outcome)
 
     def interpret_file(
         self, path: str | os.PathLike[str], context: dict[str, Any] | None = None, **options: Any
