@@ -2,6 +2,7 @@
 
 #include "bindings/sandbox_binding.h"
 #include "core/platform.h"
+#include "core/side_effect_free.h"
 
 namespace py = pybind11;
 
@@ -13,4 +14,6 @@ PYBIND11_MODULE(_core, module) {
     return ci::Platform::V8Version();
   });
   module.attr("V8_HEADERS_VERSION") = CI_V8_VERSION;
+  // Whether fresh-context runs can be served by a recycled context (runner.cc).
+  module.attr("RECYCLES_CONTEXTS") = ci::kSideEffectFreeEvaluation;
 }

@@ -213,6 +213,7 @@ class NativeSandbox {
     out["busy_isolates"] = stats.busy_isolates;
     out["isolates_replaced"] = stats.isolates_replaced;
     out["compilations"] = stats.compilations;
+    out["contexts_recycled"] = stats.recycled_runs;
     return out;
   }
 

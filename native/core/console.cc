@@ -93,9 +93,12 @@ v8::Local<v8::ObjectTemplate> ConsoleBuffer::NewTemplate(v8::Isolate* isolate) {
     const char* level = kLevels[i];
     LevelBinding* binding = &bindings_[i];
     *binding = LevelBinding{this, level};
-    console->Set(
-        isolate, level,
-        v8::FunctionTemplate::New(isolate, ConsoleMethod, v8::External::New(isolate, binding)));
+    // Output goes to this per-execution buffer, never to a JS object, so V8's side-effect-free
+    // mode may call it (a declined speculative run's output is reset with the buffer).
+    console->Set(isolate, level,
+                 v8::FunctionTemplate::New(
+                     isolate, ConsoleMethod, v8::External::New(isolate, binding), {}, 0,
+                     v8::ConstructorBehavior::kAllow, v8::SideEffectType::kHasNoSideEffect));
   }
   return console;
 }

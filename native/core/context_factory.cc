@@ -42,26 +42,32 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray) {
   const names = ["sort", "reverse", "indexOf", "lastIndexOf", "copyWithin", "splice", "shift",
                  "unshift", "slice", "forEach", "map", "filter", "every", "some", "reduce",
                  "reduceRight", "flat", "flatMap", "fill", "join", "toString", "toLocaleString"];
+  // The method on anything else. Kept out of the guarded method itself: V8's side-effect-free
+  // mode judges a function by all of its bytecode, and the write-back below would make every
+  // guarded call on a plain array count as a side effect.
+  const onCopy = (receiver, name, original, args) => {
+    if (receiver == null) return apply(original, receiver, args);  // V8's own TypeError
+    const target = Object(receiver);
+    const copy = snapshot(target, name);
+    const result = apply(original, copy, args);
+    if (!mutating.has(name)) return result;
+    const before = Number(target.length) || 0;
+    for (let i = 0; i < copy.length; i++) {
+      if (i in copy) target[i] = copy[i]; else delete target[i];
+    }
+    for (let i = copy.length; i < before && i < limit; i++) delete target[i];
+    target.length = copy.length;
+    return result === copy ? target : result;
+  };
   for (const name of names) {
     const original = proto[name];
     const guarded = {
-      [name]() {
+      [name](...args) {
         if (isArray(this) || typeof this === "string") {
           if (this.length > limit) refuse(name);
-          return apply(original, this, arguments);
+          return apply(original, this, args);
         }
-        if (this == null) return apply(original, this, arguments);  // V8's own TypeError
-        const target = Object(this);
-        const copy = snapshot(target, name);
-        const result = apply(original, copy, arguments);
-        if (!mutating.has(name)) return result;
-        const before = Number(target.length) || 0;
-        for (let i = 0; i < copy.length; i++) {
-          if (i in copy) target[i] = copy[i]; else delete target[i];
-        }
-        for (let i = copy.length; i < before && i < limit; i++) delete target[i];
-        target.length = copy.length;
-        return result === copy ? target : result;
+        return onCopy(this, name, original, args);
       },
     }[name];
     Object.defineProperty(proto, name, {value: guarded, writable: true, configurable: true});
@@ -94,10 +100,17 @@ bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
   }
   v8::Local<v8::Value> installer;
   v8::Local<v8::Function> is_array;
-  if (!v8::Function::New(context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
-         // A genuine JS array: its length is a plain data property; a Proxy is not one.
-         info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsArray());
-       }).ToLocal(&is_array)) {
+  // Declared free of side effects (it only looks), so guarded methods stay usable in V8's
+  // side-effect-free mode.
+  if (!v8::Function::New(
+           context,
+           [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+             // A genuine JS array: its length is a plain data property; a Proxy is not one.
+             info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsArray());
+           },
+           v8::Local<v8::Value>(), 0, v8::ConstructorBehavior::kThrow,
+           v8::SideEffectType::kHasNoSideEffect)
+           .ToLocal(&is_array)) {
     return false;
   }
   v8::Local<v8::Value> arguments[] = {v8::Number::New(isolate_, kArrayGuardLimit), is_array};
@@ -118,7 +131,8 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
 
 ContextFactory::~ContextFactory() {
   array_guard_.Reset();
-  persistent_.Reset();
+  persistent_ = KeptContext();
+  pristine_ = KeptContext();
   queues_.clear();
   console_template_.Reset();
 }
@@ -203,22 +217,17 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
   return true;
 }
 
-ContextLease ContextFactory::PersistentContext() {
-  if (persistent_.IsEmpty()) {
+ContextLease ContextFactory::Kept(KeptContext* kept) {
+  if (kept->context.IsEmpty()) {
     ContextLease lease = NewContext();
     if (lease.context.IsEmpty()) {
       return lease;
     }
-    persistent_.Reset(isolate_, lease.context);
-    persistent_queue_ = lease.microtasks;
+    kept->context.Reset(isolate_, lease.context);
+    kept->queue = lease.microtasks;
     return lease;
   }
-  return ContextLease{persistent_.Get(isolate_), persistent_queue_};
-}
-
-void ContextFactory::DiscardPersistent() {
-  persistent_.Reset();
-  persistent_queue_ = nullptr;
+  return ContextLease{kept->context.Get(isolate_), kept->queue};
 }
 
 void ContextFactory::ReleaseCollectedQueues() {

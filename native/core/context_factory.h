@@ -39,8 +39,12 @@ class ContextFactory {
   // Empty `context` when the profile's custom globals could not be installed.
   ContextLease NewContext();
   // The persistent context, made on first use; Discard() forgets it (after a termination).
-  ContextLease PersistentContext();
-  void DiscardPersistent();
+  ContextLease PersistentContext() { return Kept(&persistent_); }
+  void DiscardPersistent() { persistent_ = KeptContext(); }
+  // A fresh-mode context kept for runs that V8 certified left it untouched (see runner.cc);
+  // made on first use, forgotten by DiscardPristine() as soon as any run may have changed it.
+  ContextLease PristineContext() { return Kept(&pristine_); }
+  void DiscardPristine() { pristine_ = KeptContext(); }
 
  private:
   struct TrackedQueue {
@@ -48,6 +52,11 @@ class ContextFactory {
     std::unique_ptr<v8::MicrotaskQueue> queue;
   };
 
+  struct KeptContext {
+    v8::Global<v8::Context> context;
+    v8::MicrotaskQueue* queue = nullptr;
+  };
+  ContextLease Kept(KeptContext* kept);
   void ReleaseCollectedQueues();
   // False when a custom global could not be built (it was checked when the sandbox was made).
   bool Furnish(v8::Local<v8::Context> context);
@@ -60,8 +69,8 @@ class ContextFactory {
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
   v8::Global<v8::UnboundScript> array_guard_;
-  v8::Global<v8::Context> persistent_;
-  v8::MicrotaskQueue* persistent_queue_ = nullptr;
+  KeptContext persistent_;
+  KeptContext pristine_;
 };
 
 }  // namespace ci

@@ -72,6 +72,18 @@ class IsolateHolder final : public TerminationTarget {
   // Any thread. Acts only while execution `execution_id` is running.
   void RequestTerminationOf(uint64_t execution_id, Termination reason);
   void OnDeadline(uint64_t execution_id, bool repeat) override;
+  // A speculative attempt (see runner.cc) runs under its own, shorter deadline: when that
+  // passes, only the attempt is stopped. Call both with the isolate locked, during an execution.
+  void BeginSpeculation(WatchdogSlot::Clock::time_point budget_deadline, uint64_t execution_id);
+  // Re-arms the execution's own deadline. True when the attempt ran out of budget; its
+  // termination is cancelled unless a real reason (timeout, kill, memory) arrived as well.
+  bool EndSpeculation(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id);
+  // Each speculative attempt leaves V8 debug records that are only freed with the isolate and
+  // that every later attempt walks; after enough of them the isolate is worn and replaced.
+  void CountSpeculation(bool new_script);
+  bool worn() const { return worn_.load(std::memory_order_acquire); }
+  void CountRecycledRun() { recycled_runs_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t recycled_runs() const { return recycled_runs_.load(std::memory_order_relaxed); }
   // True once the running execution is being stopped.
   bool stopping() const { return reason_.load(std::memory_order_acquire) != Termination::kNone; }
 
@@ -113,6 +125,12 @@ class IsolateHolder final : public TerminationTarget {
   std::atomic<Termination> reason_{Termination::kNone};
   std::atomic<bool> broken_{false};
   std::atomic<uint64_t> compilations_{0};
+  bool speculating_ = false;          // under termination_mutex_
+  bool speculation_expired_ = false;  // under termination_mutex_
+  uint64_t speculations_ = 0;
+  uint64_t speculated_scripts_ = 0;
+  std::atomic<bool> worn_{false};
+  std::atomic<uint64_t> recycled_runs_{0};
   // Last: destroyed first, which waits out any watchdog call into this holder.
   WatchdogSlot deadline_{this};
 };

@@ -78,13 +78,14 @@ std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
 void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   std::unique_lock<std::mutex> lock(mutex_);
   busy_.erase(std::find(busy_.begin(), busy_.end(), holder.get()));
-  if (!killed_ && !holder->broken() && idle_.size() < config_.keep_idle) {
+  if (!killed_ && !holder->broken() && !holder->worn() && idle_.size() < config_.keep_idle) {
     idle_.push_back(std::move(holder));
     available_.notify_one();
     return;
   }
   live_--;
   compilations_retired_ += holder->compilations();
+  recycled_runs_retired_ += holder->recycled_runs();
   if (holder->broken()) {
     replaced_++;
   }
@@ -114,12 +115,15 @@ bool IsolatePool::killed() const {
 
 PoolStats IsolatePool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  PoolStats stats{live_, static_cast<uint32_t>(busy_.size()), replaced_, compilations_retired_};
+  PoolStats stats{live_, static_cast<uint32_t>(busy_.size()), replaced_, compilations_retired_,
+                  recycled_runs_retired_};
   for (const auto& holder : idle_) {
     stats.compilations += holder->compilations();
+    stats.recycled_runs += holder->recycled_runs();
   }
   for (const IsolateHolder* holder : busy_) {
     stats.compilations += holder->compilations();
+    stats.recycled_runs += holder->recycled_runs();
   }
   return stats;
 }

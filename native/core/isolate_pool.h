@@ -23,14 +23,16 @@ struct PoolStats {
   uint32_t live_isolates = 0;
   uint32_t busy_isolates = 0;
   uint64_t isolates_replaced = 0;
-  uint64_t compilations = 0;  // over the isolates alive now
+  uint64_t compilations = 0;
+  uint64_t recycled_runs = 0;  // fresh-mode runs served by a recycled context
 };
 
 /**
  * The isolates of one sandbox: up to `max_isolates`, made on demand, one execution each at a
- * time; callers beyond that wait in line. An isolate that hit its memory limit is disposed and
- * a fresh one made for the next caller; beyond `keep_idle` idle ones, released isolates are
- * disposed. Kill() stops running executions and refuses new ones.
+ * time; callers beyond that wait in line. An isolate that hit its memory limit, or is worn
+ * (see IsolateHolder::CountSpeculation), is disposed and a fresh one made for the next caller;
+ * beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops running executions
+ * and refuses new ones.
  */
 class IsolatePool {
  public:
@@ -56,6 +58,7 @@ class IsolatePool {
   std::vector<std::unique_ptr<IsolateHolder>> idle_;
   std::vector<IsolateHolder*> busy_;
   uint64_t compilations_retired_ = 0;  // of isolates already disposed
+  uint64_t recycled_runs_retired_ = 0;
   uint32_t live_ = 0;
   uint64_t replaced_ = 0;
   bool killed_ = false;

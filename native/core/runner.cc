@@ -1,5 +1,6 @@
 #include "core/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "core/cpu_throttle.h"
 #include "core/js_to_tree.h"
+#include "core/side_effect_free.h"
 #include "core/watchdog.h"
 #include "core/wire.h"
 
@@ -17,6 +19,28 @@ using Clock = std::chrono::steady_clock;
 
 // A run shorter than this cannot have allocated past any limit; longer ones are checked.
 constexpr auto kLongRun = std::chrono::milliseconds(1);
+
+// How long a speculative attempt may run before it gives way to a fresh context; only tried
+// when the execution's own budget is several times longer, so the attempt cannot cost a
+// timeout.
+constexpr auto kSpeculationBudget = std::chrono::milliseconds(1);
+
+// The name scripts get in stack traces: the same on every path, and never a host path.
+constexpr const char* kSourceName = "<sandbox>";
+
+/** How a speculative run on the pristine context went. */
+enum class Recycling {
+  kKept,      // done, and V8 certified the context untouched: it serves the next run too
+  kSpent,     // done, but script may have run unchecked afterwards: the context is dropped
+  kDeclined,  // not done (side effect, exception, budget): run it again in a fresh context
+};
+
+// Set by the promise hook while a speculative run is in progress (on the thread running it).
+thread_local bool promise_seen = false;
+
+void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
+  promise_seen = true;
+}
 
 std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   if (value.IsEmpty()) {
@@ -91,7 +115,81 @@ class Execution {
     }
   }
 
+  /**
+   * The fresh-context mode without a new context: V8 runs the script in the kept pristine
+   * context in its side-effect-free mode, which stops it at the first write to anything that
+   * existed before it began (globals, builtins, prototypes, custom globals, script-scope
+   * bindings). A run that completes that way is indistinguishable from one in a new context,
+   * and leaves the context as it found it. Anything else is declined and run again in a new
+   * context: V8 refused a side effect, the script threw, or it outran its budget.
+   */
+  Recycling RunSpeculatively(const ContextLease& lease,
+                             CachedScript* cached,
+                             Clock::time_point deadline,
+                             uint64_t execution_id) {
+    context_ = lease.context;
+    microtasks_ = lease.microtasks;
+    std::string text(request_.code, request_.code_length);
+    text.append("\n//# sourceURL=").append(kSourceName);  // names it as a compiled script
+    v8::Local<v8::String> source;
+    if (!v8::String::NewFromUtf8(isolate_, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+             .ToLocal(&source)) {
+      try_catch_.Reset();
+      return Recycling::kDeclined;
+    }
+    holder_.CountSpeculation(cached->speculation == Speculation::kUntried);
+    promise_seen = false;
+    isolate_->SetPromiseHook(NotePromise);
+    holder_.BeginSpeculation(std::min(deadline, Clock::now() + kSpeculationBudget), execution_id);
+    v8::MaybeLocal<v8::Value> completion = EvaluateWithoutSideEffects(isolate_, source);
+    const bool expired = holder_.EndSpeculation(deadline, execution_id);
+    isolate_->SetPromiseHook(nullptr);
+    if (holder_.stopping()) {
+      return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
+    }
+    v8::Local<v8::Value> result;
+    if (expired || !completion.ToLocal(&result)) {
+      cached->speculation = Speculation::kRefused;
+      try_catch_.Reset();
+      return Recycling::kDeclined;
+    }
+    cached->speculation = Speculation::kRecyclable;
+    if (!promise_seen && ConvertWithoutScript(result)) {
+      return Recycling::kKept;
+    }
+    // Settling and converting may run script (reactions, getters, toJSON) outside the check.
+    if (Settle(&result)) {
+      Convert(result);
+    }
+    if (!Stopped()) {
+      microtasks_->PerformCheckpoint(isolate_);
+    }
+    return Recycling::kSpent;
+  }
+
  private:
+  // Converts `result` with V8 forbidding any call into script (a getter, toJSON or proxy trap
+  // would make one). False, with the outcome cleared, when a call was needed: only then can
+  // the conversion have changed the context.
+  bool ConvertWithoutScript(v8::Local<v8::Value> result) {
+    if (!result->IsObject()) {
+      Convert(result);  // primitives convert without running any script
+      return true;
+    }
+    {
+      v8::Isolate::DisallowJavascriptExecutionScope no_script(
+          isolate_, v8::Isolate::DisallowJavascriptExecutionScope::THROW_ON_FAILURE);
+      v8::TryCatch attempt(isolate_);
+      Convert(result);
+      if (!attempt.HasCaught() && outcome_->kind == OutcomeKind::kValue) {
+        return true;
+      }
+    }
+    *outcome_ = Outcome();
+    return false;
+  }
+
   // The holder's reason too: a nested TryCatch (in the serializer) can swallow a termination.
   bool Stopped() {
     return try_catch_.HasTerminated() || isolate_->IsExecutionTerminating() || holder_.stopping();
@@ -215,7 +313,7 @@ class Execution {
              .ToLocal(&source_text)) {
       return FailWithException();
     }
-    v8::ScriptOrigin origin(isolate_, NewString(isolate_, "<sandbox>"), line_offset);
+    v8::ScriptOrigin origin(isolate_, NewString(isolate_, kSourceName), line_offset);
     v8::ScriptCompiler::Source source(source_text, origin);
     holder_.CountCompilation();
     return v8::ScriptCompiler::CompileUnboundScript(isolate_, &source).ToLocal(script);
@@ -426,6 +524,27 @@ OutcomeKind KindOf(Termination reason) {
   return OutcomeKind::kValue;
 }
 
+// The cached script `request` may run speculatively on the pristine context, or null. Only
+// code seen before as a plain script qualifies: the first run of any code takes a new context.
+CachedScript* SpeculationCandidate(IsolateHolder& holder,
+                                   const ExecutionRequest& request,
+                                   Clock::time_point deadline) {
+  if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts ||
+      request.context_wire != nullptr || deadline - Clock::now() < 4 * kSpeculationBudget) {
+    return nullptr;
+  }
+  std::string_view code(request.code, request.code_length);
+  if (code.find("sourceURL") != std::string_view::npos) {
+    return nullptr;  // its own name for the script would lose to ours
+  }
+  CachedScript* cached = holder.scripts().Find(code);
+  if (cached == nullptr || cached->form != CodeForm::kScript ||
+      cached->speculation == Speculation::kRefused) {
+    return nullptr;
+  }
+  return cached;
+}
+
 }  // namespace
 
 Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
@@ -440,24 +559,51 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
 
     const uint64_t execution_id = holder.BeginExecution(request.token);
     auto budget = std::chrono::duration<double, std::milli>(request.timeout_ms);
-    holder.deadline().Arm(started + std::chrono::duration_cast<Clock::duration>(budget),
-                          execution_id);
+    const Clock::time_point deadline =
+        started + std::chrono::duration_cast<Clock::duration>(budget);
+    holder.deadline().Arm(deadline, execution_id);
 
     const IsolateConfig& config = holder.config();
     const bool persistent = config.persistent_context;
-    holder.timers().Reset(config.profile.max_timers, config.profile.max_timer_delay_ms > 0
-                                                         ? config.profile.max_timer_delay_ms
-                                                         : request.timeout_ms);
-    holder.console().Reset(request.capture_console, config.console_max_entries,
-                           config.console_max_bytes);
-    ContextLease lease =
-        persistent ? holder.contexts().PersistentContext() : holder.contexts().NewContext();
-    if (lease.context.IsEmpty()) {
-      outcome.kind = OutcomeKind::kConversionError;
-      outcome.detail = "the sandbox's custom globals could not be installed";
-    } else {
-      v8::Context::Scope context_scope(lease.context);
-      Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
+    auto reset_per_run_state = [&] {
+      holder.timers().Reset(config.profile.max_timers, config.profile.max_timer_delay_ms > 0
+                                                           ? config.profile.max_timer_delay_ms
+                                                           : request.timeout_ms);
+      holder.console().Reset(request.capture_console, config.console_max_entries,
+                             config.console_max_bytes);
+    };
+    reset_per_run_state();
+    Recycling recycling = Recycling::kDeclined;
+    CachedScript* candidate =
+        persistent ? nullptr : SpeculationCandidate(holder, request, deadline);
+    if (candidate != nullptr) {
+      ContextLease pristine = holder.contexts().PristineContext();
+      if (!pristine.context.IsEmpty()) {
+        v8::Context::Scope context_scope(pristine.context);
+        recycling = Execution(holder, request, &outcome)
+                        .RunSpeculatively(pristine, candidate, deadline, execution_id);
+      }
+      if (recycling == Recycling::kKept) {
+        holder.CountRecycledRun();
+      } else {
+        holder.contexts().DiscardPristine();
+      }
+      if (recycling == Recycling::kDeclined) {
+        outcome = Outcome();
+        holder.timers().Clear();
+        reset_per_run_state();
+      }
+    }
+    if (recycling == Recycling::kDeclined) {
+      ContextLease lease =
+          persistent ? holder.contexts().PersistentContext() : holder.contexts().NewContext();
+      if (lease.context.IsEmpty()) {
+        outcome.kind = OutcomeKind::kConversionError;
+        outcome.detail = "the sandbox's custom globals could not be installed";
+      } else {
+        v8::Context::Scope context_scope(lease.context);
+        Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
+      }
     }
     holder.timers().Clear();
     holder.console().TakeInto(&outcome.console, &outcome.console_truncated);
@@ -489,6 +635,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
         holder.contexts().DiscardPersistent();
         holder.scripts().ForgetBindings();
       }
+      holder.contexts().DiscardPristine();
     }
   }
   outcome.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();

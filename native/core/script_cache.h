@@ -14,6 +14,9 @@ namespace ci {
 /** How a piece of code was compiled: as a script, or wrapped as a (async) function body. */
 enum class CodeForm : uint8_t { kScript, kFunctionBody, kAsyncFunctionBody };
 
+/** Whether a script may run on a recycled fresh-mode context (see runner.cc). */
+enum class Speculation : uint8_t { kUntried, kRecyclable, kRefused };
+
 /** A compiled script and, for the persistent context, what running it there last produced. */
 struct CachedScript {
   v8::Global<v8::UnboundScript> script;
@@ -23,6 +26,7 @@ struct CachedScript {
   v8::Global<v8::Context> bound_context;
   v8::Global<v8::Script> bound_script;
   v8::Global<v8::Function> bound_function;
+  Speculation speculation = Speculation::kUntried;
 };
 
 /**

@@ -1,6 +1,7 @@
 from typing import Any
 
 V8_HEADERS_VERSION: str
+RECYCLES_CONTEXTS: bool
 
 def v8_version() -> str: ...
 

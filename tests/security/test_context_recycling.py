@@ -1,0 +1,212 @@
+"""Fresh-context mode served by a recycled context: as isolated as a new context.
+
+Code seen before runs first on a kept context in V8's side-effect-free mode; only a run that V8
+certified wrote to nothing that existed before it keeps that context for the next run. These
+tests run each mutation twice (so the second run is the speculative one) between probes that
+are themselves served by the recycled context, and check the probe sees a pristine realm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from code_interpreter import (
+    ExecutionTimeout,
+    JavaScriptError,
+    MemoryLimitExceeded,
+    Sandbox,
+    _core,
+    create_sandbox,
+)
+
+UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
+pytestmark = pytest.mark.skipif(
+    not _core.RECYCLES_CONTEXTS, reason="this V8 lacks side-effect-free evaluation"
+)
+
+
+def recycled(box: Sandbox) -> int:
+    count: int = box.get_status()["isolates"]["contexts_recycled"]
+    return count
+
+
+@pytest.fixture
+def box() -> Iterator[Sandbox]:
+    with create_sandbox(
+        security_level="custom",
+        custom_security=UNSCANNED,
+        memory_limit_mb=64,
+        max_execution_time=5000,
+        custom_globals={"config": {"rate": 1, "tags": ["a"]}},
+    ) as sandbox:
+        yield sandbox
+
+
+def probe(box: Sandbox, code: str, **kwargs: Any) -> Any:
+    """The probe's answer on the recycled context, checked to be served by it."""
+    box.interpret(code, **kwargs)  # first sight: compiled in a new context
+    before = recycled(box)
+    answer = box.interpret(code, **kwargs)
+    assert recycled(box) == before + 1, f"{code!r} was not served by a recycled context"
+    return answer
+
+
+# (mutation, probe, what the probe answers in a pristine realm)
+LEAKS = [
+    ("var leaked = 1", "typeof leaked", "undefined"),
+    ("leaked = 1", "typeof leaked", "undefined"),
+    ("globalThis.leaked = 1; 1", "typeof leaked", "undefined"),
+    ("this.leaked = 1; 1", "typeof leaked", "undefined"),
+    ("function leaked() {}", "typeof leaked", "undefined"),
+    ("let leaked = 1", "typeof leaked", "undefined"),
+    ("const leaked = 1", "typeof leaked", "undefined"),
+    ("class leaked {}", "typeof leaked", "undefined"),
+    ("Array.prototype.leak = 1; 1", "typeof [].leak", "undefined"),
+    ("Object.prototype.leak = 1; 1", "typeof ({}).leak", "undefined"),
+    ("({}).__proto__.leak = 1; 1", "typeof ({}).leak", "undefined"),
+    (
+        "Object.defineProperty(Object.prototype, 'leak', {value: 1}); 1",
+        "typeof ({}).leak",
+        "undefined",
+    ),
+    ("Reflect.set(Object.prototype, 'leak', 1); 1", "typeof ({}).leak", "undefined"),
+    ("Object.setPrototypeOf(Array.prototype, null); 1", "typeof [].hasOwnProperty", "function"),
+    ("Array.prototype.push.call(Array.prototype, 7); 1", "Array.prototype.length", "0"),
+    ("Math.max = () => 42; 1", "Math.max(1, 2)", "2"),
+    ("Array.prototype.map = () => 'evil'; 1", "[1, 2].map(x => x * 2)", "[2,4]"),
+    ("delete Array.prototype.map; 1", "typeof [].map", "function"),
+    ("JSON.stringify = () => 'evil'; 1", "JSON.stringify({a: 1})", '{"a":1}'),
+    ("Error.stackTraceLimit = 0; 1", "new Error('x').stack.includes('at ')", "true"),
+    ("Error.prototype.name = 'Evil'; 1", "new Error('x').name", "Error"),
+    ("String.prototype.trim = () => 'evil'; 1", "' a '.trim()", "a"),
+    ("config.rate = 99; 1", "config.rate", "1"),
+    ("config.tags.push('leak'); 1", "config.tags.length", "1"),
+    ("console.log = () => {}; 1", "typeof console.log", "function"),
+    ("(async () => { await null; globalThis.leaked = 1 })(); 1", "typeof leaked", "undefined"),
+    ("Promise.resolve().then(() => { globalThis.leaked = 1 }); 1", "typeof leaked", "undefined"),
+    ("({ toJSON() { globalThis.leaked = 1; return 1 } })", "typeof leaked", "undefined"),
+    ("Object.freeze(Object.prototype); 1", "Object.isFrozen(Object.prototype)", "false"),
+    (
+        "Object.preventExtensions(Array.prototype); 1",
+        "Object.isExtensible(Array.prototype)",
+        "true",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutation", "question", "pristine"), LEAKS)
+def test_nothing_one_run_changes_reaches_the_next(
+    box: Sandbox, mutation: str, question: str, pristine: str
+) -> None:
+    assert probe(box, question) == pristine
+    for _ in range(3):  # the first run compiles; the others are the speculative ones
+        box.interpret(mutation)
+    assert probe(box, question) == pristine
+
+
+def test_a_timer_callback_cannot_leave_anything_behind() -> None:
+    with create_sandbox(security_level="moderate") as sandbox:
+        assert probe(sandbox, "typeof [].leak") == "undefined"
+        for _ in range(3):
+            sandbox.interpret("setTimeout(() => { Array.prototype.leak = 1 }, 0); 1")
+        assert probe(sandbox, "typeof [].leak") == "undefined"
+
+
+def test_a_getter_read_while_converting_cannot_leave_anything_behind(box: Sandbox) -> None:
+    code = "({ get x() { globalThis.leaked = 1; return 1 } })"
+    for _ in range(3):
+        assert box.interpret(code, return_raw_result=True) == {"x": 1}
+    assert probe(box, "typeof leaked") == "undefined"
+
+
+def test_regexp_match_state_of_one_run_is_not_visible_to_the_next(box: Sandbox) -> None:
+    for _ in range(3):
+        assert box.interpret("/(s\\w+)/.exec('a secret')[1]") == "secret"
+    for _ in range(2):
+        assert box.interpret("RegExp.$1 + '|' + RegExp.lastMatch") == "|"
+
+
+def test_repeated_plain_code_is_served_by_a_recycled_context(box: Sandbox) -> None:
+    before = recycled(box)
+    results = [box.interpret("Math.sqrt(16) + 5") for _ in range(10)]
+    assert results == ["9"] * 10
+    assert recycled(box) - before == 9  # all but the first, which compiles it
+    assert probe(box, "[1, 2, 3].map(x => x * 2)", return_raw_result=True) == [2, 4, 6]
+    assert probe(box, "({a: [1, 'b'], c: null})", return_raw_result=True) == {
+        "a": [1, "b"],
+        "c": None,
+    }
+    assert probe(box, "console.log('hi'); 3") == "3"
+
+
+def test_console_output_of_a_recycled_run_is_its_own(box: Sandbox) -> None:
+    code = "console.log('once'); 1"
+    for _ in range(3):
+        result = box.execute(code)
+        assert [line.text for line in result.console] == ["once"]
+
+
+def test_code_with_side_effects_runs_as_in_a_new_context_every_time(box: Sandbox) -> None:
+    code = "var n = (typeof n === 'number' ? n : 0) + 1; Math.random(); n"
+    assert [box.interpret(code) for _ in range(5)] == ["1"] * 5
+
+
+def test_errors_read_the_same_on_every_run(box: Sandbox) -> None:
+    errors = []
+    for _ in range(3):
+        with pytest.raises(JavaScriptError) as caught:
+            box.interpret("null.x")
+        errors.append((caught.value.name, str(caught.value)))
+    assert len(set(errors)) == 1
+    stacks = {box.interpret("new Error('e').stack.split('\\n')[1].trim()") for _ in range(3)}
+    assert stacks == {"at <sandbox>:1:1"}
+
+
+def test_a_long_pure_computation_falls_back_and_gives_the_same_answer(box: Sandbox) -> None:
+    code = "(() => { let s = 0; for (let i = 0; i < 3e6; i++) s += i % 7; return s })()"
+    expected = str(sum(i % 7 for i in range(3_000_000)))
+    assert [box.interpret(code) for _ in range(3)] == [expected] * 3
+
+
+def test_a_promise_result_settles_on_the_recycled_path(box: Sandbox) -> None:
+    assert [box.interpret("(async () => 6 * 7)()") for _ in range(3)] == ["42"] * 3
+
+
+def test_an_endless_pure_loop_still_times_out(box: Sandbox) -> None:
+    for _ in range(3):
+        with pytest.raises(ExecutionTimeout):
+            box.interpret("(() => { for (;;) {} })()", timeout=100)
+    assert box.interpret("1 + 1") == "2"
+
+
+def test_a_pure_memory_bomb_still_hits_the_memory_limit(box: Sandbox) -> None:
+    bomb = "(() => { const a = []; for (;;) a.push(new Array(1000).fill(1.5)) })()"
+    for _ in range(2):
+        with pytest.raises(MemoryLimitExceeded):
+            box.interpret(bomb)
+    assert box.interpret("1 + 1") == "2"
+
+
+def test_speculation_keeps_each_run_to_its_own_per_call_context(box: Sandbox) -> None:
+    code = "typeof context === 'undefined' ? 'none' : context.v"
+    assert box.interpret(code, {"v": "a"}) == "a"
+    assert box.interpret(code) == "none"
+    assert box.interpret(code) == "none"
+    assert box.interpret(code, {"v": "b"}) == "b"
+
+
+def test_a_worn_isolate_is_replaced_after_many_recycled_runs() -> None:
+    # Each speculative run leaves a V8 debug record that later runs walk; the isolate is retired
+    # after 2**17 of them, which shows as the code being compiled once more.
+    with create_sandbox() as sandbox:
+        sandbox.interpret("1")
+        runs = 1
+        while sandbox.get_status()["isolates"]["compilations"] == 1 and runs < (1 << 17) + 16:
+            assert sandbox.interpret("1") == "1"
+            runs += 1
+        assert sandbox.get_status()["isolates"]["compilations"] == 2
+        assert runs > (1 << 17) - 16
+        assert sandbox.interpret("2") == "2"
