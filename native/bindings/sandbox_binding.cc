@@ -22,6 +22,7 @@
 #include "core/cancel_token.h"
 #include "core/execution_stats.h"
 #include "core/isolate_pool.h"
+#include "core/platform.h"
 
 namespace py = pybind11;
 
@@ -79,6 +80,7 @@ class NativeSandbox {
       : config_(config),
         default_timeout_ms_(default_timeout_ms),
         pid_(getpid()),
+        fork_generation_(Platform::ForkGeneration()),
         pool_(std::make_shared<IsolatePool>(config)) {}
 
   ~NativeSandbox() {
@@ -272,7 +274,7 @@ class NativeSandbox {
   size_t MemoryLimitMb() const { return config_.isolate.memory_limit_bytes >> 20; }
 
   void CheckUsable(py::handle context) {
-    if (getpid() != pid_) {
+    if (Platform::ForkGeneration() != fork_generation_) {
       RaiseError(
           "SandboxKilled",
           "this sandbox belongs to the parent of this forked process; create a new one here");
@@ -345,6 +347,7 @@ class NativeSandbox {
   const PoolConfig config_;
   const double default_timeout_ms_;
   const pid_t pid_;
+  const uint64_t fork_generation_;
   std::shared_ptr<IsolatePool> pool_;
   ExecutionStats stats_;
   std::atomic<bool> closing_{false};

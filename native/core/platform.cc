@@ -1,9 +1,11 @@
 #include "core/platform.h"
 
 #include <libplatform/libplatform.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <v8.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -13,6 +15,14 @@ namespace {
 
 std::once_flag g_init_once;
 pid_t g_init_pid = 0;
+
+// Bumped in the child of every fork(): cheaper to compare on each call than getpid(), which is
+// a system call.
+std::atomic<uint64_t> g_fork_generation{0};
+
+const int g_fork_watch = pthread_atfork(nullptr, nullptr, [] {
+  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+});
 
 // Flags, each for a reason:
 // --disallow-code-generation-from-strings: eval / new Function are never allowed at any level;
@@ -46,6 +56,10 @@ void Platform::EnsureInitialized() {
         "V8 was started in the parent of this forked process and cannot be used here; "
         "create sandboxes after fork, or use the 'spawn' start method");
   }
+}
+
+uint64_t Platform::ForkGeneration() {
+  return g_fork_generation.load(std::memory_order_relaxed);
 }
 
 std::string Platform::V8Version() {

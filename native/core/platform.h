@@ -1,6 +1,7 @@
 #ifndef CODE_INTERPRETER_CORE_PLATFORM_H_
 #define CODE_INTERPRETER_CORE_PLATFORM_H_
 
+#include <cstdint>
 #include <string>
 
 namespace ci {
@@ -15,6 +16,8 @@ class Platform {
   // whose platform threads did not survive the fork.
   static void EnsureInitialized();
   static std::string V8Version();
+  // Changes in the child of each fork(): what V8 and its threads were made before it is unusable.
+  static uint64_t ForkGeneration();
 };
 
 }  // namespace ci
