@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/cpu_throttle.h"
 #include "core/js_to_tree.h"
@@ -129,7 +130,27 @@ class Execution {
                              uint64_t execution_id) {
     context_ = lease.context;
     microtasks_ = lease.microtasks;
-    std::string text(request_.code, request_.code_length);
+    // The per-call context becomes globals before the attempt, so the script may read them
+    // but not change them, and they are deleted again before the context is kept.
+    if (request_.context_wire != nullptr) {
+      v8::Maybe<bool> taken =
+          context_->Global()->HasOwnProperty(context_, NewString(isolate_, "context"));
+      if (taken.FromMaybe(true) || !InjectContext()) {
+        cached->speculation = Speculation::kRefused;  // a custom global named `context`
+        try_catch_.Reset();
+        *outcome_ = Outcome();
+        return Recycling::kDeclined;
+      }
+    }
+    // A function body becomes a call of the same function, its prefix on the first line so
+    // line numbers stay the caller's (as they are on the compiled path).
+    std::string text;
+    if (cached->form == CodeForm::kFunctionBody) {
+      text = "(function () {";
+      text.append(request_.code, request_.code_length).append("\n})()");
+    } else {
+      text.assign(request_.code, request_.code_length);
+    }
     text.append("\n//# sourceURL=").append(kSourceName);  // names it as a compiled script
     v8::Local<v8::String> source;
     if (!v8::String::NewFromUtf8(isolate_, text.data(), v8::NewStringType::kNormal,
@@ -155,7 +176,7 @@ class Execution {
       return Recycling::kDeclined;
     }
     cached->speculation = Speculation::kRecyclable;
-    if (!promise_seen && ConvertWithoutScript(result)) {
+    if (!promise_seen && ConvertWithoutScript(result) && RemoveInjectedGlobals()) {
       return Recycling::kKept;
     }
     // Settling and converting may run script (reactions, getters, toJSON) outside the check.
@@ -169,6 +190,17 @@ class Execution {
   }
 
  private:
+  bool RemoveInjectedGlobals() {
+    v8::Local<v8::Object> global = context_->Global();
+    for (v8::Local<v8::Name> name : injected_) {
+      if (!global->Delete(context_, name).FromMaybe(false)) {
+        return false;
+      }
+    }
+    injected_.clear();
+    return true;
+  }
+
   // Converts `result` with V8 forbidding any call into script (a getter, toJSON or proxy trap
   // would make one). False, with the outcome cleared, when a call was needed: only then can
   // the conversion have changed the context.
@@ -258,9 +290,11 @@ class Execution {
       return false;
     }
     v8::Local<v8::Object> global = context_->Global();
-    if (global->Set(context_, NewString(isolate_, "context"), value).IsNothing()) {
+    v8::Local<v8::String> context_name = NewString(isolate_, "context");
+    if (global->Set(context_, context_name, value).IsNothing()) {
       return FailWithException();
     }
+    injected_.push_back(context_name);
     if (!value->IsObject() || value->IsArray()) {
       return true;
     }
@@ -290,6 +324,7 @@ class Execution {
       if (global->CreateDataProperty(context_, key.As<v8::Name>(), property).IsNothing()) {
         return FailWithException();
       }
+      injected_.push_back(key.As<v8::Name>());
     }
     return true;
   }
@@ -506,6 +541,7 @@ class Execution {
   v8::TryCatch try_catch_;
   v8::Local<v8::Context> context_;
   v8::MicrotaskQueue* microtasks_ = nullptr;
+  std::vector<v8::Local<v8::Name>> injected_;  // globals InjectContext() added
 };
 
 OutcomeKind KindOf(Termination reason) {
@@ -525,12 +561,12 @@ OutcomeKind KindOf(Termination reason) {
 }
 
 // The cached script `request` may run speculatively on the pristine context, or null. Only
-// code seen before as a plain script qualifies: the first run of any code takes a new context.
+// code seen before qualifies: the first run of any code takes a new context.
 CachedScript* SpeculationCandidate(IsolateHolder& holder,
                                    const ExecutionRequest& request,
                                    Clock::time_point deadline) {
   if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts ||
-      request.context_wire != nullptr || deadline - Clock::now() < 4 * kSpeculationBudget) {
+      deadline - Clock::now() < 4 * kSpeculationBudget) {
     return nullptr;
   }
   std::string_view code(request.code, request.code_length);
@@ -538,8 +574,13 @@ CachedScript* SpeculationCandidate(IsolateHolder& holder,
     return nullptr;  // its own name for the script would lose to ours
   }
   CachedScript* cached = holder.scripts().Find(code);
-  if (cached == nullptr || cached->form != CodeForm::kScript ||
-      cached->speculation == Speculation::kRefused) {
+  if (cached == nullptr || cached->speculation == Speculation::kRefused) {
+    return nullptr;
+  }
+  // Async bodies await, which the mode refuses. A function body's first line gains a prefix, so
+  // a stack trace it returns as a value could show other columns: such code is left out.
+  if (cached->form == CodeForm::kAsyncFunctionBody ||
+      (cached->form == CodeForm::kFunctionBody && code.find("stack") != std::string_view::npos)) {
     return nullptr;
   }
   return cached;

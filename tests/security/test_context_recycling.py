@@ -210,3 +210,44 @@ def test_a_worn_isolate_is_replaced_after_many_recycled_runs() -> None:
         assert sandbox.get_status()["isolates"]["compilations"] == 2
         assert runs > (1 << 17) - 16
         assert sandbox.interpret("2") == "2"
+
+
+def test_per_call_context_is_read_on_the_recycled_path_and_gone_afterwards(box: Sandbox) -> None:
+    before = recycled(box)
+    assert [box.interpret("price * qty", {"price": 3, "qty": i}) for i in range(5)] == [
+        "0",
+        "3",
+        "6",
+        "9",
+        "12",
+    ]
+    assert recycled(box) - before == 4
+    assert probe(box, "typeof price + typeof qty + typeof context") == "undefinedundefinedundefined"
+    keys = probe(box, "Object.keys(globalThis).join()").split(",")
+    assert "config" in keys
+    assert not {"context", "price", "qty"} & set(keys)
+
+
+def test_per_call_context_changed_by_the_script_never_reaches_the_next_run(box: Sandbox) -> None:
+    code = "context.items.push(9); return context.items.length"
+    assert [box.interpret(code, {"items": [1]}) for _ in range(4)] == ["2"] * 4
+    assert probe(box, "typeof items") == "undefined"
+
+
+def test_function_bodies_are_recycled_too(box: Sandbox) -> None:
+    assert probe(box, "return 6 * 7") == "42"
+    assert (
+        probe(box, "return context.numbers.reduce((s, n) => s + n, 0)", context={"numbers": [1, 2]})
+        == "3"
+    )
+
+
+def test_a_stack_returned_from_a_function_body_is_the_same_on_every_run(box: Sandbox) -> None:
+    code = "return new Error('x').stack.split('\\n')[1].trim()"
+    assert {box.interpret(code) for _ in range(3)} == {"at <sandbox>:1:8"}
+
+
+def test_a_custom_global_named_context_survives_per_call_contexts() -> None:
+    with create_sandbox(custom_globals={"context": {"v": 1}}) as sandbox:
+        assert [sandbox.interpret("context.v", {"v": 2}) for _ in range(3)] == ["2"] * 3
+        assert [sandbox.interpret("context.v") for _ in range(3)] == ["1"] * 3
