@@ -315,4 +315,23 @@ std::string PyToWire(py::handle value, const ConversionLimits& limits) {
   return Writer(limits).Run(value);
 }
 
+bool TopLevelKeys(pybind11::handle context, std::vector<std::string>* keys) {
+  if (!PyDict_CheckExact(context.ptr())) {
+    return false;
+  }
+  PyObject* key;
+  PyObject* value;
+  Py_ssize_t position = 0;
+  while (PyDict_Next(context.ptr(), &position, &key, &value)) {
+    Py_ssize_t size;
+    const char* text = PyUnicode_Check(key) ? PyUnicode_AsUTF8AndSize(key, &size) : nullptr;
+    if (text == nullptr) {
+      PyErr_Clear();  // a lone surrogate: PyToWire reports such keys itself
+      return false;
+    }
+    keys->emplace_back(text, static_cast<size_t>(size));
+  }
+  return true;
+}
+
 }  // namespace ci::bindings

@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <string>
+#include <vector>
 
 #include "core/value_tree.h"
 
@@ -16,6 +17,12 @@ namespace ci::bindings {
  * or too large raise ConversionError. Call with the GIL held.
  */
 std::string PyToWire(pybind11::handle value, const ConversionLimits& limits);
+
+/**
+ * The keys of a per-call context that is a plain dict with string keys, in UTF-8: what the
+ * context will offer as globals. False for anything else. Call with the GIL held.
+ */
+bool TopLevelKeys(pybind11::handle context, std::vector<std::string>* keys);
 
 }  // namespace ci::bindings
 

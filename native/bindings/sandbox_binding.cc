@@ -128,8 +128,11 @@ class NativeSandbox {
       texts.push_back(ReadCode(code));
     }
     std::string context_wire;
+    std::vector<std::string> context_keys;
+    bool keys_known = false;
     if (!context.is_none()) {
       context_wire = PyToWire(context, ConversionLimits());
+      keys_known = TopLevelKeys(context, &context_keys);
     }
     timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     std::shared_ptr<IsolatePool> pool = pool_;
@@ -143,6 +146,7 @@ class NativeSandbox {
           request.code = texts[i].data;
           request.code_length = texts[i].size;
           request.context_wire = context.is_none() ? nullptr : &context_wire;
+          request.context_keys = keys_known ? &context_keys : nullptr;
           request.timeout_ms = timeout_ms;
           request.raw_result = raw;
           request.capture_console = false;
@@ -307,6 +311,7 @@ class NativeSandbox {
     CheckUsable(context);
     CodeText text = ReadCode(code);
     std::string context_wire;
+    std::vector<std::string> context_keys;
     ExecutionRequest request;
     request.code = text.data;
     request.code_length = text.size;
@@ -319,6 +324,9 @@ class NativeSandbox {
     if (!context.is_none()) {
       context_wire = PyToWire(context, ConversionLimits());
       request.context_wire = &context_wire;
+      if (TopLevelKeys(context, &context_keys)) {
+        request.context_keys = &context_keys;
+      }
     }
     // Keeps the pool alive even if another thread drops this sandbox meanwhile.
     std::shared_ptr<IsolatePool> pool = pool_;

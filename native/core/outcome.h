@@ -19,6 +19,8 @@ struct ExecutionRequest {
   const char* code = nullptr;  // UTF-8
   size_t code_length = 0;
   const std::string* context_wire = nullptr;  // null: no `context`; V8 wire format
+  // The keys of a context that is a plain object, when known (see bindings/py_to_wire.h).
+  const std::vector<std::string>* context_keys = nullptr;
   double timeout_ms = 1000;
   bool raw_result = false;       // false: the result is stringified as the seed does
   bool capture_console = true;   // false: console calls are accepted and dropped

@@ -21,10 +21,15 @@ using Clock = std::chrono::steady_clock;
 // A run shorter than this cannot have allocated past any limit; longer ones are checked.
 constexpr auto kLongRun = std::chrono::milliseconds(1);
 
-// How long a speculative attempt may run before it gives way to a fresh context; only tried
-// when the execution's own budget is several times longer, so the attempt cannot cost a
-// timeout.
-constexpr auto kSpeculationBudget = std::chrono::milliseconds(1);
+// How long a speculative attempt may run before it gives way to a new context: a few times
+// what the script took on the compiled path (the mode checks every allocation and store), and
+// at least 2 ms. Scripts that took over 10 ms are not tried: a new context adds little to
+// them. An attempt is only made when the execution's own budget is four times longer, so it
+// cannot cost a timeout, and a script that overran three times is not tried again.
+constexpr double kMinSpeculationMs = 2;
+constexpr double kSpeculationFactor = 3;
+constexpr double kMaxSpeculatedRunMs = 10;
+constexpr int kMaxBudgetOverruns = 3;
 
 // The name scripts get in stack traces: the same on every path, and never a host path.
 constexpr const char* kSourceName = "<sandbox>";
@@ -127,15 +132,14 @@ class Execution {
   Recycling RunSpeculatively(const ContextLease& lease,
                              CachedScript* cached,
                              Clock::time_point deadline,
+                             Clock::duration budget,
                              uint64_t execution_id) {
     context_ = lease.context;
     microtasks_ = lease.microtasks;
-    // The per-call context becomes globals before the attempt, so the script may read them
-    // but not change them, and they are deleted again before the context is kept.
     if (request_.context_wire != nullptr) {
       v8::Maybe<bool> taken =
           context_->Global()->HasOwnProperty(context_, NewString(isolate_, "context"));
-      if (taken.FromMaybe(true) || !InjectContext()) {
+      if (taken.FromMaybe(true) || !InstallLazyContext()) {
         cached->speculation = Speculation::kRefused;  // a custom global named `context`
         try_catch_.Reset();
         *outcome_ = Outcome();
@@ -162,7 +166,7 @@ class Execution {
     holder_.CountSpeculation(cached->speculation == Speculation::kUntried);
     promise_seen = false;
     isolate_->SetPromiseHook(NotePromise);
-    holder_.BeginSpeculation(std::min(deadline, Clock::now() + kSpeculationBudget), execution_id);
+    holder_.BeginSpeculation(std::min(deadline, Clock::now() + budget), execution_id);
     v8::MaybeLocal<v8::Value> completion = EvaluateWithoutSideEffects(isolate_, source);
     const bool expired = holder_.EndSpeculation(deadline, execution_id);
     isolate_->SetPromiseHook(nullptr);
@@ -170,14 +174,22 @@ class Execution {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
     }
     v8::Local<v8::Value> result;
-    if (expired || !completion.ToLocal(&result)) {
+    if (expired) {
+      // Often a collection that happened to fall in the attempt; refused once it recurs.
+      if (++cached->budget_overruns >= kMaxBudgetOverruns) {
+        cached->speculation = Speculation::kRefused;
+      }
+      try_catch_.Reset();
+      return Recycling::kDeclined;
+    }
+    if (!completion.ToLocal(&result)) {
       cached->speculation = Speculation::kRefused;
       try_catch_.Reset();
       return Recycling::kDeclined;
     }
     cached->speculation = Speculation::kRecyclable;
-    if (!promise_seen && ConvertWithoutScript(result) && RemoveInjectedGlobals()) {
-      return Recycling::kKept;
+    if (!promise_seen && ConvertWithoutScript(result)) {
+      return RemoveInjectedGlobals() ? Recycling::kKept : Recycling::kSpent;
     }
     // Settling and converting may run script (reactions, getters, toJSON) outside the check.
     if (Settle(&result)) {
@@ -190,6 +202,96 @@ class Execution {
   }
 
  private:
+  /** The per-call context of a speculative attempt, built when the script first reads it. */
+  struct LazyContext {
+    const std::string* wire = nullptr;
+    v8::Global<v8::Value> whole;
+
+    bool Whole(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value>* out) {
+      if (!whole.IsEmpty()) {
+        *out = whole.Get(isolate);
+        return true;
+      }
+      if (!DeserializeValue(context, *wire, out)) {
+        if (!isolate->IsExecutionTerminating()) {
+          // The attempt is declined, and the compiled path reports the failure.
+          isolate->ThrowException(v8::Exception::Error(NewString(isolate, "context")));
+        }
+        return false;
+      }
+      whole.Reset(isolate, *out);
+      return true;
+    }
+  };
+
+  static LazyContext* LazyFrom(const v8::PropertyCallbackInfo<v8::Value>& info) {
+    return static_cast<LazyContext*>(info.Data().As<v8::External>()->Value());
+  }
+
+  static void ReadWholeContext(v8::Local<v8::Name>,
+                               const v8::PropertyCallbackInfo<v8::Value>& info) {
+    v8::Isolate* isolate = info.GetIsolate();
+    v8::Local<v8::Value> whole;
+    if (LazyFrom(info)->Whole(isolate, isolate->GetCurrentContext(), &whole)) {
+      info.GetReturnValue().Set(whole);
+    }
+  }
+
+  static void ReadContextMember(v8::Local<v8::Name> name,
+                                const v8::PropertyCallbackInfo<v8::Value>& info) {
+    v8::Isolate* isolate = info.GetIsolate();
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    v8::Local<v8::Value> whole;
+    v8::Local<v8::Value> member;
+    if (LazyFrom(info)->Whole(isolate, context, &whole) &&
+        whole.As<v8::Object>()->Get(context, name).ToLocal(&member)) {
+      info.GetReturnValue().Set(member);
+    }
+  }
+
+  // The same globals InjectContext() makes (`context`, and each top-level key that is a plain
+  // identifier shadowing nothing, in the same order), as lazy data properties: read first
+  // during the attempt, their values are the attempt's own objects, which V8 lets it change.
+  // Realized, each is an ordinary data property; all are deleted before the context is kept.
+  bool InstallLazyContext() {
+    v8::Local<v8::Object> global = context_->Global();
+    lazy_.wire = request_.context_wire;
+    v8::Local<v8::External> data = v8::External::New(isolate_, &lazy_);
+    auto install = [&](v8::Local<v8::Name> name, v8::AccessorNameGetterCallback getter) {
+      if (!global
+               ->SetLazyDataProperty(context_, name, getter, data, v8::None,
+                                     v8::SideEffectType::kHasNoSideEffect,
+                                     v8::SideEffectType::kHasSideEffect)
+               .FromMaybe(false)) {
+        return false;
+      }
+      injected_.push_back(name);
+      return true;
+    };
+    if (!install(NewString(isolate_, "context"), ReadWholeContext)) {
+      return false;
+    }
+    for (const std::string& key : *request_.context_keys) {
+      if (!IsPlainIdentifier(key)) {
+        continue;
+      }
+      v8::Local<v8::String> name;
+      if (!v8::String::NewFromUtf8(isolate_, key.data(), v8::NewStringType::kInternalized,
+                                   static_cast<int>(key.size()))
+               .ToLocal(&name)) {
+        return false;
+      }
+      v8::Maybe<bool> exists = global->Has(context_, name);
+      if (exists.IsNothing()) {
+        return false;
+      }
+      if (!exists.FromJust() && !install(name, ReadContextMember)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   bool RemoveInjectedGlobals() {
     v8::Local<v8::Object> global = context_->Global();
     for (v8::Local<v8::Name> name : injected_) {
@@ -541,7 +643,8 @@ class Execution {
   v8::TryCatch try_catch_;
   v8::Local<v8::Context> context_;
   v8::MicrotaskQueue* microtasks_ = nullptr;
-  std::vector<v8::Local<v8::Name>> injected_;  // globals InjectContext() added
+  std::vector<v8::Local<v8::Name>> injected_;  // globals added for the per-call context
+  LazyContext lazy_;
 };
 
 OutcomeKind KindOf(Termination reason) {
@@ -560,21 +663,31 @@ OutcomeKind KindOf(Termination reason) {
   return OutcomeKind::kValue;
 }
 
-// The cached script `request` may run speculatively on the pristine context, or null. Only
-// code seen before qualifies: the first run of any code takes a new context.
+// The cached script `request` may run speculatively on the pristine context, or null, and
+// the budget of the attempt. Only code seen before qualifies: the first run of any code takes
+// a new context.
 CachedScript* SpeculationCandidate(IsolateHolder& holder,
                                    const ExecutionRequest& request,
-                                   Clock::time_point deadline) {
-  if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts ||
-      deadline - Clock::now() < 4 * kSpeculationBudget) {
+                                   Clock::time_point deadline,
+                                   Clock::duration* budget) {
+  if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts) {
     return nullptr;
   }
   std::string_view code(request.code, request.code_length);
   if (code.find("sourceURL") != std::string_view::npos) {
     return nullptr;  // its own name for the script would lose to ours
   }
+  if (request.context_wire != nullptr && request.context_keys == nullptr) {
+    return nullptr;  // its globals are only known for a plain dict
+  }
   CachedScript* cached = holder.scripts().Find(code);
-  if (cached == nullptr || cached->speculation == Speculation::kRefused) {
+  if (cached == nullptr || cached->speculation == Speculation::kRefused ||
+      cached->compiled_run_ms < 0 || cached->compiled_run_ms > kMaxSpeculatedRunMs) {
+    return nullptr;
+  }
+  *budget = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(
+      std::max(kMinSpeculationMs, kSpeculationFactor * cached->compiled_run_ms)));
+  if (deadline - Clock::now() < 4 * *budget) {
     return nullptr;
   }
   // Async bodies await, which the mode refuses. A function body's first line gains a prefix, so
@@ -615,14 +728,16 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
     };
     reset_per_run_state();
     Recycling recycling = Recycling::kDeclined;
+    Clock::duration speculation_budget{};
     CachedScript* candidate =
-        persistent ? nullptr : SpeculationCandidate(holder, request, deadline);
+        persistent ? nullptr : SpeculationCandidate(holder, request, deadline, &speculation_budget);
     if (candidate != nullptr) {
       ContextLease pristine = holder.contexts().PristineContext();
       if (!pristine.context.IsEmpty()) {
         v8::Context::Scope context_scope(pristine.context);
-        recycling = Execution(holder, request, &outcome)
-                        .RunSpeculatively(pristine, candidate, deadline, execution_id);
+        recycling =
+            Execution(holder, request, &outcome)
+                .RunSpeculatively(pristine, candidate, deadline, speculation_budget, execution_id);
       }
       if (recycling == Recycling::kKept) {
         holder.CountRecycledRun();
@@ -643,7 +758,16 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
         outcome.detail = "the sandbox's custom globals could not be installed";
       } else {
         v8::Context::Scope context_scope(lease.context);
+        const Clock::time_point compiled_started = Clock::now();
         Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
+        if (!persistent && config.cache_scripts) {
+          // What a speculative attempt of this script may take is judged from this run.
+          CachedScript* cached = holder.scripts().Find({request.code, request.code_length});
+          if (cached != nullptr) {
+            cached->compiled_run_ms = static_cast<float>(
+                std::chrono::duration<double, std::milli>(Clock::now() - compiled_started).count());
+          }
+        }
       }
     }
     holder.timers().Clear();

@@ -229,9 +229,26 @@ def test_per_call_context_is_read_on_the_recycled_path_and_gone_afterwards(box: 
 
 
 def test_per_call_context_changed_by_the_script_never_reaches_the_next_run(box: Sandbox) -> None:
-    code = "context.items.push(9); return context.items.length"
-    assert [box.interpret(code, {"items": [1]}) for _ in range(4)] == ["2"] * 4
-    assert probe(box, "typeof items") == "undefined"
+    # The context is built when first read, inside the attempt: the script may change it.
+    code = "context.items.push(9); items.push(8); return context.items.join()"
+    before = recycled(box)
+    assert [box.interpret(code, {"items": [1]}) for _ in range(4)] == ["1,9,8"] * 4
+    assert recycled(box) - before == 3
+    assert probe(box, "typeof items + typeof context") == "undefinedundefined"
+
+
+def test_per_call_context_globals_look_the_same_on_every_path(box: Sandbox) -> None:
+    code = """[JSON.stringify(Object.getOwnPropertyDescriptor(globalThis, 'qty')),
+              context.data === data, Object.keys(globalThis).slice(-3).join(),
+              typeof toString, 'constructor' in globalThis].join('|')"""
+    context = {"qty": 4, "data": {"a": 1}, "toString": 1, "constructor": 2}
+    before = recycled(box)
+    answers = {box.interpret(code, context) for _ in range(4)}
+    assert recycled(box) - before == 3
+    assert answers == {
+        '{"value":4,"writable":true,"enumerable":true,"configurable":true}'
+        "|true|context,qty,data|function|true"
+    }
 
 
 def test_function_bodies_are_recycled_too(box: Sandbox) -> None:
