@@ -25,11 +25,11 @@ constexpr auto kLongRun = std::chrono::milliseconds(1);
 // what the script took on the compiled path (the mode checks every allocation and store), and
 // at least 2 ms. Scripts that took over 10 ms are not tried: a new context adds little to
 // them. An attempt is only made when the execution's own budget is four times longer, so it
-// cannot cost a timeout, and a script that overran three times is not tried again.
+// cannot cost a timeout.
 constexpr double kMinSpeculationMs = 2;
 constexpr double kSpeculationFactor = 3;
 constexpr double kMaxSpeculatedRunMs = 10;
-constexpr int kMaxBudgetOverruns = 3;
+constexpr int kMaxDeclinedInARow = 3;
 
 // The name scripts get in stack traces: the same on every path, and never a host path.
 constexpr const char* kSourceName = "<sandbox>";
@@ -174,20 +174,18 @@ class Execution {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
     }
     v8::Local<v8::Value> result;
-    if (expired) {
-      // Often a collection that happened to fall in the attempt; refused once it recurs.
-      if (++cached->budget_overruns >= kMaxBudgetOverruns) {
+    if (expired || !completion.ToLocal(&result)) {
+      // A side effect, an exception or the budget (often a collection or a preemption that
+      // fell in the attempt) may depend on the data or the moment: a script is refused only
+      // after several declined attempts in a row.
+      if (++cached->declined_in_a_row >= kMaxDeclinedInARow) {
         cached->speculation = Speculation::kRefused;
       }
       try_catch_.Reset();
       return Recycling::kDeclined;
     }
-    if (!completion.ToLocal(&result)) {
-      cached->speculation = Speculation::kRefused;
-      try_catch_.Reset();
-      return Recycling::kDeclined;
-    }
     cached->speculation = Speculation::kRecyclable;
+    cached->declined_in_a_row = 0;
     if (!promise_seen && ConvertWithoutScript(result)) {
       return RemoveInjectedGlobals() ? Recycling::kKept : Recycling::kSpent;
     }

@@ -268,3 +268,15 @@ def test_a_custom_global_named_context_survives_per_call_contexts() -> None:
     with create_sandbox(custom_globals={"context": {"v": 1}}) as sandbox:
         assert [sandbox.interpret("context.v", {"v": 2}) for _ in range(3)] == ["2"] * 3
         assert [sandbox.interpret("context.v") for _ in range(3)] == ["1"] * 3
+
+
+def test_a_side_effect_that_depends_on_the_data_is_declined_only_when_it_happens(
+    box: Sandbox,
+) -> None:
+    code = "if (context.flag) globalThis.leaked = 1; return typeof leaked"
+    flags = [False, False, True, False, True, False, False]
+    before = recycled(box)
+    answers = [box.interpret(code, {"flag": flag}) for flag in flags]
+    assert answers == ["number" if flag else "undefined" for flag in flags]
+    assert recycled(box) - before == 4  # the false runs after the first, which compiles it
+    assert probe(box, "typeof leaked") == "undefined"
