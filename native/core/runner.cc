@@ -23,10 +23,11 @@ constexpr auto kLongRun = std::chrono::milliseconds(1);
 
 // How long a speculative attempt may run before it gives way to a new context: a few times
 // what the script took on the compiled path (the mode checks every allocation and store), and
-// at least 2 ms. Scripts that took over 10 ms are not tried: a new context adds little to
-// them. An attempt is only made when the execution's own budget is four times longer, so it
-// cannot cost a timeout.
-constexpr double kMinSpeculationMs = 2;
+// at least 8 ms (so at most 30 ms). Scripts that took over 10 ms are not tried: a new context
+// adds little to them. An attempt is only made when the execution's own time limit is four
+// times its budget, and a declined attempt is not charged to that limit: the deadline of the
+// run in a new context moves by the time the attempt took.
+constexpr double kMinSpeculationMs = 8;
 constexpr double kSpeculationFactor = 3;
 constexpr double kMaxSpeculatedRunMs = 10;
 constexpr int kMaxDeclinedInARow = 3;
@@ -711,8 +712,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
 
     const uint64_t execution_id = holder.BeginExecution(request.token);
     auto budget = std::chrono::duration<double, std::milli>(request.timeout_ms);
-    const Clock::time_point deadline =
-        started + std::chrono::duration_cast<Clock::duration>(budget);
+    Clock::time_point deadline = started + std::chrono::duration_cast<Clock::duration>(budget);
     holder.deadline().Arm(deadline, execution_id);
 
     const IsolateConfig& config = holder.config();
@@ -730,6 +730,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
     CachedScript* candidate =
         persistent ? nullptr : SpeculationCandidate(holder, request, deadline, &speculation_budget);
     if (candidate != nullptr) {
+      const Clock::time_point attempt_started = Clock::now();
       ContextLease pristine = holder.contexts().PristineContext();
       if (!pristine.context.IsEmpty()) {
         v8::Context::Scope context_scope(pristine.context);
@@ -743,6 +744,10 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
         holder.contexts().DiscardPristine();
       }
       if (recycling == Recycling::kDeclined) {
+        // The script gets its whole time limit in the new context: the declined attempt, at
+        // most its budget, is not charged to it.
+        deadline += Clock::now() - attempt_started;
+        holder.deadline().Arm(deadline, execution_id);
         outcome = Outcome();
         holder.timers().Clear();
         reset_per_run_state();

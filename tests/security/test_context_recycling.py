@@ -46,12 +46,21 @@ def box() -> Iterator[Sandbox]:
 
 
 def probe(box: Sandbox, code: str, **kwargs: Any) -> Any:
-    """The probe's answer on the recycled context, checked to be served by it."""
+    """The probe's answer on the recycled context, checked to be served by it. An attempt that
+    a preemption pushed past its time budget is declined (and run in a new context), so one
+    more try is allowed."""
     box.interpret(code, **kwargs)  # first sight: compiled in a new context
-    before = recycled(box)
-    answer = box.interpret(code, **kwargs)
-    assert recycled(box) == before + 1, f"{code!r} was not served by a recycled context"
-    return answer
+    for _ in range(2):
+        before = recycled(box)
+        answer = box.interpret(code, **kwargs)
+        if recycled(box) == before + 1:
+            return answer
+    raise AssertionError(f"{code!r} was not served by a recycled context")
+
+
+def assert_recycled(box: Sandbox, before: int, expected: int) -> None:
+    """`expected` runs since `before` were recycled, allowing one lost to a preemption."""
+    assert expected - 1 <= recycled(box) - before <= expected
 
 
 # (mutation, probe, what the probe answers in a pristine realm)
@@ -133,7 +142,7 @@ def test_repeated_plain_code_is_served_by_a_recycled_context(box: Sandbox) -> No
     before = recycled(box)
     results = [box.interpret("Math.sqrt(16) + 5") for _ in range(10)]
     assert results == ["9"] * 10
-    assert recycled(box) - before == 9  # all but the first, which compiles it
+    assert_recycled(box, before, 9)  # all but the first, which compiles it
     assert probe(box, "[1, 2, 3].map(x => x * 2)", return_raw_result=True) == [2, 4, 6]
     assert probe(box, "({a: [1, 'b'], c: null})", return_raw_result=True) == {
         "a": [1, "b"],
@@ -221,7 +230,7 @@ def test_per_call_context_is_read_on_the_recycled_path_and_gone_afterwards(box: 
         "9",
         "12",
     ]
-    assert recycled(box) - before == 4
+    assert_recycled(box, before, 4)
     assert probe(box, "typeof price + typeof qty + typeof context") == "undefinedundefinedundefined"
     keys = probe(box, "Object.keys(globalThis).join()").split(",")
     assert "config" in keys
@@ -233,7 +242,7 @@ def test_per_call_context_changed_by_the_script_never_reaches_the_next_run(box: 
     code = "context.items.push(9); items.push(8); return context.items.join()"
     before = recycled(box)
     assert [box.interpret(code, {"items": [1]}) for _ in range(4)] == ["1,9,8"] * 4
-    assert recycled(box) - before == 3
+    assert_recycled(box, before, 3)
     assert probe(box, "typeof items + typeof context") == "undefinedundefined"
 
 
@@ -244,7 +253,7 @@ def test_per_call_context_globals_look_the_same_on_every_path(box: Sandbox) -> N
     context = {"qty": 4, "data": {"a": 1}, "toString": 1, "constructor": 2}
     before = recycled(box)
     answers = {box.interpret(code, context) for _ in range(4)}
-    assert recycled(box) - before == 3
+    assert_recycled(box, before, 3)
     assert answers == {
         '{"value":4,"writable":true,"enumerable":true,"configurable":true}'
         "|true|context,qty,data|function|true"
@@ -278,5 +287,5 @@ def test_a_side_effect_that_depends_on_the_data_is_declined_only_when_it_happens
     before = recycled(box)
     answers = [box.interpret(code, {"flag": flag}) for flag in flags]
     assert answers == ["number" if flag else "undefined" for flag in flags]
-    assert recycled(box) - before == 4  # the false runs after the first, which compiles it
+    assert_recycled(box, before, 4)  # the false runs after the first, which compiles it
     assert probe(box, "typeof leaked") == "undefined"
