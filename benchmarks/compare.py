@@ -334,14 +334,29 @@ def main(argv: list[str] | None = None) -> int:
         samples.setdefault((workload, engine, mode), []).append(value)
 
     modes = {"ours": ["fresh", "persistent"]}
+    workloads: list[tuple[str, str | None]] = [
+        ("W1", W1),
+        ("W2", W2),
+        ("W3", W3),
+        ("W5", W5),
+        ("W4", None),
+    ]
     for round_index in range(args.rounds):
-        for name, engine in engines.items():
-            for mode in modes.get(name, ["warm"]):
-                for workload, code in (("W1", W1), ("W2", W2), ("W3", W3), ("W5", W5)):
-                    add(
-                        workload, name, mode, per_call_us(engine.eval_call(code, mode), args.budget)
+        # Each workload on every engine back to back, the engines in a rotating order: this
+        # machine's speed drifts, and the ratios should not depend on who ran when.
+        order = list(engines.items())
+        shift = round_index % len(order)
+        order = order[shift:] + order[:shift]
+        for workload, code in workloads:
+            for name, engine in order:
+                for mode in modes.get(name, ["warm"]):
+                    call = (
+                        engine.roundtrip_call(mode)
+                        if code is None
+                        else engine.eval_call(code, mode)
                     )
-                add("W4", name, mode, per_call_us(engine.roundtrip_call(mode), args.budget))
+                    add(workload, name, mode, per_call_us(call, args.budget))
+        for name, engine in order:
             if name == "ours":
                 add("W6", name, "fresh", per_call_us(engine.eval_call("1+1", "fresh"), args.budget))
             elif getattr(engine, "fresh_call", None):
