@@ -275,14 +275,14 @@ def per_call_us(call: Call, budget_s: float) -> float:
 
 def thread_scaling(factory: Callable[[], Call], seconds: float) -> float:
     """Calls per second with two threads over calls per second with one: the median of seven
-    alternating measurements of each (this machine's speed drifts), each thread on its own
-    warmed-up instance."""
+    alternating measurements of each (this machine's speed drifts), on the same two warmed-up
+    instances throughout (one per thread)."""
+    calls = [factory() for _ in range(2)]
+    for call in calls:  # past compilation and tier-up, as for the per-call figures
+        for _ in range(200):
+            call()
 
     def throughput(threads: int) -> float:
-        calls = [factory() for _ in range(threads)]
-        for call in calls:  # past compilation and tier-up, as for the per-call figures
-            for _ in range(200):
-                call()
         counts = [0] * threads
         stop = time.perf_counter() + seconds
         barrier = threading.Barrier(threads)
