@@ -23,6 +23,7 @@
 #include "core/execution_stats.h"
 #include "core/isolate_pool.h"
 #include "core/platform.h"
+#include "core/side_effect_free.h"
 
 namespace py = pybind11;
 
@@ -132,7 +133,7 @@ class NativeSandbox {
     bool keys_known = false;
     if (!context.is_none()) {
       context_wire = PyToWire(context, ConversionLimits());
-      keys_known = TopLevelKeys(context, &context_keys);
+      keys_known = MayRecycle() && TopLevelKeys(context, &context_keys);
     }
     timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     std::shared_ptr<IsolatePool> pool = pool_;
@@ -277,6 +278,12 @@ class NativeSandbox {
 
   size_t MemoryLimitMb() const { return config_.isolate.memory_limit_bytes >> 20; }
 
+  // Whether runs may be served by a recycled fresh context, which needs the context's keys.
+  bool MayRecycle() const {
+    return kSideEffectFreeEvaluation && !config_.isolate.persistent_context &&
+           config_.isolate.cache_scripts;
+  }
+
   void CheckUsable(py::handle context) {
     if (Platform::ForkGeneration() != fork_generation_) {
       RaiseError(
@@ -324,7 +331,7 @@ class NativeSandbox {
     if (!context.is_none()) {
       context_wire = PyToWire(context, ConversionLimits());
       request.context_wire = &context_wire;
-      if (TopLevelKeys(context, &context_keys)) {
+      if (MayRecycle() && TopLevelKeys(context, &context_keys)) {
         request.context_keys = &context_keys;
       }
     }
