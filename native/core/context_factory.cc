@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/side_effect_free.h"
 #include "core/wire.h"
 
 namespace ci {
@@ -19,7 +20,7 @@ v8::Local<v8::String> Name(v8::Isolate* isolate, const char* name) {
 // V8 runs these methods in loops over every index that never check for termination: a
 // time limit could not stop them for minutes. Receivers longer than 2^24 are refused instead;
 // an array that long and dense would pass any memory limit offered here anyway.
-constexpr char kArrayGuard[] = R"js((function (limit, isArray) {
+constexpr char kArrayGuard[] = R"js((function (limit, isArray, unchangedRealm) {
   "use strict";
   const proto = Array.prototype;
   const apply = Reflect.apply;
@@ -78,6 +79,18 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray) {
     from(items, ...rest) {
       if (items != null && typeof items[Symbol.iterator] !== "function") {
         items = snapshot(Object(items), "from");
+        const mapFn = rest[0];
+        // V8's side-effect-free mode does not list the builtin, so recycled fresh contexts
+        // would refuse this common call. There the realm is unchanged, so plain stores into a
+        // new array are exactly the builtin's own definitions.
+        if (unchangedRealm() && this === Array &&
+            (mapFn === undefined || typeof mapFn === "function")) {
+          const result = [];
+          for (let k = 0; k < items.length; k++) {
+            result[k] = mapFn === undefined ? items[k] : apply(mapFn, rest[1], [items[k], k]);
+          }
+          return result;
+        }
       }
       return apply(from, this, [items, ...rest]);
     },
@@ -113,10 +126,22 @@ bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
            .ToLocal(&is_array)) {
     return false;
   }
-  v8::Local<v8::Value> arguments[] = {v8::Number::New(isolate_, kArrayGuardLimit), is_array};
+  v8::Local<v8::Function> unchanged_realm;
+  if (!v8::Function::New(
+           context,
+           [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+             info.GetReturnValue().Set(InSideEffectFreeEvaluation());
+           },
+           v8::Local<v8::Value>(), 0, v8::ConstructorBehavior::kThrow,
+           v8::SideEffectType::kHasNoSideEffect)
+           .ToLocal(&unchanged_realm)) {
+    return false;
+  }
+  v8::Local<v8::Value> arguments[] = {v8::Number::New(isolate_, kArrayGuardLimit), is_array,
+                                      unchanged_realm};
   return unbound->BindToCurrentContext()->Run(context).ToLocal(&installer) &&
          !installer.As<v8::Function>()
-              ->Call(context, v8::Undefined(isolate_), 2, arguments)
+              ->Call(context, v8::Undefined(isolate_), 3, arguments)
               .IsEmpty();
 }
 

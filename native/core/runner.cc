@@ -30,7 +30,7 @@ constexpr auto kLongRun = std::chrono::milliseconds(1);
 constexpr double kMinSpeculationMs = 8;
 constexpr double kSpeculationFactor = 3;
 constexpr double kMaxSpeculatedRunMs = 10;
-constexpr int kMaxDeclinedInARow = 3;
+constexpr int kMaxMissesInARow = 3;
 
 // The name scripts get in stack traces: the same on every path, and never a host path.
 constexpr const char* kSourceName = "<sandbox>";
@@ -164,7 +164,9 @@ class Execution {
       try_catch_.Reset();
       return Recycling::kDeclined;
     }
-    holder_.CountSpeculation(cached->speculation == Speculation::kUntried);
+    const bool first_attempt = cached->speculation == Speculation::kUntried;
+    holder_.CountSpeculation(first_attempt);
+    const Clock::time_point attempt_started = Clock::now();
     promise_seen = false;
     isolate_->SetPromiseHook(NotePromise);
     holder_.BeginSpeculation(std::min(deadline, Clock::now() + budget), execution_id);
@@ -178,18 +180,26 @@ class Execution {
     if (expired || !completion.ToLocal(&result)) {
       // A side effect, an exception or the budget (often a collection or a preemption that
       // fell in the attempt) may depend on the data or the moment: a script is refused only
-      // after several declined attempts in a row.
-      if (++cached->declined_in_a_row >= kMaxDeclinedInARow) {
-        cached->speculation = Speculation::kRefused;
-      }
+      // after several attempts in a row that did not keep the context.
+      CountMiss(cached);
       try_catch_.Reset();
       return Recycling::kDeclined;
     }
     cached->speculation = Speculation::kRecyclable;
-    cached->declined_in_a_row = 0;
-    if (!promise_seen && ConvertWithoutScript(result)) {
-      return RemoveInjectedGlobals() ? Recycling::kKept : Recycling::kSpent;
+    if (!promise_seen && ConvertWithoutScript(result) && RemoveInjectedGlobals()) {
+      // The mode checks every call and allocation: call-heavy code can take longer this way
+      // than in a new context. Such an attempt counts as a miss (a first attempt also
+      // compiles, so it is not judged).
+      if (!first_attempt &&
+          std::chrono::duration<double, std::milli>(Clock::now() - attempt_started).count() >
+              cached->compiled_run_ms) {
+        CountMiss(cached);
+      } else {
+        cached->misses_in_a_row = 0;
+      }
+      return Recycling::kKept;
     }
+    CountMiss(cached);  // a run that ends here costs a new pristine context next time
     // Settling and converting may run script (reactions, getters, toJSON) outside the check.
     if (Settle(&result)) {
       Convert(result);
@@ -201,6 +211,12 @@ class Execution {
   }
 
  private:
+  static void CountMiss(CachedScript* cached) {
+    if (++cached->misses_in_a_row >= kMaxMissesInARow) {
+      cached->speculation = Speculation::kRefused;
+    }
+  }
+
   /** The per-call context of a speculative attempt, built when the script first reads it. */
   struct LazyContext {
     const std::string* wire = nullptr;
@@ -754,6 +770,8 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
       }
     }
     if (recycling == Recycling::kDeclined) {
+      // Timed with the new context: that is what a recycled run saves.
+      const Clock::time_point compiled_started = Clock::now();
       ContextLease lease =
           persistent ? holder.contexts().PersistentContext() : holder.contexts().NewContext();
       if (lease.context.IsEmpty()) {
@@ -761,7 +779,6 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
         outcome.detail = "the sandbox's custom globals could not be installed";
       } else {
         v8::Context::Scope context_scope(lease.context);
-        const Clock::time_point compiled_started = Clock::now();
         Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
         if (!persistent && config.cache_scripts) {
           // What a speculative attempt of this script may take is judged from this run.

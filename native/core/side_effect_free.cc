@@ -18,15 +18,27 @@ V8_EXPORT MaybeLocal<Value> EvaluateGlobal(Isolate* isolate,
 #endif
 
 namespace ci {
+namespace {
+
+thread_local bool evaluating = false;
+
+}  // namespace
 
 v8::MaybeLocal<v8::Value> EvaluateWithoutSideEffects(v8::Isolate* isolate,
                                                      v8::Local<v8::String> source) {
 #ifdef CI_HAVE_SIDE_EFFECT_FREE_EVAL
-  return v8::debug::EvaluateGlobal(
+  evaluating = true;
+  v8::MaybeLocal<v8::Value> result = v8::debug::EvaluateGlobal(
       isolate, source, v8::debug::EvaluateGlobalMode::kDisableBreaksAndThrowOnSideEffect, false);
+  evaluating = false;
+  return result;
 #else
   return v8::MaybeLocal<v8::Value>();
 #endif
+}
+
+bool InSideEffectFreeEvaluation() {
+  return evaluating;
 }
 
 }  // namespace ci

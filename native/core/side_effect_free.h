@@ -27,6 +27,10 @@ constexpr bool kSideEffectFreeEvaluation =
 v8::MaybeLocal<v8::Value> EvaluateWithoutSideEffects(v8::Isolate* isolate,
                                                      v8::Local<v8::String> source);
 
+// True on the thread running EvaluateWithoutSideEffects, while it runs. The realm is then
+// unchanged since it was made (every write to it is refused), which our own helpers may rely on.
+bool InSideEffectFreeEvaluation();
+
 }  // namespace ci
 
 #endif  // CODE_INTERPRETER_CORE_SIDE_EFFECT_FREE_H_

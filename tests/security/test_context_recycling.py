@@ -289,3 +289,16 @@ def test_a_side_effect_that_depends_on_the_data_is_declined_only_when_it_happens
     assert answers == ["number" if flag else "undefined" for flag in flags]
     assert_recycled(box, before, 4)  # the false runs after the first, which compiles it
     assert probe(box, "typeof leaked") == "undefined"
+
+
+def test_array_from_an_array_like_runs_on_the_recycled_path(box: Sandbox) -> None:
+    code = """JSON.stringify([
+        Array.from({length: 3}, (_, i) => i * i),
+        Array.from({length: 2}),
+        Array.from({length: 1, 0: 'x'}, function (v) { return this.p + v }, {p: '>'}),
+    ])"""
+    compiled = box.interpret(code)
+    assert compiled == '[[0,1,4],[null,null],[">x"]]'
+    assert probe(box, code) == compiled
+    other = "Array.from.call(Object, {length: 1}).constructor === Object"
+    assert [box.interpret(other) for _ in range(3)] == ["true"] * 3  # the builtin's path
