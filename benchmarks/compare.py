@@ -47,6 +47,32 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def overshoot_of(run: Callable[[], Any], limit_ms: float, stopped: type[BaseException]) -> float:
+    """How far past `limit_ms` the endless loop `run` returns (raising `stopped`), in ms."""
+    started = time.perf_counter()
+    with contextlib.suppress(stopped):
+        run()
+    return (time.perf_counter() - started) * 1000 - limit_ms
+
+
+def bomb_recovery(
+    run_bomb: Callable[[], Any], run_after: Callable[[], bool], hit: type[BaseException]
+) -> tuple[bool, float]:
+    """Whether the bomb was stopped (raising `hit`) and the engine then ran `run_after` right,
+    and the ms both took."""
+    started = time.perf_counter()
+    try:
+        run_bomb()
+        stopped = False
+    except hit:
+        stopped = True
+    try:
+        ok = stopped and run_after()
+    except Exception:
+        ok = False
+    return ok, (time.perf_counter() - started) * 1000
+
+
 # -- engines ----------------------------------------------------------------------------------
 class Ours:
     name = "ours"
@@ -78,23 +104,19 @@ class Ours:
         return lambda: box.interpret(W4_JS_DIRECT, {"data": W4_DATA}, return_raw_result=True)
 
     def overshoot_ms(self, limit_ms: float) -> float:
-        started = time.perf_counter()
-        with contextlib.suppress(self.ci.ExecutionTimeout):
-            self.fresh.interpret(LOOP, timeout=limit_ms)
-        return (time.perf_counter() - started) * 1000 - limit_ms
+        return overshoot_of(
+            lambda: self.fresh.interpret(LOOP, timeout=limit_ms), limit_ms, self.ci.ExecutionTimeout
+        )
 
     def bomb(self, kind: str) -> tuple[bool, float]:
         box = self.ci.create_sandbox(memory_limit_mb=64, max_execution_time=30_000)
-        started = time.perf_counter()
-        try:
-            box.interpret(BOMBS[kind])
-            hit = False
-        except self.ci.MemoryLimitExceeded:
-            hit = True
-        ok = hit and box.interpret("1+1") == "2"
-        elapsed = (time.perf_counter() - started) * 1000
+        result = bomb_recovery(
+            lambda: box.interpret(BOMBS[kind]),
+            lambda: box.interpret("1+1") == "2",
+            self.ci.MemoryLimitExceeded,
+        )
         box.kill()
-        return ok, elapsed
+        return result
 
     def thread_call(self) -> Call:
         box = self.ci.create_sandbox(max_execution_time=60_000, persistent_context=True)
@@ -135,27 +157,18 @@ class MiniRacerPeer:
         return lambda: json.loads(self.ctx.call("w4", text(W4_DATA)))
 
     def overshoot_ms(self, limit_ms: float) -> float:
-        started = time.perf_counter()
-        with contextlib.suppress(Exception):
-            self.ctx.eval(LOOP, timeout_sec=limit_ms / 1000)
-        return (time.perf_counter() - started) * 1000 - limit_ms
+        return overshoot_of(
+            lambda: self.ctx.eval(LOOP, timeout_sec=limit_ms / 1000), limit_ms, Exception
+        )
 
     def bomb(self, kind: str) -> tuple[bool, float]:
         ctx = self.MiniRacer()
         ctx.set_hard_memory_limit(64 << 20)
-        started = time.perf_counter()
-        try:
-            ctx.eval(BOMBS[kind], timeout_sec=30)
-            hit = False
-        except Exception:
-            hit = True
-        try:
-            ok = hit and ctx.eval("1+1") == 2
-        except Exception:
-            ok = False
-        elapsed = (time.perf_counter() - started) * 1000
+        result = bomb_recovery(
+            lambda: ctx.eval(BOMBS[kind], timeout_sec=30), lambda: ctx.eval("1+1") == 2, Exception
+        )
         ctx.close()
-        return ok, elapsed
+        return result
 
     def thread_call(self) -> Call:
         ctx = self.MiniRacer()
@@ -191,25 +204,12 @@ class QuickJsPeer:
     def overshoot_ms(self, limit_ms: float) -> float:
         ctx = self.quickjs.Context()
         ctx.set_time_limit(limit_ms / 1000)
-        started = time.perf_counter()
-        with contextlib.suppress(Exception):
-            ctx.eval(LOOP)
-        return (time.perf_counter() - started) * 1000 - limit_ms
+        return overshoot_of(lambda: ctx.eval(LOOP), limit_ms, Exception)
 
     def bomb(self, kind: str) -> tuple[bool, float]:
         ctx = self.quickjs.Context()
         ctx.set_memory_limit(64 << 20)
-        started = time.perf_counter()
-        try:
-            ctx.eval(BOMBS[kind])
-            hit = False
-        except Exception:
-            hit = True
-        try:
-            ok = hit and ctx.eval("1+1") == 2
-        except Exception:
-            ok = False
-        return ok, (time.perf_counter() - started) * 1000
+        return bomb_recovery(lambda: ctx.eval(BOMBS[kind]), lambda: ctx.eval("1+1") == 2, Exception)
 
     def thread_call(self) -> Call:
         ctx = self.quickjs.Context()

@@ -128,13 +128,7 @@ class NativeSandbox {
     for (py::handle code : codes) {
       texts.push_back(ReadCode(code));
     }
-    std::string context_wire;
-    std::vector<std::string> context_keys;
-    bool keys_known = false;
-    if (!context.is_none()) {
-      context_wire = PyToWire(context, ConversionLimits());
-      keys_known = MayRecycle() && TopLevelKeys(context, &context_keys);
-    }
+    const CallContext call_context = ReadContext(context);
     timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     std::shared_ptr<IsolatePool> pool = pool_;
     std::vector<Outcome> outcomes(texts.size());
@@ -146,8 +140,7 @@ class NativeSandbox {
           ExecutionRequest request;
           request.code = texts[i].data;
           request.code_length = texts[i].size;
-          request.context_wire = context.is_none() ? nullptr : &context_wire;
-          request.context_keys = keys_known ? &context_keys : nullptr;
+          call_context.Into(&request);
           request.timeout_ms = timeout_ms;
           request.raw_result = raw;
           request.capture_console = false;
@@ -278,10 +271,30 @@ class NativeSandbox {
 
   size_t MemoryLimitMb() const { return config_.isolate.memory_limit_bytes >> 20; }
 
-  // Whether runs may be served by a recycled fresh context, which needs the context's keys.
-  bool MayRecycle() const {
-    return kSideEffectFreeEvaluation && !config_.isolate.persistent_context &&
-           config_.isolate.cache_scripts;
+  /** A per-call context as the core takes it; its keys only where a run may be recycled. */
+  struct CallContext {
+    bool present = false;
+    std::string wire;
+    bool keys_known = false;
+    std::vector<std::string> keys;
+
+    void Into(ExecutionRequest* request) const {
+      request->context_wire = present ? &wire : nullptr;
+      request->context_keys = keys_known ? &keys : nullptr;
+    }
+  };
+
+  CallContext ReadContext(py::handle context) const {
+    CallContext read;
+    if (context.is_none()) {
+      return read;
+    }
+    read.present = true;
+    read.wire = PyToWire(context, ConversionLimits());
+    const bool may_recycle = kSideEffectFreeEvaluation && !config_.isolate.persistent_context &&
+                             config_.isolate.cache_scripts;
+    read.keys_known = may_recycle && TopLevelKeys(context, &read.keys);
+    return read;
   }
 
   void CheckUsable(py::handle context) {
@@ -317,8 +330,7 @@ class NativeSandbox {
               const PyCancelToken* token) {
     CheckUsable(context);
     CodeText text = ReadCode(code);
-    std::string context_wire;
-    std::vector<std::string> context_keys;
+    const CallContext call_context = ReadContext(context);
     ExecutionRequest request;
     request.code = text.data;
     request.code_length = text.size;
@@ -328,13 +340,7 @@ class NativeSandbox {
     request.measure_cpu = capture;  // execute() reports CPU time; evaluate() does not
     request.read_heap = read_heap_.load(std::memory_order_relaxed);
     request.token = token != nullptr ? token->get() : nullptr;
-    if (!context.is_none()) {
-      context_wire = PyToWire(context, ConversionLimits());
-      request.context_wire = &context_wire;
-      if (MayRecycle() && TopLevelKeys(context, &context_keys)) {
-        request.context_keys = &context_keys;
-      }
-    }
+    call_context.Into(&request);
     // Keeps the pool alive even if another thread drops this sandbox meanwhile.
     std::shared_ptr<IsolatePool> pool = pool_;
     Outcome outcome;

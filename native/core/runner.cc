@@ -147,20 +147,8 @@ class Execution {
         return Recycling::kDeclined;
       }
     }
-    // A function body becomes a call of the same function, its prefix on the first line so
-    // line numbers stay the caller's (as they are on the compiled path).
-    std::string text;
-    if (cached->form == CodeForm::kFunctionBody) {
-      text = "(function () {";
-      text.append(request_.code, request_.code_length).append("\n})()");
-    } else {
-      text.assign(request_.code, request_.code_length);
-    }
-    text.append("\n//# sourceURL=").append(kSourceName);  // names it as a compiled script
     v8::Local<v8::String> source;
-    if (!v8::String::NewFromUtf8(isolate_, text.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(text.size()))
-             .ToLocal(&source)) {
+    if (!SpeculativeSource(cached, &source)) {
       try_catch_.Reset();
       return Recycling::kDeclined;
     }
@@ -210,7 +198,35 @@ class Execution {
     return Recycling::kSpent;
   }
 
+  // The entry of the script the compiled path ran, when the script cache holds it.
+  CachedScript* script() const { return script_; }
+
  private:
+  // What a speculative attempt evaluates, made once per cache entry. A function body becomes a
+  // call of the same function, its prefix on the first line so line numbers stay the caller's
+  // (as they are on the compiled path); a sourceURL names it as the compiled script is named.
+  bool SpeculativeSource(CachedScript* cached, v8::Local<v8::String>* source) {
+    if (!cached->speculative_source.IsEmpty()) {
+      *source = cached->speculative_source.Get(isolate_);
+      return true;
+    }
+    std::string text;
+    if (cached->form == CodeForm::kFunctionBody) {
+      text = "(function () {";
+      text.append(request_.code, request_.code_length).append("\n})()");
+    } else {
+      text.assign(request_.code, request_.code_length);
+    }
+    text.append("\n//# sourceURL=").append(kSourceName);
+    if (!v8::String::NewFromUtf8(isolate_, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+             .ToLocal(source)) {
+      return false;
+    }
+    cached->speculative_source.Reset(isolate_, *source);
+    return true;
+  }
+
   static void CountMiss(CachedScript* cached) {
     if (++cached->misses_in_a_row >= kMaxMissesInARow) {
       cached->speculation = Speculation::kRefused;
@@ -513,6 +529,7 @@ class Execution {
         cached = scripts.Insert(isolate_, code, unbound, form);
       }
     }
+    script_ = cached;
     // In the persistent context, what this code was bound to last time is reused. Not for a
     // script that may declare top-level let/const/class: V8 10.2 crashes re-running such a
     // Script object (instead of reporting the redeclaration). The test is deliberately crude:
@@ -660,6 +677,7 @@ class Execution {
   v8::MicrotaskQueue* microtasks_ = nullptr;
   std::vector<v8::Local<v8::Name>> injected_;  // globals added for the per-call context
   LazyContext lazy_;
+  CachedScript* script_ = nullptr;
 };
 
 OutcomeKind KindOf(Termination reason) {
@@ -678,6 +696,15 @@ OutcomeKind KindOf(Termination reason) {
   return OutcomeKind::kValue;
 }
 
+// Whether code of this text and form may be tried speculatively at all. Its own sourceURL would
+// lose to ours. Async bodies await, which the mode refuses. A function body's first line gains
+// a prefix, so a stack trace it returns as a value could show other columns.
+bool SpeculableText(CodeForm form, std::string_view code) {
+  constexpr auto npos = std::string_view::npos;
+  return code.find("sourceURL") == npos && form != CodeForm::kAsyncFunctionBody &&
+         (form != CodeForm::kFunctionBody || code.find("stack") == npos);
+}
+
 // The cached script `request` may run speculatively on the pristine context, or null, and
 // the budget of the attempt. Only code seen before qualifies: the first run of any code takes
 // a new context.
@@ -688,27 +715,22 @@ CachedScript* SpeculationCandidate(IsolateHolder& holder,
   if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts) {
     return nullptr;
   }
-  std::string_view code(request.code, request.code_length);
-  if (code.find("sourceURL") != std::string_view::npos) {
-    return nullptr;  // its own name for the script would lose to ours
-  }
   if (request.context_wire != nullptr && request.context_keys == nullptr) {
     return nullptr;  // its globals are only known for a plain dict
   }
+  std::string_view code(request.code, request.code_length);
   CachedScript* cached = holder.scripts().Find(code);
   if (cached == nullptr || cached->speculation == Speculation::kRefused ||
       cached->compiled_run_ms < 0 || cached->compiled_run_ms > kMaxSpeculatedRunMs) {
     return nullptr;
   }
+  if (cached->speculation == Speculation::kUntried && !SpeculableText(cached->form, code)) {
+    cached->speculation = Speculation::kRefused;  // judged once: the text is the entry's key
+    return nullptr;
+  }
   *budget = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(
       std::max(kMinSpeculationMs, kSpeculationFactor * cached->compiled_run_ms)));
   if (deadline - Clock::now() < 4 * *budget) {
-    return nullptr;
-  }
-  // Async bodies await, which the mode refuses. A function body's first line gains a prefix, so
-  // a stack trace it returns as a value could show other columns: such code is left out.
-  if (cached->form == CodeForm::kAsyncFunctionBody ||
-      (cached->form == CodeForm::kFunctionBody && code.find("stack") != std::string_view::npos)) {
     return nullptr;
   }
   return cached;
@@ -779,14 +801,12 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
         outcome.detail = "the sandbox's custom globals could not be installed";
       } else {
         v8::Context::Scope context_scope(lease.context);
-        Execution(holder, request, &outcome).Run(lease.context, lease.microtasks);
-        if (!persistent && config.cache_scripts) {
+        Execution execution(holder, request, &outcome);
+        execution.Run(lease.context, lease.microtasks);
+        if (!persistent && execution.script() != nullptr) {
           // What a speculative attempt of this script may take is judged from this run.
-          CachedScript* cached = holder.scripts().Find({request.code, request.code_length});
-          if (cached != nullptr) {
-            cached->compiled_run_ms = static_cast<float>(
-                std::chrono::duration<double, std::milli>(Clock::now() - compiled_started).count());
-          }
+          execution.script()->compiled_run_ms = static_cast<float>(
+              std::chrono::duration<double, std::milli>(Clock::now() - compiled_started).count());
         }
       }
     }

@@ -27,6 +27,7 @@ struct CachedScript {
   v8::Global<v8::Script> bound_script;
   v8::Global<v8::Function> bound_function;
   Speculation speculation = Speculation::kUntried;
+  v8::Global<v8::String> speculative_source;  // the text a speculative attempt evaluates
   // Its last run in a new context, the making of the context included (fresh-context mode).
   float compiled_run_ms = -1;
   uint8_t misses_in_a_row = 0;  // speculative attempts in a row that did not keep the context

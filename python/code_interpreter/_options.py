@@ -47,18 +47,23 @@ def _no_modules(name: str, value: tuple[str, ...]) -> None:
         )
 
 
+def _build(cls: type[Any], values: Mapping[str, Any], what: str) -> Any:
+    """`cls(**values)`, refusing keys that are not its fields by name (`what`: "option(s)")."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown {what} {', '.join(unknown)}; accepted: {', '.join(sorted(known))}"
+        )
+    return cls(**values)
+
+
 def _from_mapping(cls: type[Any], name: str, value: object) -> Any:
     if isinstance(value, cls) or value is None:
         return value
     if not isinstance(value, Mapping):
         raise ConfigurationError(f"{name} must be a dict or {cls.__name__}, not {value!r}")
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown {name} key(s) {', '.join(unknown)}; accepted: {', '.join(sorted(known))}"
-        )
-    return cls(**value)
+    return _build(cls, value, f"{name} key(s)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,13 +272,8 @@ class SandboxOptions:
 
     @classmethod
     def from_kwargs(cls, options: Mapping[str, Any]) -> SandboxOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown option(s) {', '.join(unknown)}; accepted: {', '.join(sorted(known))}"
-            )
-        return cls(**options)
+        built: SandboxOptions = _build(cls, options, "option(s)")
+        return built
 
     def as_dict(self) -> dict[str, Any]:
         """The options as plain values, for status reports."""
