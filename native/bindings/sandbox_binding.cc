@@ -214,6 +214,10 @@ class NativeSandbox {
     out["isolates_replaced"] = stats.isolates_replaced;
     out["compilations"] = stats.compilations;
     out["contexts_recycled"] = stats.recycled_runs;
+    out["isolates_retired"] = stats.isolates_retired;
+    auto measured = [](double ms) { return ms < 0 ? py::object(py::none()) : py::float_(ms); };
+    out["attempt_overhead_ms"] = measured(stats.attempt_overhead_ms);
+    out["new_context_ms"] = measured(stats.new_context_ms);
     return out;
   }
 

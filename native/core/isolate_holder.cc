@@ -31,6 +31,7 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
   isolate_->SetAllowAtomicsWait(false);
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->SetAllowWasmCodeGenerationCallback(AllowWasmCodeGeneration);
+  isolate_->SetUseCounterCallback(CountUse);
 
   v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
@@ -81,6 +82,7 @@ Termination IsolateHolder::EndExecution() {
     token_->Detach();
     token_ = nullptr;
   }
+  watching_protectors_ = false;
   std::lock_guard<std::mutex> lock(termination_mutex_);
   running_ = false;
   isolate_->CancelTerminateExecution();
@@ -112,51 +114,63 @@ void IsolateHolder::RequestTerminationOf(uint64_t execution_id, Termination reas
 
 void IsolateHolder::OnDeadline(uint64_t execution_id, bool repeat) {
   std::lock_guard<std::mutex> lock(termination_mutex_);
-  if (!running_ || execution_id != execution_id_) {
+  // Every arming happens under this lock, so the slot now holds the arming in force: a call
+  // that was on its way for an attempt's budget finds the execution's own deadline instead.
+  if (!running_ || execution_id != execution_id_ || !deadline_.Due()) {
     return;
   }
-  if (speculating_) {
-    speculation_expired_ = true;
+  if (attempting_) {
+    attempt_stopped_ = true;
     isolate_->TerminateExecution();
     return;
   }
   TerminateLocked(Termination::kTimeout);
 }
 
-void IsolateHolder::BeginSpeculation(WatchdogSlot::Clock::time_point budget_deadline,
-                                     uint64_t execution_id) {
-  {
-    std::lock_guard<std::mutex> lock(termination_mutex_);
-    speculating_ = true;
-    speculation_expired_ = false;
-  }
+void IsolateHolder::ArmDeadline(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id) {
+  std::lock_guard<std::mutex> lock(termination_mutex_);
+  deadline_.Arm(deadline, execution_id);
+}
+
+void IsolateHolder::BeginAttempt(WatchdogSlot::Clock::time_point budget_deadline,
+                                 uint64_t execution_id) {
+  std::lock_guard<std::mutex> lock(termination_mutex_);
+  attempting_ = true;
+  attempt_stopped_ = false;
   deadline_.Arm(budget_deadline, execution_id);
 }
 
-bool IsolateHolder::EndSpeculation(WatchdogSlot::Clock::time_point deadline,
-                                   uint64_t execution_id) {
-  bool expired;
-  {
-    std::lock_guard<std::mutex> lock(termination_mutex_);
-    speculating_ = false;
-    expired = speculation_expired_;
-    speculation_expired_ = false;
-    if (expired && reason_.load(std::memory_order_acquire) == Termination::kNone) {
-      isolate_->CancelTerminateExecution();
-    }
+bool IsolateHolder::EndAttempt(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id) {
+  std::lock_guard<std::mutex> lock(termination_mutex_);
+  attempting_ = false;
+  const bool stopped = attempt_stopped_;
+  attempt_stopped_ = false;
+  if (stopped && reason_.load(std::memory_order_acquire) == Termination::kNone) {
+    isolate_->CancelTerminateExecution();
   }
   deadline_.Arm(deadline, execution_id);
-  return expired;
+  return stopped;
 }
 
-void IsolateHolder::CountSpeculation(bool new_script) {
-  // Measured on V8 10.2: each record adds about 10 ns to every later attempt.
-  constexpr uint64_t kMaxSpeculations = 1 << 17;
-  constexpr uint64_t kMaxSpeculatedScripts = 1 << 11;
-  speculations_++;
-  speculated_scripts_ += new_script ? 1 : 0;
-  if (speculations_ >= kMaxSpeculations || speculated_scripts_ >= kMaxSpeculatedScripts) {
-    worn_.store(true, std::memory_order_release);
+void IsolateHolder::DeclineAttempt() {
+  std::lock_guard<std::mutex> lock(termination_mutex_);
+  if (attempting_) {
+    attempt_stopped_ = true;
+    isolate_->TerminateExecution();
+  }
+}
+
+void IsolateHolder::CountUse(v8::Isolate* isolate, v8::Isolate::UseCounterFeature feature) {
+  auto* self = static_cast<IsolateHolder*>(isolate->GetData(0));
+  const bool protector =
+      (feature >= v8::Isolate::kInvalidatedArrayBufferDetachingProtector &&
+       feature <= v8::Isolate::kInvalidatedTypedArraySpeciesLookupChainProtector) ||
+      feature == v8::Isolate::kInvalidatedMegaDOMProtector;
+  // The promise-hook protector falls to our own hook (core/recycled_run.cc) on every isolate
+  // alike; it guards no result.
+  if (self != nullptr && self->watching_protectors_ && protector &&
+      feature != v8::Isolate::kInvalidatedPromiseHookProtector) {
+    self->protectors_changed_ = true;
   }
 }
 

@@ -14,6 +14,7 @@
 #include "core/console.h"
 #include "core/context_factory.h"
 #include "core/cpu_throttle.h"
+#include "core/recycling_meter.h"
 #include "core/script_cache.h"
 #include "core/security_profile.h"
 #include "core/termination.h"
@@ -72,18 +73,30 @@ class IsolateHolder final : public TerminationTarget {
   // Any thread. Acts only while execution `execution_id` is running.
   void RequestTerminationOf(uint64_t execution_id, Termination reason);
   void OnDeadline(uint64_t execution_id, bool repeat) override;
-  // A speculative attempt (see runner.cc) runs under its own, shorter deadline: when that
-  // passes, only the attempt is stopped. Call both with the isolate locked, during an execution.
-  void BeginSpeculation(WatchdogSlot::Clock::time_point budget_deadline, uint64_t execution_id);
-  // Re-arms the execution's own deadline. True when the attempt ran out of budget; its
-  // termination is cancelled unless a real reason (timeout, kill, memory) arrived as well.
-  bool EndSpeculation(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id);
-  // Each speculative attempt leaves V8 debug records that are only freed with the isolate and
-  // that every later attempt walks; after enough of them the isolate is worn and replaced.
-  void CountSpeculation(bool new_script);
+  // Arms the execution's deadline, under the termination lock: the watchdog judges a due
+  // deadline against the arming in force when it acts, never against one since replaced.
+  void ArmDeadline(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id);
+  // A recycled attempt (core/recycled_run.h) runs under its own, shorter deadline: when that
+  // passes, or when DeclineAttempt() is called, only the attempt is stopped. Call both with the
+  // isolate locked, during an execution.
+  void BeginAttempt(WatchdogSlot::Clock::time_point budget_deadline, uint64_t execution_id);
+  // Re-arms the execution's own deadline. True when the attempt was stopped (budget or
+  // declined); that termination is cancelled unless a real reason (timeout, kill, memory)
+  // arrived as well.
+  bool EndAttempt(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id);
+  // The isolate thread, during an attempt: stops the attempt so it is declined.
+  void DeclineAttempt();
+  RecyclingMeter& recycling() { return recycling_; }
+  // Marks the isolate for replacement once this execution ends.
+  void Retire() { worn_.store(true, std::memory_order_release); }
   bool worn() const { return worn_.load(std::memory_order_acquire); }
   void CountRecycledRun() { recycled_runs_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t recycled_runs() const { return recycled_runs_.load(std::memory_order_relaxed); }
+  // V8's protectors (the guards of its fast paths) are shared by every context of the isolate.
+  // While watched, a script that invalidates one is noted, so that the isolate can be replaced
+  // before another execution computes on it. Call with the isolate locked.
+  void WatchProtectors(bool on) { watching_protectors_ = on; }
+  bool protectors_changed() const { return protectors_changed_; }
   // True once the running execution is being stopped.
   bool stopping() const { return reason_.load(std::memory_order_acquire) != Termination::kNone; }
 
@@ -104,6 +117,7 @@ class IsolateHolder final : public TerminationTarget {
                                   v8::GCType type,
                                   v8::GCCallbackFlags flags,
                                   void* data);
+  static void CountUse(v8::Isolate* isolate, v8::Isolate::UseCounterFeature feature);
   static bool AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::Local<v8::String>);
   void OnMemoryLimit();
   void TerminateLocked(Termination reason);
@@ -125,10 +139,11 @@ class IsolateHolder final : public TerminationTarget {
   std::atomic<Termination> reason_{Termination::kNone};
   std::atomic<bool> broken_{false};
   std::atomic<uint64_t> compilations_{0};
-  bool speculating_ = false;          // under termination_mutex_
-  bool speculation_expired_ = false;  // under termination_mutex_
-  uint64_t speculations_ = 0;
-  uint64_t speculated_scripts_ = 0;
+  bool attempting_ = false;       // under termination_mutex_
+  bool attempt_stopped_ = false;  // under termination_mutex_
+  RecyclingMeter recycling_;
+  bool watching_protectors_ = false;
+  bool protectors_changed_ = false;
   std::atomic<bool> worn_{false};
   std::atomic<uint64_t> recycled_runs_{0};
   // Last: destroyed first, which waits out any watchdog call into this holder.

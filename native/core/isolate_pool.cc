@@ -88,6 +88,8 @@ void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   recycled_runs_retired_ += holder->recycled_runs();
   if (holder->broken()) {
     replaced_++;
+  } else if (holder->worn()) {
+    retired_++;
   }
   available_.notify_one();
   lock.unlock();
@@ -115,11 +117,22 @@ bool IsolatePool::killed() const {
 
 PoolStats IsolatePool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  PoolStats stats{live_, static_cast<uint32_t>(busy_.size()), replaced_, compilations_retired_,
-                  recycled_runs_retired_};
+  PoolStats stats{live_,
+                  static_cast<uint32_t>(busy_.size()),
+                  replaced_,
+                  compilations_retired_,
+                  recycled_runs_retired_,
+                  retired_};
   for (const auto& holder : idle_) {
     stats.compilations += holder->compilations();
     stats.recycled_runs += holder->recycled_runs();
+    // Idle: the pool's lock orders these reads after the isolate thread's last writes.
+    stats.attempt_overhead_ms =
+        std::max(stats.attempt_overhead_ms, holder->recycling().overhead_ms());
+    double new_context = holder->recycling().new_context_ms();
+    if (new_context >= 0 && (stats.new_context_ms < 0 || new_context < stats.new_context_ms)) {
+      stats.new_context_ms = new_context;
+    }
   }
   for (const IsolateHolder* holder : busy_) {
     stats.compilations += holder->compilations();

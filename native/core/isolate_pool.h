@@ -24,15 +24,20 @@ struct PoolStats {
   uint32_t busy_isolates = 0;
   uint64_t isolates_replaced = 0;
   uint64_t compilations = 0;
-  uint64_t recycled_runs = 0;  // fresh-mode runs served by a recycled context
+  uint64_t recycled_runs = 0;     // fresh-mode runs served by a recycled context
+  uint64_t isolates_retired = 0;  // worn (core/recycling_meter.h) or with changed protectors
+  // Of the idle isolates: the largest attempt overhead last measured and the smallest cost of
+  // a new context, in ms; negative when none was measured.
+  double attempt_overhead_ms = -1;
+  double new_context_ms = -1;
 };
 
 /**
  * The isolates of one sandbox: up to `max_isolates`, made on demand, one execution each at a
  * time; callers beyond that wait in line. An isolate that hit its memory limit, or is worn
- * (see IsolateHolder::CountSpeculation), is disposed and a fresh one made for the next caller;
- * beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops running executions
- * and refuses new ones.
+ * (core/recycling_meter.h) or changed V8's protectors, is disposed and a fresh one made for the
+ * next caller; beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops running
+ * executions and refuses new ones.
  */
 class IsolatePool {
  public:
@@ -59,6 +64,7 @@ class IsolatePool {
   std::vector<IsolateHolder*> busy_;
   uint64_t compilations_retired_ = 0;  // of isolates already disposed
   uint64_t recycled_runs_retired_ = 0;
+  uint64_t retired_ = 0;
   uint32_t live_ = 0;
   uint64_t replaced_ = 0;
   bool killed_ = false;

@@ -7,10 +7,11 @@
 namespace ci {
 
 /**
- * Runs one execution on an isolate the caller has exclusive use of: context, compile (through
- * the script cache), run, promise settlement and result conversion, all under one deadline. In
- * fresh-context mode, code seen before is first tried on a recycled pristine context under V8's
- * side-effect check (see runner.cc). Always returns exactly one outcome; never throws.
+ * Runs one execution on an isolate the caller has exclusive use of, under one deadline: in
+ * fresh-context mode, a try on the recycled pristine context (core/recycled_run.h); when that
+ * is not tried or declined, the compiled path in a new or the persistent context
+ * (core/compiled_run.h); then console, heap figures and the termination reason, if any.
+ * Always returns exactly one outcome; never throws.
  */
 Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request);
 

@@ -14,7 +14,8 @@ CachedScript* ScriptCache::Find(std::string_view code) {
 CachedScript* ScriptCache::Insert(v8::Isolate* isolate,
                                   std::string_view code,
                                   v8::Local<v8::UnboundScript> script,
-                                  CodeForm form) {
+                                  CodeForm form,
+                                  int wrapper_length) {
   if (code.size() > kMaxSourceBytes / 4) {
     return nullptr;
   }
@@ -33,6 +34,7 @@ CachedScript* ScriptCache::Insert(v8::Isolate* isolate,
   entry.code.assign(code);
   entry.cached.script.Reset(isolate, script);
   entry.cached.form = form;
+  entry.cached.wrapper_length = wrapper_length;
   index_.emplace(entry.code, entries_.begin());
   source_bytes_ += code.size();
   return &entry.cached;

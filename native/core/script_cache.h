@@ -14,23 +14,29 @@ namespace ci {
 /** How a piece of code was compiled: as a script, or wrapped as a (async) function body. */
 enum class CodeForm : uint8_t { kScript, kFunctionBody, kAsyncFunctionBody };
 
-/** Whether a script may run on a recycled fresh-mode context (see runner.cc). */
+/** Whether a script may run on a recycled fresh-mode context (core/recycled_run.h). */
 enum class Speculation : uint8_t { kUntried, kRecyclable, kRefused };
 
 /** A compiled script and, for the persistent context, what running it there last produced. */
 struct CachedScript {
   v8::Global<v8::UnboundScript> script;
   CodeForm form;
-  // Bound in `bound_context`: the script, or for the function forms, the function it evaluates
-  // to. Reusing them keeps the feedback V8 gathered, so repeated code stays optimized.
+  int wrapper_length = 0;  // the function forms' wrapper (core/code_compiler.h)
+  // Bound in `bound_context` (the persistent one): the script, or for the function forms, the
+  // function it evaluates to. Reusing them keeps the feedback V8 gathered, so repeated code
+  // stays optimized.
   v8::Global<v8::Context> bound_context;
   v8::Global<v8::Script> bound_script;
   v8::Global<v8::Function> bound_function;
+
+  // Fresh-context mode only.
   Speculation speculation = Speculation::kUntried;
-  v8::Global<v8::String> speculative_source;  // the text a speculative attempt evaluates
-  // Its last run in a new context, the making of the context included (fresh-context mode).
+  // A script with top-level let/const/class, as the block a recycled attempt runs instead.
+  v8::Global<v8::UnboundScript> block_script;
+  bool completed = false;  // a run in a new context ended with a value at least once
+  // Its last run in a new context, the making of the context included.
   float compiled_run_ms = -1;
-  uint8_t misses_in_a_row = 0;  // speculative attempts in a row that did not keep the context
+  uint8_t misses_in_a_row = 0;  // attempts in a row that did not keep the context
 };
 
 /**
@@ -52,7 +58,8 @@ class ScriptCache {
   CachedScript* Insert(v8::Isolate* isolate,
                        std::string_view code,
                        v8::Local<v8::UnboundScript> script,
-                       CodeForm form);
+                       CodeForm form,
+                       int wrapper_length);
   // Drops what was bound to a context that is being discarded.
   void ForgetBindings();
   void Clear();

@@ -1,7 +1,7 @@
 #include "core/side_effect_free.h"
 
 #ifdef CI_HAVE_SIDE_EFFECT_FREE_EVAL
-// Declared as V8's src/debug/debug-interface.h declares it; that header is not installed.
+// Declared as V8's src/debug/debug-interface.h declares them; that header is not installed.
 namespace v8 {
 namespace debug {
 enum class EvaluateGlobalMode {
@@ -9,10 +9,16 @@ enum class EvaluateGlobalMode {
   kDisableBreaks,
   kDisableBreaksAndThrowOnSideEffect,
 };
-V8_EXPORT MaybeLocal<Value> EvaluateGlobal(Isolate* isolate,
-                                           Local<String> source,
-                                           EvaluateGlobalMode mode,
-                                           bool repl_mode);
+V8_EXPORT MaybeLocal<Value> EvaluateGlobalForTesting(Isolate* isolate,
+                                                     Local<Script> function,
+                                                     EvaluateGlobalMode mode,
+                                                     bool repl);
+V8_EXPORT MaybeLocal<Value> CallFunctionOn(Local<Context> context,
+                                           Local<Function> function,
+                                           Local<Value> recv,
+                                           int argc,
+                                           Local<Value> argv[],
+                                           bool throw_on_side_effect);
 }  // namespace debug
 }  // namespace v8
 #endif
@@ -22,16 +28,34 @@ namespace {
 
 thread_local bool evaluating = false;
 
+/** Marks the thread as running in the mode for the scope's lifetime. */
+class EvaluatingScope {
+ public:
+  EvaluatingScope() { evaluating = true; }
+  ~EvaluatingScope() { evaluating = false; }
+  EvaluatingScope(const EvaluatingScope&) = delete;
+  EvaluatingScope& operator=(const EvaluatingScope&) = delete;
+};
+
 }  // namespace
 
-v8::MaybeLocal<v8::Value> EvaluateWithoutSideEffects(v8::Isolate* isolate,
-                                                     v8::Local<v8::String> source) {
+v8::MaybeLocal<v8::Value> RunScriptWithoutSideEffects(v8::Isolate* isolate,
+                                                      v8::Local<v8::Script> script) {
 #ifdef CI_HAVE_SIDE_EFFECT_FREE_EVAL
-  evaluating = true;
-  v8::MaybeLocal<v8::Value> result = v8::debug::EvaluateGlobal(
-      isolate, source, v8::debug::EvaluateGlobalMode::kDisableBreaksAndThrowOnSideEffect, false);
-  evaluating = false;
-  return result;
+  EvaluatingScope scope;
+  return v8::debug::EvaluateGlobalForTesting(
+      isolate, script, v8::debug::EvaluateGlobalMode::kDisableBreaksAndThrowOnSideEffect, false);
+#else
+  return v8::MaybeLocal<v8::Value>();
+#endif
+}
+
+v8::MaybeLocal<v8::Value> CallWithoutSideEffects(v8::Local<v8::Context> context,
+                                                 v8::Local<v8::Function> function) {
+#ifdef CI_HAVE_SIDE_EFFECT_FREE_EVAL
+  EvaluatingScope scope;
+  return v8::debug::CallFunctionOn(context, function, v8::Undefined(context->GetIsolate()), 0,
+                                   nullptr, true);
 #else
   return v8::MaybeLocal<v8::Value>();
 #endif

@@ -41,6 +41,10 @@ void WatchdogSlot::Arm(Clock::time_point deadline, uint64_t execution_id) {
   Watchdog::Instance().Nudge(due);
 }
 
+bool WatchdogSlot::Due() const {
+  return due_ns_.load(std::memory_order_acquire) <= NowNs();
+}
+
 void WatchdogSlot::Disarm() {
   due_ns_.store(kNever, std::memory_order_release);
 }

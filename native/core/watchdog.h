@@ -34,6 +34,9 @@ class WatchdogSlot {
 
   void Arm(Clock::time_point deadline, uint64_t execution_id);
   void Disarm();
+  // Whether the deadline armed now has passed. A target re-checks this before acting: the
+  // watchdog may call it for an arming that was replaced while the call was on its way.
+  bool Due() const;
 
  private:
   friend class Watchdog;

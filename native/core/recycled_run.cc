@@ -1,0 +1,282 @@
+#include "core/recycled_run.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "core/code_compiler.h"
+#include "core/context_globals.h"
+#include "core/outcome_writer.h"
+#include "core/side_effect_free.h"
+
+namespace ci {
+namespace {
+
+using Clock = RecycledRun::Clock;
+
+// An attempt may take a few times what the code took on the compiled path (the mode checks
+// every allocation and store), and at least what ten new contexts cost, so that a preemption
+// or a collection rarely declines one; both scale with the host. It is only made when the
+// execution's own time limit is four times its budget.
+constexpr double kBudgetFactor = 3;
+constexpr double kBudgetInNewContexts = 10;
+constexpr int kMaxMissesInARow = 3;
+
+// Set by the promise hook while an attempt runs (on the thread running it).
+thread_local bool promise_seen = false;
+
+void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
+  promise_seen = true;
+}
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+void CountMiss(CachedScript* cached) {
+  if (++cached->misses_in_a_row >= kMaxMissesInARow) {
+    cached->speculation = Speculation::kRefused;
+  }
+}
+
+// A script with top-level let/const/class runs on the recycled context as a block. A block is
+// the same program for them only when the script is sloppy (a "use strict" prologue would be a
+// plain expression in a block) and its declarations passed the global checks once (a block
+// would let `let undefined` through, which a script refuses).
+bool RunsAsBlock(const CachedScript& cached, std::string_view code) {
+  constexpr auto npos = std::string_view::npos;
+  const bool lexical =
+      code.find("let") != npos || code.find("const") != npos || code.find("class") != npos;
+  return cached.form == CodeForm::kScript && cached.completed && lexical &&
+         code.find("use strict") == npos;
+}
+
+/** One attempt on the pristine context. */
+class Attempt {
+ public:
+  Attempt(IsolateHolder& holder,
+          const ExecutionRequest& request,
+          Outcome* outcome,
+          v8::Local<v8::Context> context,
+          v8::MicrotaskQueue* microtasks,
+          CachedScript* cached)
+      : holder_(holder),
+        isolate_(holder.isolate()),
+        request_(request),
+        context_(context),
+        cached_(cached),
+        writer_(holder, request, outcome, context, microtasks),
+        globals_(holder) {}
+
+  Recycling Run(Clock::time_point budget_deadline,
+                Clock::time_point deadline,
+                uint64_t execution_id) {
+    if (!globals_.Install(context_, request_)) {
+      cached_->speculation = Speculation::kRefused;  // a custom global named `context`
+      return Decline();
+    }
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Function> function;
+    if (!Prepare(&script, &function)) {
+      return Decline();
+    }
+    const bool first_attempt = cached_->speculation == Speculation::kUntried;
+    const Clock::time_point started = Clock::now();
+    promise_seen = false;
+    isolate_->SetPromiseHook(NotePromise);
+    holder_.BeginAttempt(budget_deadline, execution_id);
+    v8::MaybeLocal<v8::Value> completion = script.IsEmpty()
+                                               ? CallWithoutSideEffects(context_, function)
+                                               : RunScriptWithoutSideEffects(isolate_, script);
+    const bool stopped = holder_.EndAttempt(deadline, execution_id);
+    isolate_->SetPromiseHook(nullptr);
+    if (holder_.stopping()) {
+      return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
+    }
+    v8::Local<v8::Value> result;
+    if (stopped || !completion.ToLocal(&result)) {
+      // A side effect, an exception or the budget (often a collection or a preemption that
+      // fell in the attempt) may depend on the data or the moment: code is refused only after
+      // several attempts in a row that did not keep the context.
+      CountMiss(cached_);
+      return Decline();
+    }
+    cached_->speculation = Speculation::kRecyclable;
+    if (!promise_seen && ConvertWithoutScript(result) && globals_.Remove(context_)) {
+      // The mode checks every call and allocation: call-heavy code can take longer this way
+      // than in a new context. Such an attempt counts as a miss (a first attempt also
+      // instruments the code, so it is not judged).
+      if (!first_attempt && MsSince(started) > cached_->compiled_run_ms) {
+        CountMiss(cached_);
+      } else {
+        cached_->misses_in_a_row = 0;
+      }
+      return Recycling::kKept;
+    }
+    CountMiss(cached_);  // a run that ends here costs a new pristine context next time
+    // Settling and converting may run script (reactions, getters, toJSON) outside the check.
+    writer_.Finish(result);
+    return Recycling::kSpent;
+  }
+
+ private:
+  // The cache entry's code bound to the pristine context. Binding a function body runs only
+  // its wrapper, which creates the function: the body was proven to be one when compiled.
+  bool Prepare(v8::Local<v8::Script>* script, v8::Local<v8::Function>* function) {
+    std::string_view code(request_.code, request_.code_length);
+    if (cached_->form != CodeForm::kScript) {
+      CodeCompiler compiler(writer_);
+      return compiler.BindFunction(CodeCompiler::FromCache(isolate_, *cached_), function);
+    }
+    v8::Local<v8::UnboundScript> unbound = cached_->script.Get(isolate_);
+    if (RunsAsBlock(*cached_, code)) {
+      if (cached_->block_script.IsEmpty()) {
+        if (!CodeCompiler::CompileAsBlock(isolate_, code).ToLocal(&unbound)) {
+          return false;
+        }
+        cached_->block_script.Reset(isolate_, unbound);
+      }
+      unbound = cached_->block_script.Get(isolate_);
+    }
+    *script = unbound->BindToCurrentContext();
+    return true;
+  }
+
+  Recycling Decline() {
+    writer_.try_catch().Reset();
+    return Recycling::kDeclined;
+  }
+
+  // Converts `result` with V8 forbidding any call into script (a getter, toJSON or proxy trap
+  // would make one). False, with the outcome cleared, when a call was needed: only then can
+  // the conversion have changed the context.
+  bool ConvertWithoutScript(v8::Local<v8::Value> result) {
+    if (!result->IsObject()) {
+      writer_.Convert(result);  // primitives convert without running any script
+      return true;
+    }
+    {
+      v8::Isolate::DisallowJavascriptExecutionScope no_script(
+          isolate_, v8::Isolate::DisallowJavascriptExecutionScope::THROW_ON_FAILURE);
+      v8::TryCatch attempt(isolate_);
+      writer_.Convert(result);
+      if (!attempt.HasCaught() && writer_.outcome()->kind == OutcomeKind::kValue) {
+        return true;
+      }
+    }
+    *writer_.outcome() = Outcome();
+    return false;
+  }
+
+  IsolateHolder& holder_;
+  v8::Isolate* isolate_;
+  const ExecutionRequest& request_;
+  v8::Local<v8::Context> context_;
+  CachedScript* cached_;
+  OutcomeWriter writer_;
+  LazyContextGlobals globals_;
+};
+
+// The cache entry `request` may try on the pristine context, or null; and the attempt's budget.
+CachedScript* Candidate(IsolateHolder& holder,
+                        const ExecutionRequest& request,
+                        Clock::time_point deadline,
+                        Clock::duration* budget) {
+  if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts ||
+      holder.config().persistent_context) {
+    return nullptr;
+  }
+  if (request.context_wire != nullptr && request.context_keys == nullptr) {
+    return nullptr;  // its globals are only known for a plain dict
+  }
+  CachedScript* cached = holder.scripts().Find(std::string_view(request.code, request.code_length));
+  if (cached == nullptr || cached->speculation == Speculation::kRefused ||
+      cached->compiled_run_ms < 0) {
+    return nullptr;  // the first run of any code takes a new context
+  }
+  if (cached->form == CodeForm::kAsyncFunctionBody) {
+    cached->speculation = Speculation::kRefused;  // it awaits, which the mode refuses
+    return nullptr;
+  }
+  const double budget_ms =
+      std::max(kBudgetFactor * cached->compiled_run_ms,
+               kBudgetInNewContexts * std::max(holder.recycling().new_context_ms(), 0.0));
+  *budget = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::milli>(budget_ms));
+  return deadline - Clock::now() < 4 * *budget ? nullptr : cached;
+}
+
+// What entering and leaving the mode costs now: the least of three calls of a function that
+// does nothing.
+double MeasureAttemptOverheadMs(v8::Local<v8::Context> context) {
+  v8::Local<v8::Function> nothing;
+  if (!v8::Function::New(
+           context, [](const v8::FunctionCallbackInfo<v8::Value>&) {}, v8::Local<v8::Value>(), 0,
+           v8::ConstructorBehavior::kThrow, v8::SideEffectType::kHasNoSideEffect)
+           .ToLocal(&nothing)) {
+    return -1;
+  }
+  double least = -1;
+  for (int i = 0; i < 3; ++i) {
+    const Clock::time_point started = Clock::now();
+    if (CallWithoutSideEffects(context, nothing).IsEmpty()) {
+      return -1;
+    }
+    const double ms = MsSince(started);
+    least = least < 0 ? ms : std::min(least, ms);
+  }
+  return least;
+}
+
+}  // namespace
+
+Recycling RecycledRun::Try(IsolateHolder& holder,
+                           const ExecutionRequest& request,
+                           uint64_t execution_id,
+                           Clock::time_point* deadline,
+                           Outcome* outcome) {
+  Clock::duration budget{};
+  CachedScript* cached = Candidate(holder, request, *deadline, &budget);
+  if (cached == nullptr) {
+    return Recycling::kNotTried;
+  }
+  const Clock::time_point started = Clock::now();
+  ContextLease pristine = holder.contexts().PristineContext();
+  if (pristine.context.IsEmpty()) {
+    holder.contexts().DiscardPristine();
+    return Recycling::kNotTried;
+  }
+  const bool first_attempt = cached->speculation == Speculation::kUntried;
+  Recycling recycling;
+  {
+    v8::Context::Scope context_scope(pristine.context);
+    holder.WatchProtectors(true);
+    recycling = Attempt(holder, request, outcome, pristine.context, pristine.microtasks, cached)
+                    .Run(std::min(*deadline, started + budget), *deadline, execution_id);
+    if (holder.recycling().CountAttempt(first_attempt) && !holder.stopping()) {
+      const double overhead = MeasureAttemptOverheadMs(pristine.context);
+      if (overhead >= 0 && holder.recycling().NoteOverhead(overhead)) {
+        holder.Retire();
+      }
+    }
+  }
+  if (recycling == Recycling::kKept) {
+    holder.CountRecycledRun();
+  } else {
+    holder.contexts().DiscardPristine();
+  }
+  if (recycling == Recycling::kDeclined) {
+    // The code gets its whole time limit in the new context: the declined attempt, at most
+    // its budget, is not charged to it.
+    *deadline += Clock::now() - started;
+    holder.ArmDeadline(*deadline, execution_id);
+    *outcome = Outcome();
+  }
+  return recycling;
+}
+
+void RecycledRun::NoteCompiledRun(CachedScript* cached, double run_ms, const Outcome& outcome) {
+  cached->compiled_run_ms = static_cast<float>(run_ms);
+  cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
+}
+
+}  // namespace ci

@@ -1,0 +1,54 @@
+#ifndef CODE_INTERPRETER_CORE_RECYCLED_RUN_H_
+#define CODE_INTERPRETER_CORE_RECYCLED_RUN_H_
+
+#include <chrono>
+#include <cstdint>
+
+#include "core/isolate_holder.h"
+#include "core/outcome.h"
+#include "core/script_cache.h"
+
+namespace ci {
+
+/** How a try on the recycled context went. */
+enum class Recycling {
+  kNotTried,  // the code does not qualify now: run it in a new context
+  kKept,      // done, and V8 certified the context untouched: it serves the next run too
+  kSpent,     // done, but script may have run unchecked afterwards: the context is dropped
+  kDeclined,  // not done (side effect, exception, budget): run it again in a new context
+};
+
+/**
+ * Fresh-context mode without a new context. Code seen before runs first on a kept pristine
+ * context in V8's side-effect-free mode (core/side_effect_free.h), which stops it at the first
+ * write to anything that existed before it began. The attempt runs the very script or
+ * function the compiled path runs (the cache entry's, bound to the pristine context), so a
+ * kept run is indistinguishable from one in a new context: same value, errors, stacks and
+ * columns. Anything else is declined, with the outcome untouched and the execution's deadline
+ * moved by the time the attempt took, and the caller runs the code in a new context.
+ *
+ * The flow of one try: qualify the code (cached, not refused, a budget that fits the time
+ * left) -> lease the pristine context -> add the per-call context as lazy globals -> run under
+ * the attempt's budget -> convert the result with script forbidden -> remove the globals ->
+ * kept, spent or declined -> count a miss where the attempt did not pay (three in a row and the
+ * code is refused) -> now and then measure what an attempt costs and retire a worn isolate.
+ */
+class RecycledRun {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Call with the isolate locked, in fresh-context mode, during execution `execution_id`.
+  static Recycling Try(IsolateHolder& holder,
+                       const ExecutionRequest& request,
+                       uint64_t execution_id,
+                       Clock::time_point* deadline,
+                       Outcome* outcome);
+
+  // After a run of `cached` in a new context, the making of the context included: what a
+  // later attempt of it is judged by.
+  static void NoteCompiledRun(CachedScript* cached, double run_ms, const Outcome& outcome);
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_RECYCLED_RUN_H_
