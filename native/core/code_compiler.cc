@@ -120,4 +120,9 @@ v8::MaybeLocal<v8::UnboundScript> CodeCompiler::CompileAsBlock(v8::Isolate* isol
   return CompileText(isolate, text, -1);
 }
 
+bool CodeCompiler::MayDeclareLexically(std::string_view code) {
+  constexpr auto npos = std::string_view::npos;
+  return code.find("let") != npos || code.find("const") != npos || code.find("class") != npos;
+}
+
 }  // namespace ci

@@ -48,6 +48,9 @@ class CodeCompiler {
   // check would refuse to write. Same origin and positions as the script itself.
   static v8::MaybeLocal<v8::UnboundScript> CompileAsBlock(v8::Isolate* isolate,
                                                           std::string_view code);
+  // Whether a script may declare top-level let/const/class. Deliberately crude: any
+  // occurrence of those words, even in a string, counts.
+  static bool MayDeclareLexically(std::string_view code);
 
  private:
   bool CompileForm(std::string_view code, CodeForm form, CompiledCode* out);

@@ -7,15 +7,6 @@
 #include "core/outcome_writer.h"
 
 namespace ci {
-namespace {
-
-bool MayDeclareLexically(std::string_view code) {
-  return code.find("let") != std::string_view::npos ||
-         code.find("const") != std::string_view::npos ||
-         code.find("class") != std::string_view::npos;
-}
-
-}  // namespace
 
 CachedScript* CompiledRun::Run(const ContextLease& lease) {
   v8::Isolate* isolate = holder_.isolate();
@@ -45,10 +36,10 @@ CachedScript* CompiledRun::Run(const ContextLease& lease) {
   }
   // In the persistent context, what this code was bound to last time is reused. Not for a
   // script that may declare top-level let/const/class: V8 10.2 crashes re-running such a
-  // Script object (instead of reporting the redeclaration). The test is deliberately crude:
-  // any occurrence of those words, even in a string, rules reuse out.
-  const bool reuse = holder_.config().persistent_context && cached != nullptr &&
-                     (compiled.form != CodeForm::kScript || !MayDeclareLexically(code));
+  // Script object (instead of reporting the redeclaration).
+  const bool reuse =
+      holder_.config().persistent_context && cached != nullptr &&
+      (compiled.form != CodeForm::kScript || !CodeCompiler::MayDeclareLexically(code));
   const bool bound_here =
       reuse && !cached->bound_context.IsEmpty() && cached->bound_context.Get(isolate) == context;
   v8::Local<v8::Value> result;

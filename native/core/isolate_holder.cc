@@ -128,27 +128,37 @@ void IsolateHolder::OnDeadline(uint64_t execution_id, bool repeat) {
 }
 
 void IsolateHolder::ArmDeadline(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id) {
-  std::lock_guard<std::mutex> lock(termination_mutex_);
-  deadline_.Arm(deadline, execution_id);
+  {
+    std::lock_guard<std::mutex> lock(termination_mutex_);
+    deadline_.Store(deadline, execution_id);
+  }
+  deadline_.Nudge();
 }
 
 void IsolateHolder::BeginAttempt(WatchdogSlot::Clock::time_point budget_deadline,
                                  uint64_t execution_id) {
-  std::lock_guard<std::mutex> lock(termination_mutex_);
-  attempting_ = true;
-  attempt_stopped_ = false;
-  deadline_.Arm(budget_deadline, execution_id);
+  {
+    std::lock_guard<std::mutex> lock(termination_mutex_);
+    attempting_ = true;
+    attempt_stopped_ = false;
+    deadline_.Store(budget_deadline, execution_id);
+  }
+  deadline_.Nudge();
 }
 
 bool IsolateHolder::EndAttempt(WatchdogSlot::Clock::time_point deadline, uint64_t execution_id) {
-  std::lock_guard<std::mutex> lock(termination_mutex_);
-  attempting_ = false;
-  const bool stopped = attempt_stopped_;
-  attempt_stopped_ = false;
-  if (stopped && reason_.load(std::memory_order_acquire) == Termination::kNone) {
-    isolate_->CancelTerminateExecution();
+  bool stopped;
+  {
+    std::lock_guard<std::mutex> lock(termination_mutex_);
+    attempting_ = false;
+    stopped = attempt_stopped_;
+    attempt_stopped_ = false;
+    if (stopped && reason_.load(std::memory_order_acquire) == Termination::kNone) {
+      isolate_->CancelTerminateExecution();
+    }
+    deadline_.Store(deadline, execution_id);
   }
-  deadline_.Arm(deadline, execution_id);
+  deadline_.Nudge();
   return stopped;
 }
 

@@ -43,11 +43,9 @@ void CountMiss(CachedScript* cached) {
 // plain expression in a block) and its declarations passed the global checks once (a block
 // would let `let undefined` through, which a script refuses).
 bool RunsAsBlock(const CachedScript& cached, std::string_view code) {
-  constexpr auto npos = std::string_view::npos;
-  const bool lexical =
-      code.find("let") != npos || code.find("const") != npos || code.find("class") != npos;
-  return cached.form == CodeForm::kScript && cached.completed && lexical &&
-         code.find("use strict") == npos;
+  return cached.form == CodeForm::kScript && cached.completed &&
+         CodeCompiler::MayDeclareLexically(code) &&
+         code.find("use strict") == std::string_view::npos;
 }
 
 /** One attempt on the pristine context. */

@@ -34,11 +34,18 @@ WatchdogSlot::~WatchdogSlot() {
 }
 
 void WatchdogSlot::Arm(Clock::time_point deadline, uint64_t execution_id) {
-  const int64_t due = ToNs(deadline);
+  Store(deadline, execution_id);
+  Nudge();
+}
+
+void WatchdogSlot::Store(Clock::time_point deadline, uint64_t execution_id) {
   execution_id_.store(execution_id, std::memory_order_relaxed);
   fired_.store(0, std::memory_order_relaxed);
-  due_ns_.store(due, std::memory_order_seq_cst);
-  Watchdog::Instance().Nudge(due);
+  due_ns_.store(ToNs(deadline), std::memory_order_seq_cst);
+}
+
+void WatchdogSlot::Nudge() {
+  Watchdog::Instance().Nudge(due_ns_.load(std::memory_order_seq_cst));
 }
 
 bool WatchdogSlot::Due() const {

@@ -33,6 +33,11 @@ class WatchdogSlot {
   WatchdogSlot& operator=(const WatchdogSlot&) = delete;
 
   void Arm(Clock::time_point deadline, uint64_t execution_id);
+  // Arm() in two steps, for a target that arms under a lock its OnDeadline also takes: Store()
+  // under that lock, then Nudge() once it is released (the watchdog calls OnDeadline holding
+  // its own lock, which Nudge() may take).
+  void Store(Clock::time_point deadline, uint64_t execution_id);
+  void Nudge();
   void Disarm();
   // Whether the deadline armed now has passed. A target re-checks this before acting: the
   // watchdog may call it for an arming that was replaced while the call was on its way.
