@@ -6,7 +6,7 @@ def test_console_methods_are_captured_per_execution(sandbox: Sandbox) -> None:
         "console.log('a', 1, {b: [2]}); console.info('i'); console.warn('w');"
         " console.error('e'); console.debug(null, undefined); 5"
     )
-    assert result.value == "5"
+    assert result.value == 5
     assert result.console == [
         ConsoleLine("log", 'a 1 {"b":[2]}'),
         ConsoleLine("info", "i"),

@@ -14,6 +14,27 @@ namespace py = pybind11;
 namespace ci::bindings {
 namespace {
 
+// The cyclic collector switched off for the duration of a conversion: Python 3.10 has a C API
+// for it; older versions go through the gc module.
+bool DisableCyclicGc() {
+#if PY_VERSION_HEX >= 0x030A0000
+  return PyGC_Disable() != 0;
+#else
+  py::module_ gc = py::module_::import("gc");
+  const bool was_enabled = gc.attr("isenabled")().cast<bool>();
+  gc.attr("disable")();
+  return was_enabled;
+#endif
+}
+
+void EnableCyclicGc() {
+#if PY_VERSION_HEX >= 0x030A0000
+  PyGC_Enable();
+#else
+  py::module_::import("gc").attr("enable")();
+#endif
+}
+
 constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
 
 /** One container being filled: what it is, and where its next member goes. */
@@ -305,7 +326,8 @@ class Reader {
         Count(length + 1);
         py::list list(static_cast<Py_ssize_t>(length));
         for (uint64_t i = 0; i < length; ++i) {
-          PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), Py_NewRef(Py_None));
+          Py_INCREF(Py_None);
+          PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), Py_None);
         }
         Open(static_cast<char>(tag), Remember(list), static_cast<Py_ssize_t>(length));
         return false;
@@ -501,16 +523,16 @@ class Reader {
 py::object WireToPy(const std::string& wire, const ConversionLimits& limits) {
   // Thousands of fresh containers would trigger collections of the cyclic GC that cannot
   // free anything: they are all reachable from the result.
-  const int was_enabled = PyGC_Disable();
+  const bool was_enabled = DisableCyclicGc();
   try {
     py::object result = Reader(wire, limits).Run();
     if (was_enabled) {
-      PyGC_Enable();
+      EnableCyclicGc();
     }
     return result;
   } catch (...) {
     if (was_enabled) {
-      PyGC_Enable();
+      EnableCyclicGc();
     }
     throw;
   }

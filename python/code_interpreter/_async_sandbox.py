@@ -58,7 +58,7 @@ class AsyncSandbox(SandboxBase):
         context: dict[str, Any] | None = None,
         *,
         timeout: float | None = None,
-        return_raw_result: bool = False,
+        return_raw_result: bool = True,
         enable_profiling: bool = False,
     ) -> ExecutionResult:
         """As `Sandbox.execute`, awaited."""

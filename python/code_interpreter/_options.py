@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -14,6 +15,10 @@ __all__ = ["SECURITY_LEVELS", "CustomSecurity", "RateLimiting", "SandboxOptions"
 SECURITY_LEVELS = ("strict", "moderate", "permissive", "custom")
 
 Validator = Callable[[str], Mapping[str, Any]]
+
+# Keyword-only fields need Python 3.10. Every field has a default, so on 3.9 the same classes
+# also take positions; the options are documented and built by keyword either way.
+_KEYWORD_ONLY: dict[str, bool] = {"kw_only": True} if sys.version_info >= (3, 10) else {}
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
@@ -66,7 +71,7 @@ def _from_mapping(cls: type[Any], name: str, value: object) -> Any:
     return _build(cls, value, f"{name} key(s)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **_KEYWORD_ONLY)
 class CustomSecurity:
     """The policy of ``security_level="custom"``.
 
@@ -130,7 +135,7 @@ class CustomSecurity:
         object.__setattr__(self, "custom_validators", tuple(validators))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **_KEYWORD_ONLY)
 class RateLimiting:
     """Limits of ``rate_limiting``: executions per rolling minute for one sandbox, and live
     sandboxes per ``tenant_id``. ``None`` means no limit."""
@@ -145,7 +150,7 @@ class RateLimiting:
             _check_int("max_sandboxes_per_user", self.max_sandboxes_per_user, 1, 10**6)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **_KEYWORD_ONLY)
 class SandboxOptions:
     """Options of one sandbox, each with a real effect. Times are in milliseconds.
 

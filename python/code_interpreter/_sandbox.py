@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _core
 from ._base import SandboxBase
-from ._errors import SecurityViolation
+from ._errors import SandboxError, SecurityViolation
 from ._options import SandboxOptions
 from ._result import ExecutionResult
 
@@ -81,10 +81,14 @@ class Sandbox(SandboxBase):
         context: dict[str, Any] | None = None,
         *,
         timeout: float | None = None,
-        return_raw_result: bool = False,
+        return_raw_result: bool = True,
         enable_profiling: bool = False,
     ) -> ExecutionResult:
-        """Like `interpret`, returning an `ExecutionResult` with console output and timings."""
+        """Like `interpret`, returning an `ExecutionResult` with console output and timings.
+
+        Its ``value`` is the Python value (``execute("41 + 1").value == 42``); pass
+        ``return_raw_result=False`` for the seed's string, as `interpret` gives by default.
+        """
         timeout_ms, execution_id = self._admit(code, context, timeout)
         started = time.perf_counter()
         try:
@@ -138,9 +142,9 @@ class Sandbox(SandboxBase):
             for _, code, execution_id in admitted:
                 self._finish(execution_id, started, code, error)
             raise
-        for (index, code, execution_id), (ok, value, wall_ms) in zip(
-            admitted, outcomes, strict=True
-        ):
+        if len(outcomes) != len(admitted):
+            raise SandboxError(f"{len(admitted)} executions gave {len(outcomes)} outcomes")
+        for (index, code, execution_id), (ok, value, wall_ms) in zip(admitted, outcomes):
             self._finish(
                 execution_id, time.perf_counter() - wall_ms / 1000, code, None if ok else value
             )

@@ -1,0 +1,62 @@
+# Sourced by ci/bootstrap and ci/wheel: finds V8 (or fetches Debian's libnode into .deps/) and
+# installs the runtime libraries libnode links against. Expects `root` (the checkout), and
+# `fail` and `say` functions. Exports V8_ROOT.
+
+# Runtime libraries that Debian's libnode links against.
+v8_runtime_libs=(libc-ares2 libuv1 libicu72 libnghttp2-14 libbrotli1 libssl3 zlib1g)
+
+apt_updated=0
+apt_update_once() {
+  if [ "$apt_updated" = 0 ]; then
+    say "apt-get update"
+    apt-get update -qq >/dev/null || fail "apt-get update failed"
+    apt_updated=1
+  fi
+}
+
+find_v8() {
+  if [ -n "${V8_ROOT:-}" ]; then
+    [ -d "$V8_ROOT" ] || fail "V8_ROOT=$V8_ROOT is not a directory"
+    say "using V8 from V8_ROOT=$V8_ROOT"
+    export V8_ROOT
+    return
+  fi
+  # A system libnode-dev is used only when its library is installed beside the headers.
+  local multiarch
+  multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+  if [ -f /usr/include/node/v8-version.h ] && ls /usr/lib/"$multiarch"/libnode.so.* >/dev/null 2>&1 \
+     && dpkg-query -W -f='${Status}' libnode-dev 2>/dev/null | grep -q "ok installed"; then
+    export V8_ROOT=/usr
+    say "using the system libnode-dev"
+    return
+  fi
+  local deps=$root/.deps
+  if ! ls "$deps"/usr/lib/*/libnode.so.* >/dev/null 2>&1 || [ ! -f "$deps/usr/include/node/v8-version.h" ]; then
+    command -v apt-get >/dev/null || fail "no V8 found: set V8_ROOT (headers in include/, library in lib/)"
+    apt_update_once
+    local dl
+    dl=$(mktemp -d)
+    say "fetching libnode108 and libnode-dev into .deps/"
+    (cd "$dl" && apt-get download -qq libnode108 libnode-dev 2>/dev/null) \
+      || fail "apt-get download libnode108 libnode-dev failed"
+    rm -rf "$deps" && mkdir -p "$deps"
+    for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$deps" || fail "could not unpack $deb"; done
+    rm -rf "$dl"
+  fi
+  export V8_ROOT=$deps/usr
+  say "using V8 from $V8_ROOT"
+}
+
+install_runtime_libs() {
+  command -v dpkg-query >/dev/null || return 0
+  local missing=() p
+  for p in "${v8_runtime_libs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt_update_once
+    say "installing runtime libraries: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+      >/dev/null || fail "apt-get install ${missing[*]} failed"
+  fi
+}
