@@ -136,9 +136,9 @@ def test_cpu_quota_throttles_the_executing_thread() -> None:
     _, full_cpu = timed(1.0)
     half_wall, half_cpu = timed(0.5)
     # Same work, about the same CPU; at half quota at least about twice that in wall time
-    # (more if other processes compete for the core).
+    # (more if other processes compete for the core). Judged against the throttled run's own
+    # CPU time: the unthrottled run's varies by a third between runs on a shared host.
     assert half_cpu < full_cpu * 1.5
-    assert half_wall > full_cpu * 1.7
     assert half_cpu / half_wall < 0.6
 
 

@@ -1,5 +1,7 @@
 """The asyncio sandbox: the same engine, run in worker threads so the event loop never
-blocks. Cancelling an awaiting task terminates its JavaScript execution."""
+blocks. Cancelling an awaiting task terminates its JavaScript execution.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """What the sync and async sandboxes share: options, the native pool, the scanner, events,
-metrics, rate limits and lifecycle. Each subclass has its own call path."""
+metrics, rate limits and lifecycle. Each subclass has its own call path.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,8 @@
     └── ConfigurationError (also ValueError)      an unknown option or a bad option value
 
 Each also inherits the closest built-in exception, so plain ``except TimeoutError`` works.
+
+PYTEST_DONT_REWRITE (see __init__).
 """
 
 from __future__ import annotations

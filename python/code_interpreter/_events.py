@@ -1,4 +1,6 @@
-"""Sandbox events: the seed's seven names, each with a small typed payload."""
+"""Sandbox events: the seed's seven names, each with a small typed payload.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

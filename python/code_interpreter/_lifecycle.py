@@ -1,5 +1,7 @@
 """One background thread for every sandbox's timed kills: lifetime (`timeout_ms`) and idle
-cleanup (`auto_cleanup`). Holds sandboxes weakly, so it never keeps one alive."""
+cleanup (`auto_cleanup`). Holds sandboxes weakly, so it never keeps one alive.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Sandbox options: one frozen, keyword-only object, validated once when it is made."""
+"""Sandbox options: one frozen, keyword-only object, validated once when it is made.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Rate limits: executions per rolling minute for a sandbox, and live sandboxes per tenant."""
+"""Rate limits: executions per rolling minute for a sandbox, and live sandboxes per tenant.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The full record of one execution."""
+"""The full record of one execution.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ class ConsoleLine:
 class ExecutionResult:
     """What ``Sandbox.execute`` returns.
 
-    ``value`` is the result (stringified, or Python values with ``return_raw_result``),
+    ``value`` is the result: the Python value, or the seed's string with
+    ``return_raw_result=False``;
     ``console`` the captured console lines (bounded; ``console_truncated`` tells when lines were
     dropped), ``duration_ms`` the wall time and ``cpu_time_ms`` the CPU time of the execution.
     """

@@ -1,4 +1,6 @@
-"""The synchronous sandbox."""
+"""The synchronous sandbox.
+
+PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 

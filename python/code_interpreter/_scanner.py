@@ -6,6 +6,8 @@ unicode escapes are caught. User ``blocked_patterns`` are regular expressions se
 raw source, as the seed does. ``custom_validators`` are called last. Verdicts are cached by
 code. The scanner is not the wall: V8 itself refuses string code generation and offers no host
 objects, so code that slips past it still cannot do what the patterns describe.
+
+PYTEST_DONT_REWRITE (see __init__).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ It yields identifiers (with unicode escapes decoded, so ``\\u0065val`` is ``eval
 punctuation, and skips what cannot name anything: comments, string literals, the text of
 template literals (their ``${...}`` parts are scanned as code) and regular expression literals.
 It is not a parser; it only has to be right about what is code and what is text.
+
+PYTEST_DONT_REWRITE (see __init__).
 """
 
 from __future__ import annotations
