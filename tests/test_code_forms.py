@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import pytest
 
 from code_interpreter import JavaScriptError, Sandbox, quick_interpret

@@ -353,6 +353,11 @@ def _add_source_note(error: JavaScriptError, code: str) -> None:
     add_note = getattr(error, "add_note", None)
     if add_note is not None:
         add_note(note)
+    else:
+        # Before Python 3.11 there is no add_note and tracebacks print no notes: the note goes
+        # where 3.11 keeps it, and into the message so that a traceback shows it.
+        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
+        error.args = (f"{error.args[0]}\n{note}", *error.args[1:]) if error.args else (note,)
 
 
 def _kill_lifetime(sandbox: SandboxBase) -> None:

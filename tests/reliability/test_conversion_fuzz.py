@@ -201,7 +201,7 @@ def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
             return len(a) == len(b) and all(
                 str(k) in keys and same(a[k], b[keys[str(k)]], seen) for k in a
             )
-        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b, strict=False))
+        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b))
     if isinstance(a, set):
         return len(a) == len(b)
     return bool(a == b)
