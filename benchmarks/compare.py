@@ -1,6 +1,7 @@
-"""Side-by-side benchmark: this package against its peers (mini-racer, quickjs, stpyv8), the
-same JavaScript for all, in one process, rounds interleaved. Prints medians (us per call) and
-our time / peer time ratios, and writes them as JSON.
+"""Side-by-side benchmark: this package against its peers (mini-racer, quickjs, stpyv8,
+pythonmonkey), the same JavaScript for all, in one process, rounds interleaved. W3f and W5f give
+every engine fresh state per call (our default mode; a new context or isolate for the peers).
+Prints medians (us per call) and our time / peer time ratios, and writes them as JSON.
 
     .venv/bin/python benchmarks/compare.py [--rounds N] [--smoke] [--json PATH]
 
@@ -10,7 +11,6 @@ Peers come from the ``bench`` extras; a peer that is not installed is reported a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import os
@@ -21,22 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-W1 = "Math.sqrt(16) + 5"
-W2 = "[1,2,3,4,5].reduce((s,n)=>s+n*n,0)"
-W3 = "Array.from({length:1000},(_, i)=>i).map(x=>x*2).filter(x=>x%3).reduce((a,b)=>a+b,0)"
-W5 = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) } fib(25)"
-LOOP = "while(true){}"
-BOMBS = {
-    "array": "const a = []; while (true) a.push(new Array(1000).fill(1.5))",
-    "arraybuffer": "const k = []; while (true) k.push(new ArrayBuffer(1 << 20))",
-}
-W4_DATA = {f"k{i}": {"id": i, "name": f"n{i}", "tags": ["a", "b"]} for i in range(1000)}
-W4_JS_DIRECT = "const d = context.data; for (const k in d) d[k].seen = true; return d"
-W4_JS_JSON = (
-    "const d = JSON.parse(t); for (const k in d) d[k].seen = true; return JSON.stringify(d)"
-)
-
-Call = Callable[[], Any]
+from peers import PEERS, Ours
+from workloads import BOMBS, W1, W2, W3, W5, Call
 
 
 def rss_mb() -> float:
@@ -45,218 +31,6 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def overshoot_of(run: Callable[[], Any], limit_ms: float, stopped: type[BaseException]) -> float:
-    """How far past `limit_ms` the endless loop `run` returns (raising `stopped`), in ms."""
-    started = time.perf_counter()
-    with contextlib.suppress(stopped):
-        run()
-    return (time.perf_counter() - started) * 1000 - limit_ms
-
-
-def bomb_recovery(
-    run_bomb: Callable[[], Any], run_after: Callable[[], bool], hit: type[BaseException]
-) -> tuple[bool, float]:
-    """Whether the bomb was stopped (raising `hit`) and the engine then ran `run_after` right,
-    and the ms both took."""
-    started = time.perf_counter()
-    try:
-        run_bomb()
-        stopped = False
-    except hit:
-        stopped = True
-    try:
-        ok = stopped and run_after()
-    except Exception:
-        ok = False
-    return ok, (time.perf_counter() - started) * 1000
-
-
-# -- engines ----------------------------------------------------------------------------------
-class Ours:
-    name = "ours"
-
-    def __init__(self) -> None:
-        import code_interpreter
-
-        self.ci = code_interpreter
-        self.fresh = code_interpreter.create_sandbox(max_execution_time=60_000)
-        self.persistent = code_interpreter.create_sandbox(
-            max_execution_time=60_000, persistent_context=True
-        )
-
-    def eval_call(self, code: str, mode: str) -> Call:
-        box = self.persistent if mode == "persistent" else self.fresh
-        interpret = box.interpret
-        return lambda: interpret(code)
-
-    def new_isolate_call(self) -> Call:
-        def run() -> None:
-            box = self.ci.create_sandbox()
-            box.interpret("1+1")
-            box.kill()
-
-        return run
-
-    def roundtrip_call(self, mode: str) -> Call:
-        box = self.persistent if mode == "persistent" else self.fresh
-        return lambda: box.interpret(W4_JS_DIRECT, {"data": W4_DATA}, return_raw_result=True)
-
-    def overshoot_ms(self, limit_ms: float) -> float:
-        return overshoot_of(
-            lambda: self.fresh.interpret(LOOP, timeout=limit_ms), limit_ms, self.ci.ExecutionTimeout
-        )
-
-    def bomb(self, kind: str) -> tuple[bool, float]:
-        box = self.ci.create_sandbox(memory_limit_mb=64, max_execution_time=30_000)
-        result = bomb_recovery(
-            lambda: box.interpret(BOMBS[kind]),
-            lambda: box.interpret("1+1") == "2",
-            self.ci.MemoryLimitExceeded,
-        )
-        box.kill()
-        return result
-
-    def thread_call(self) -> Call:
-        box = self.ci.create_sandbox(max_execution_time=60_000, persistent_context=True)
-        box.interpret("1")
-        return lambda: box.interpret(W3)
-
-    def idle_instance(self) -> Any:
-        box = self.ci.create_sandbox()
-        box.interpret("1")
-        return box
-
-
-class MiniRacerPeer:
-    name = "mini-racer"
-
-    def __init__(self) -> None:
-        from py_mini_racer import MiniRacer
-
-        self.MiniRacer = MiniRacer
-        self.ctx = MiniRacer()
-        self.ctx.eval(f"function w4(t) {{ {W4_JS_JSON} }}")
-
-    def eval_call(self, code: str, mode: str) -> Call:
-        return lambda: self.ctx.eval(code)
-
-    def new_isolate_call(self) -> Call:
-        def run() -> None:
-            ctx = self.MiniRacer()
-            ctx.eval("1+1")
-            ctx.close()
-
-        return run
-
-    fresh_call = None  # mini-racer has no context without a new isolate: W6 uses new_isolate
-
-    def roundtrip_call(self, mode: str) -> Call:
-        text = json.dumps
-        return lambda: json.loads(self.ctx.call("w4", text(W4_DATA)))
-
-    def overshoot_ms(self, limit_ms: float) -> float:
-        return overshoot_of(
-            lambda: self.ctx.eval(LOOP, timeout_sec=limit_ms / 1000), limit_ms, Exception
-        )
-
-    def bomb(self, kind: str) -> tuple[bool, float]:
-        ctx = self.MiniRacer()
-        ctx.set_hard_memory_limit(64 << 20)
-        result = bomb_recovery(
-            lambda: ctx.eval(BOMBS[kind], timeout_sec=30), lambda: ctx.eval("1+1") == 2, Exception
-        )
-        ctx.close()
-        return result
-
-    def thread_call(self) -> Call:
-        ctx = self.MiniRacer()
-        return lambda: ctx.eval(W3)
-
-    def idle_instance(self) -> Any:
-        ctx = self.MiniRacer()
-        ctx.eval("1")
-        return ctx
-
-
-class QuickJsPeer:
-    name = "quickjs"
-
-    def __init__(self) -> None:
-        import quickjs
-
-        self.quickjs = quickjs
-        self.ctx = quickjs.Context()
-        self.w4 = quickjs.Function("w4", f"function w4(t) {{ {W4_JS_JSON} }}")
-
-    def eval_call(self, code: str, mode: str) -> Call:
-        return lambda: self.ctx.eval(code)
-
-    def fresh_call(self) -> Call:
-        return lambda: self.quickjs.Context().eval("1+1")
-
-    new_isolate_call = None
-
-    def roundtrip_call(self, mode: str) -> Call:
-        return lambda: json.loads(self.w4(json.dumps(W4_DATA)))
-
-    def overshoot_ms(self, limit_ms: float) -> float:
-        ctx = self.quickjs.Context()
-        ctx.set_time_limit(limit_ms / 1000)
-        return overshoot_of(lambda: ctx.eval(LOOP), limit_ms, Exception)
-
-    def bomb(self, kind: str) -> tuple[bool, float]:
-        ctx = self.quickjs.Context()
-        ctx.set_memory_limit(64 << 20)
-        return bomb_recovery(lambda: ctx.eval(BOMBS[kind]), lambda: ctx.eval("1+1") == 2, Exception)
-
-    def thread_call(self) -> Call:
-        ctx = self.quickjs.Context()
-        return lambda: ctx.eval(W3)
-
-    def idle_instance(self) -> Any:
-        ctx = self.quickjs.Context()
-        ctx.eval("1")
-        return ctx
-
-
-class StPyV8Peer:
-    name = "stpyv8"
-
-    def __init__(self) -> None:
-        import STPyV8
-
-        self.STPyV8 = STPyV8
-        self.ctx = STPyV8.JSContext()
-        self.ctx.enter()
-        self.w4 = self.ctx.eval(f"(function w4(t) {{ {W4_JS_JSON} }})")
-
-    def eval_call(self, code: str, mode: str) -> Call:
-        return lambda: self.ctx.eval(code)
-
-    def fresh_call(self) -> Call:
-        def run() -> None:
-            with self.STPyV8.JSContext() as ctx:
-                ctx.eval("1+1")
-
-        return run
-
-    new_isolate_call = None
-
-    def roundtrip_call(self, mode: str) -> Call:
-        return lambda: json.loads(self.w4(json.dumps(W4_DATA)))
-
-    overshoot_ms = None  # no execution time limit in its API
-    bomb = None  # no memory limit in its API
-    thread_call = None  # two threads crash it (known): not run
-
-    def idle_instance(self) -> Any:
-        ctx = self.STPyV8.JSContext()
-        return ctx
-
-
-PEERS = {"mini-racer": MiniRacerPeer, "quickjs": QuickJsPeer, "stpyv8": StPyV8Peer}
 
 
 # -- measurement ------------------------------------------------------------------------------
@@ -341,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         ("W5", W5),
         ("W4", None),
     ]
+    fresh_workloads = [("W3f", W3), ("W5f", W5)]
     for round_index in range(args.rounds):
         # Each workload on every engine back to back, the engines in a rotating order: this
         # machine's speed drifts, and the ratios should not depend on who ran when.
@@ -356,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
                         else engine.eval_call(code, mode)
                     )
                     add(workload, name, mode, per_call_us(call, args.budget))
+        for workload, code in fresh_workloads:
+            for name, engine in order:
+                if getattr(engine, "fresh_eval_call", None):
+                    call = engine.fresh_eval_call(code)
+                    add(workload, name, engine.fresh_mode, per_call_us(call, args.budget))
         for name, engine in order:
             if name == "ours":
                 add("W6", name, "fresh", per_call_us(engine.eval_call("1+1", "fresh"), args.budget))
@@ -389,12 +169,13 @@ def main(argv: list[str] | None = None) -> int:
                 }
         if getattr(engine, "thread_call", None):
             scaling[name] = thread_scaling(engine.thread_call, 0.05 if args.smoke else 0.5)
-        gc.collect()
-        before = rss_mb()
-        instances = [engine.idle_instance() for _ in range(10)]
-        memory[name] = {"per_instance_mb": (rss_mb() - before) / 10}
-        del instances
-        gc.collect()
+        if getattr(engine, "idle_instance", None):
+            gc.collect()
+            before = rss_mb()
+            instances = [engine.idle_instance() for _ in range(10)]
+            memory[name] = {"per_instance_mb": (rss_mb() - before) / 10}
+            del instances
+            gc.collect()
 
     report = render(medians, overshoot, bombs, scaling, memory, missing)
     print(report)
