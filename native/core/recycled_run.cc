@@ -256,6 +256,7 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
         holder.Retire();
       }
     }
+    holder.WatchProtectors(false);  // a new context made next is ours, not the script's doing
   }
   if (recycling == Recycling::kKept) {
     holder.CountRecycledRun();
