@@ -1,5 +1,6 @@
 #include <pybind11/pybind11.h>
 
+#include "bindings/module_store_binding.h"
 #include "bindings/sandbox_binding.h"
 #include "core/platform.h"
 #include "core/side_effect_free.h"
@@ -8,6 +9,7 @@ namespace py = pybind11;
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "V8 execution core of code_interpreter";
+  ci::bindings::RegisterModuleStore(module);
   ci::bindings::RegisterSandbox(module);
   module.def("v8_version", [] {
     ci::Platform::EnsureInitialized();

@@ -16,6 +16,7 @@
 
 #include "bindings/errors.h"
 #include "bindings/gil.h"
+#include "bindings/module_store_binding.h"
 #include "bindings/py_to_wire.h"
 #include "bindings/tree_to_py.h"
 #include "bindings/wire_to_py.h"
@@ -427,7 +428,8 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
                       bool webassembly,
                       uint32_t max_timers,
                       std::vector<std::string> allowed_globals,
-                      py::handle custom_globals) {
+                      py::handle custom_globals,
+                      py::handle modules) {
   PoolConfig config;
   config.max_isolates = max_isolates;
   config.keep_idle = keep_idle;
@@ -446,6 +448,9 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
     isolate.profile.custom_globals =
         std::make_shared<const std::string>(PyToWire(custom_globals, ConversionLimits()));
   }
+  if (!modules.is_none()) {
+    isolate.profile.modules = modules.cast<const PyModuleStore&>().store;
+  }
   return config;
 }
 
@@ -460,25 +465,26 @@ void RegisterSandbox(py::module_& module) {
       .def_property_readonly("cancelled", &PyCancelToken::cancelled);
 
   py::class_<NativeSandbox>(module, "NativeSandbox")
-      .def(
-          py::init([](double default_timeout_ms, size_t memory_limit_mb, uint32_t max_isolates,
-                      uint32_t keep_idle, bool persistent_context, bool cache_scripts,
-                      double cpu_quota, size_t console_max_entries, size_t console_max_bytes,
-                      bool timers, bool webassembly, uint32_t max_timers,
-                      std::vector<std::string> allowed_globals, py::handle custom_globals) {
-            return std::make_unique<NativeSandbox>(
-                MakeConfig(memory_limit_mb, max_isolates, keep_idle, persistent_context,
-                           cache_scripts, cpu_quota, console_max_entries, console_max_bytes, timers,
-                           webassembly, max_timers, std::move(allowed_globals), custom_globals),
-                default_timeout_ms);
-          }),
-          py::kw_only(), py::arg("default_timeout_ms"), py::arg("memory_limit_mb"),
-          py::arg("max_isolates"), py::arg("keep_idle"), py::arg("persistent_context"),
-          py::arg("cache_scripts") = true, py::arg("cpu_quota") = 1.0,
-          py::arg("console_max_entries") = 1000, py::arg("console_max_bytes") = 1 << 20,
-          py::arg("timers") = false, py::arg("webassembly") = false, py::arg("max_timers") = 1000,
-          py::arg("allowed_globals") = std::vector<std::string>(),
-          py::arg("custom_globals") = py::none())
+      .def(py::init([](double default_timeout_ms, size_t memory_limit_mb, uint32_t max_isolates,
+                       uint32_t keep_idle, bool persistent_context, bool cache_scripts,
+                       double cpu_quota, size_t console_max_entries, size_t console_max_bytes,
+                       bool timers, bool webassembly, uint32_t max_timers,
+                       std::vector<std::string> allowed_globals, py::handle custom_globals,
+                       py::handle modules) {
+             return std::make_unique<NativeSandbox>(
+                 MakeConfig(memory_limit_mb, max_isolates, keep_idle, persistent_context,
+                            cache_scripts, cpu_quota, console_max_entries, console_max_bytes,
+                            timers, webassembly, max_timers, std::move(allowed_globals),
+                            custom_globals, modules),
+                 default_timeout_ms);
+           }),
+           py::kw_only(), py::arg("default_timeout_ms"), py::arg("memory_limit_mb"),
+           py::arg("max_isolates"), py::arg("keep_idle"), py::arg("persistent_context"),
+           py::arg("cache_scripts") = true, py::arg("cpu_quota") = 1.0,
+           py::arg("console_max_entries") = 1000, py::arg("console_max_bytes") = 1 << 20,
+           py::arg("timers") = false, py::arg("webassembly") = false, py::arg("max_timers") = 1000,
+           py::arg("allowed_globals") = std::vector<std::string>(),
+           py::arg("custom_globals") = py::none(), py::arg("modules") = py::none())
       .def("evaluate", &NativeSandbox::Evaluate, py::arg("code"), py::arg("context"),
            py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false, py::arg("token") = nullptr)
       .def("execute", &NativeSandbox::Execute, py::arg("code"), py::arg("context"),

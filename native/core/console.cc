@@ -40,6 +40,7 @@ void ConsoleMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
       static_cast<ConsoleBuffer::LevelBinding*>(info.Data().As<v8::External>()->Value());
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  ++binding->buffer->calls_;
   std::string line;
   for (int i = 0; i < info.Length(); ++i) {
     if (i > 0) {

@@ -25,6 +25,8 @@ class ConsoleBuffer {
   void Reset(bool enabled, size_t max_entries, size_t max_bytes);
   size_t max_bytes() const { return max_bytes_; }
   void Append(const char* level, std::string text);
+  // Calls of any console method so far, captured or not.
+  uint64_t calls() const { return calls_; }
   // Moves the captured lines out.
   void TakeInto(std::vector<ConsoleEntry>* entries, bool* truncated);
 
@@ -44,6 +46,7 @@ class ConsoleBuffer {
   size_t max_entries_ = 0;
   size_t max_bytes_ = 0;
   bool enabled_ = false;
+  uint64_t calls_ = 0;
   bool truncated_ = false;
 };
 

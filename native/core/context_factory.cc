@@ -148,8 +148,9 @@ bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
 ContextFactory::ContextFactory(v8::Isolate* isolate,
                                ConsoleBuffer* console,
                                TimerQueue* timers,
-                               const SecurityProfile* profile)
-    : isolate_(isolate), timers_(timers), profile_(profile) {
+                               const SecurityProfile* profile,
+                               ModuleLoader* modules)
+    : isolate_(isolate), timers_(timers), profile_(profile), modules_(modules) {
   v8::HandleScope scope(isolate);
   console_template_.Reset(isolate, console->NewTemplate(isolate));
 }
@@ -157,7 +158,7 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
 ContextFactory::~ContextFactory() {
   array_guard_.Reset();
   persistent_ = KeptContext();
-  pristine_ = KeptContext();
+  pristine_.clear();
   queues_.clear();
   console_template_.Reset();
 }
@@ -223,6 +224,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
   }
+  if (modules_ != nullptr && !modules_->Install(context)) {
+    return false;
+  }
   if (profile_->custom_globals) {
     v8::Local<v8::Value> values;
     if (!DeserializeValue(context, *profile_->custom_globals, &values) || !values->IsObject()) {
@@ -253,6 +257,25 @@ ContextLease ContextFactory::Kept(KeptContext* kept) {
     return lease;
   }
   return ContextLease{kept->context.Get(isolate_), kept->queue};
+}
+
+ContextLease ContextFactory::PristineContext(const std::vector<int>& modules, bool* made) {
+  auto found = std::find_if(pristine_.begin(), pristine_.end(),
+                            [&](const Pristine& each) { return each.modules == modules; });
+  if (found != pristine_.end()) {
+    pristine_.splice(pristine_.begin(), pristine_, found);
+  } else {
+    pristine_.push_front(Pristine{modules, KeptContext()});
+    if (pristine_.size() > kMaxPristine) {
+      pristine_.pop_back();
+    }
+  }
+  *made = pristine_.front().kept.context.IsEmpty();
+  return Kept(&pristine_.front().kept);
+}
+
+void ContextFactory::DiscardPristine(const std::vector<int>& modules) {
+  pristine_.remove_if([&](const Pristine& each) { return each.modules == modules; });
 }
 
 void ContextFactory::ReleaseCollectedQueues() {

@@ -3,10 +3,12 @@
 
 #include <v8.h>
 
+#include <list>
 #include <memory>
 #include <vector>
 
 #include "core/console.h"
+#include "core/module_loader.h"
 #include "core/security_profile.h"
 #include "core/timers.h"
 
@@ -22,16 +24,17 @@ struct ContextLease {
  * Makes hardened contexts for one isolate by its security profile: our `console`, no string
  * code generation, no SharedArrayBuffer or Atomics, WebAssembly and timers only where the
  * profile allows, only the allowed globals when the profile lists them, then the custom
- * globals. Each context gets its own microtask queue, so work queued by one execution can never
- * run in another; a queue is freed once its context is collected. Use with the isolate locked
- * and entered, inside a HandleScope.
+ * globals, and `require` when the sandbox allows modules. Each context gets its own microtask
+ * queue, so work queued by one execution can never run in another; a queue is freed once its
+ * context is collected. Use with the isolate locked and entered, inside a HandleScope.
  */
 class ContextFactory {
  public:
   ContextFactory(v8::Isolate* isolate,
                  ConsoleBuffer* console,
                  TimerQueue* timers,
-                 const SecurityProfile* profile);
+                 const SecurityProfile* profile,
+                 ModuleLoader* modules);
   ~ContextFactory();
   ContextFactory(const ContextFactory&) = delete;
   ContextFactory& operator=(const ContextFactory&) = delete;
@@ -41,10 +44,14 @@ class ContextFactory {
   // The persistent context, made on first use; Discard() forgets it (after a termination).
   ContextLease PersistentContext() { return Kept(&persistent_); }
   void DiscardPersistent() { persistent_ = KeptContext(); }
-  // A fresh-mode context kept for runs that V8 certified left it untouched (see runner.cc);
-  // made on first use, forgotten by DiscardPristine() as soon as any run may have changed it.
-  ContextLease PristineContext() { return Kept(&pristine_); }
-  void DiscardPristine() { pristine_ = KeptContext(); }
+  // Fresh-mode contexts kept for runs that V8 certified left them untouched
+  // (core/recycled_run.h), one per list of modules loaded into it before any such run, the
+  // least recently used dropped beyond kMaxPristine. Made on first use (`*made` tells), and
+  // forgotten by DiscardPristine as soon as any run may have changed one.
+  static constexpr size_t kMaxPristine = 4;
+  ContextLease PristineContext(const std::vector<int>& modules, bool* made);
+  void DiscardPristine(const std::vector<int>& modules);
+  void DiscardPristine() { pristine_.clear(); }
 
  private:
   struct TrackedQueue {
@@ -56,6 +63,10 @@ class ContextFactory {
     v8::Global<v8::Context> context;
     v8::MicrotaskQueue* queue = nullptr;
   };
+  struct Pristine {
+    std::vector<int> modules;
+    KeptContext kept;
+  };
   ContextLease Kept(KeptContext* kept);
   void ReleaseCollectedQueues();
   // False when a custom global could not be built (it was checked when the sandbox was made).
@@ -66,11 +77,12 @@ class ContextFactory {
   v8::Isolate* isolate_;
   TimerQueue* timers_;
   const SecurityProfile* profile_;
+  ModuleLoader* modules_;
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
   v8::Global<v8::UnboundScript> array_guard_;
   KeptContext persistent_;
-  KeptContext pristine_;
+  std::list<Pristine> pristine_;  // most recently used first
 };
 
 }  // namespace ci

@@ -35,7 +35,11 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
 
   v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
-  contexts_ = std::make_unique<ContextFactory>(isolate_, &console_, &timers_, &config_.profile);
+  if (config_.profile.modules) {
+    modules_ = std::make_unique<ModuleLoader>(config_.profile.modules);
+  }
+  contexts_ = std::make_unique<ContextFactory>(isolate_, &console_, &timers_, &config_.profile,
+                                               modules_.get());
 }
 
 IsolateHolder::~IsolateHolder() {
@@ -44,6 +48,7 @@ IsolateHolder::~IsolateHolder() {
     v8::Isolate::Scope isolate_scope(isolate_);
     timers_.Clear();
     contexts_.reset();
+    modules_.reset();
     scripts_.Clear();
     isolate_->RemoveNearHeapLimitCallback(NearHeapLimit, 0);
     isolate_->RemoveGCEpilogueCallback(AfterFullCollection, this);

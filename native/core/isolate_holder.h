@@ -14,6 +14,7 @@
 #include "core/console.h"
 #include "core/context_factory.h"
 #include "core/cpu_throttle.h"
+#include "core/module_loader.h"
 #include "core/recycling_meter.h"
 #include "core/script_cache.h"
 #include "core/security_profile.h"
@@ -61,6 +62,8 @@ class IsolateHolder final : public TerminationTarget {
   ConsoleBuffer& console() { return console_; }
   ScriptCache& scripts() { return scripts_; }
   ContextFactory& contexts() { return *contexts_; }
+  // Null when the sandbox allows no modules.
+  ModuleLoader* modules() { return modules_.get(); }
   TimerQueue& timers() { return timers_; }
   WatchdogSlot& deadline() { return deadline_; }
 
@@ -128,6 +131,7 @@ class IsolateHolder final : public TerminationTarget {
   ConsoleBuffer console_;
   ScriptCache scripts_;
   TimerQueue timers_;
+  std::unique_ptr<ModuleLoader> modules_;
   std::unique_ptr<ContextFactory> contexts_;
   CpuThrottle throttle_;
 

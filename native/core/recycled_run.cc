@@ -6,6 +6,7 @@
 #include "core/code_compiler.h"
 #include "core/context_globals.h"
 #include "core/outcome_writer.h"
+#include "core/realm_fingerprint.h"
 #include "core/side_effect_free.h"
 
 namespace ci {
@@ -26,6 +27,34 @@ thread_local bool promise_seen = false;
 
 void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
   promise_seen = true;
+}
+
+// While modules are preloaded: whether they left work for the microtask queue. Promises made
+// and settled at once queue nothing (lodash makes one to probe the engine); a promise still
+// pending, a reaction (a promise derived by then/await) or a job run means they did.
+struct PreloadPromises {
+  int made = 0;
+  int settled = 0;
+  bool queued = false;
+};
+thread_local PreloadPromises preload_promises;
+
+void NotePreloadPromise(v8::PromiseHookType type,
+                        v8::Local<v8::Promise>,
+                        v8::Local<v8::Value> parent) {
+  switch (type) {
+    case v8::PromiseHookType::kInit:
+      ++preload_promises.made;
+      preload_promises.queued |= parent->IsPromise();
+      break;
+    case v8::PromiseHookType::kResolve:
+      ++preload_promises.settled;
+      break;
+    case v8::PromiseHookType::kBefore:
+    case v8::PromiseHookType::kAfter:
+      preload_promises.queued = true;
+      break;
+  }
 }
 
 double MsSince(Clock::time_point start) {
@@ -99,6 +128,10 @@ class Attempt {
       return Decline();
     }
     cached_->speculation = Speculation::kRecyclable;
+    if (holder_.modules() != nullptr && holder_.modules()->requested() != cached_->modules) {
+      CountMiss(cached_);
+      return Decline();
+    }
     if (!promise_seen && ConvertWithoutScript(result) && globals_.Remove(context_)) {
       // The mode checks every call and allocation: call-heavy code can take longer this way
       // than in a new context. Such an attempt counts as a miss (a first attempt also
@@ -203,6 +236,40 @@ CachedScript* Candidate(IsolateHolder& holder,
   return deadline - Clock::now() < 4 * *budget ? nullptr : cached;
 }
 
+// Loads the modules `cached` required into a new pristine context, before any attempt sees
+// it, under the execution's deadline. That is the same as loading them when the code asks
+// only if loading them changed nothing else of the realm: no object that existed before (a
+// global, a built-in or its prototype: RealmFingerprint), no console output, no timer, no
+// microtask. The code is refused when one threw or changed any of these.
+bool Preload(IsolateHolder& holder,
+             v8::Local<v8::Context> context,
+             const std::vector<int>& modules,
+             CachedScript* cached) {
+  v8::Isolate* isolate = holder.isolate();
+  v8::TryCatch try_catch(isolate);
+  const uint64_t console_calls = holder.console().calls();
+  v8::Local<v8::Array> before;
+  v8::Local<v8::Array> after;
+  bool unchanged = false;
+  if (RealmFingerprint::Take(context).ToLocal(&before)) {
+    preload_promises = PreloadPromises();
+    isolate->SetPromiseHook(NotePreloadPromise);
+    const bool loaded = holder.modules()->Preload(context, modules);
+    isolate->SetPromiseHook(nullptr);
+    const bool queued = preload_promises.queued || preload_promises.settled < preload_promises.made;
+    unchanged = loaded && !queued && holder.timers().empty() &&
+                holder.console().calls() == console_calls &&
+                RealmFingerprint::ResetRegExpStatics(context) &&
+                RealmFingerprint::Take(context).ToLocal(&after) &&
+                RealmFingerprint::Same(context, before, after);
+  }
+  holder.modules()->ResetRecord();
+  if (!unchanged) {
+    cached->speculation = Speculation::kRefused;
+  }
+  return unchanged;
+}
+
 // What entering and leaving the mode costs now: the least of three calls of a function that
 // does nothing.
 double MeasureAttemptOverheadMs(v8::Local<v8::Context> context) {
@@ -238,18 +305,27 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
     return Recycling::kNotTried;
   }
   const Clock::time_point started = Clock::now();
-  ContextLease pristine = holder.contexts().PristineContext();
+  const std::vector<int> modules = cached->modules;
+  bool made = false;
+  ContextLease pristine = holder.contexts().PristineContext(modules, &made);
   if (pristine.context.IsEmpty()) {
-    holder.contexts().DiscardPristine();
+    holder.contexts().DiscardPristine(modules);
     return Recycling::kNotTried;
   }
   const bool first_attempt = cached->speculation == Speculation::kUntried;
-  Recycling recycling;
+  Recycling recycling = Recycling::kDeclined;
   {
     v8::Context::Scope context_scope(pristine.context);
     holder.WatchProtectors(true);
-    recycling = Attempt(holder, request, outcome, pristine.context, pristine.microtasks, cached)
-                    .Run(std::min(*deadline, started + budget), *deadline, execution_id);
+    if (made && !modules.empty() && !Preload(holder, pristine.context, modules, cached)) {
+      if (holder.stopping()) {
+        holder.WatchProtectors(false);
+        return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
+      }
+    } else {
+      recycling = Attempt(holder, request, outcome, pristine.context, pristine.microtasks, cached)
+                      .Run(std::min(*deadline, started + budget), *deadline, execution_id);
+    }
     if (holder.recycling().CountAttempt(first_attempt) && !holder.stopping()) {
       const double overhead = MeasureAttemptOverheadMs(pristine.context);
       if (overhead >= 0 && holder.recycling().NoteOverhead(overhead)) {
@@ -261,7 +337,7 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
   if (recycling == Recycling::kKept) {
     holder.CountRecycledRun();
   } else {
-    holder.contexts().DiscardPristine();
+    holder.contexts().DiscardPristine(modules);
   }
   if (recycling == Recycling::kDeclined) {
     // The code gets its whole time limit in the new context: the declined attempt, at most
@@ -273,9 +349,18 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
   return recycling;
 }
 
-void RecycledRun::NoteCompiledRun(CachedScript* cached, double run_ms, const Outcome& outcome) {
+void RecycledRun::NoteCompiledRun(CachedScript* cached,
+                                  double run_ms,
+                                  const Outcome& outcome,
+                                  const ModuleLoader* modules) {
   cached->compiled_run_ms = static_cast<float>(run_ms);
   cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
+  if (modules != nullptr) {
+    if (modules->request_failed()) {
+      cached->speculation = Speculation::kRefused;  // no pristine context could hold that
+    }
+    cached->modules = modules->requested();
+  }
 }
 
 }  // namespace ci

@@ -28,10 +28,13 @@ enum class Recycling {
  * moved by the time the attempt took, and the caller runs the code in a new context.
  *
  * The flow of one try: qualify the code (cached, not refused, a budget that fits the time
- * left) -> lease the pristine context -> add the per-call context as lazy globals -> run under
- * the attempt's budget -> convert the result with script forbidden -> remove the globals ->
- * kept, spent or declined -> count a miss where the attempt did not pay (three in a row and the
- * code is refused) -> now and then measure what an attempt costs and retire a worn isolate.
+ * left) -> lease the pristine context that holds the modules the code required in its last
+ * compiled run (loading them, in that order, when the context is new) -> add the per-call context
+ * as lazy globals -> run under the attempt's budget -> convert the result with script forbidden ->
+ * remove the globals -> kept, spent or declined -> count a miss where the attempt did not pay
+ * (three in a row and the code is refused; an attempt that required other modules, or in another
+ * order, is declined: a new context would have loaded them at other times) -> now and then measure
+ * what an attempt costs and retire a worn isolate.
  */
 class RecycledRun {
  public:
@@ -46,7 +49,11 @@ class RecycledRun {
 
   // After a run of `cached` in a new context, the making of the context included: what a
   // later attempt of it is judged by.
-  static void NoteCompiledRun(CachedScript* cached, double run_ms, const Outcome& outcome);
+  // `modules` is the isolate's loader, when the sandbox allows modules.
+  static void NoteCompiledRun(CachedScript* cached,
+                              double run_ms,
+                              const Outcome& outcome,
+                              const ModuleLoader* modules);
 };
 
 }  // namespace ci

@@ -53,7 +53,7 @@ void RunCompiled(IsolateHolder& holder, const ExecutionRequest& request, Outcome
   v8::Context::Scope context_scope(lease.context);
   CachedScript* cached = CompiledRun(holder, request, outcome).Run(lease);
   if (!persistent && cached != nullptr) {
-    RecycledRun::NoteCompiledRun(cached, MsSince(started), *outcome);
+    RecycledRun::NoteCompiledRun(cached, MsSince(started), *outcome, holder.modules());
   }
 }
 
@@ -83,6 +83,9 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
                                                            : request.timeout_ms);
       holder.console().Reset(request.capture_console, config.console_max_entries,
                              config.console_max_bytes);
+      if (holder.modules() != nullptr) {
+        holder.modules()->ResetRecord();
+      }
     };
     reset_per_run_state();
     Recycling recycling =

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/module_store.h"
+
 namespace ci {
 
 /** What each context of a sandbox offers, by security level. Enforced when contexts are made. */
@@ -20,6 +22,8 @@ struct SecurityProfile {
   // JSON-like values installed as globals in every context, before the caller's context, in
   // V8's wire format (core/wire.h).
   std::shared_ptr<const std::string> custom_globals;
+  // The packages `require` may load (core/module_store.h); none when null.
+  std::shared_ptr<const ModuleStore> modules;
 };
 
 }  // namespace ci

@@ -32,6 +32,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         choices=["strict", "moderate", "permissive"],
         help="security level of the sandbox (default: strict)",
     )
+    parser.add_argument(
+        "--allow-module",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a package the code may require() (repeatable)",
+    )
+    parser.add_argument(
+        "--module-path",
+        action="append",
+        metavar="DIR",
+        help="a folder laid out like node_modules to find packages in (repeatable; "
+        "default: ./node_modules)",
+    )
     parser.add_argument("--version", action="store_true", help="print versions and exit")
     if argv is not None and "--version" in argv:
         return argparse.Namespace(version=True)
@@ -61,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             memory_limit_mb=args.memory,
             max_execution_time=args.timeout,
             security_level=args.security_level,
+            allowed_modules=args.allow_module,
+            module_paths=args.module_path,
         ) as box:
             value = box.interpret(code, context, return_raw_result=raw)
     except JavaScriptError as error:

@@ -28,6 +28,7 @@ from ._events import (
     SecurityViolationEvent,
 )
 from ._lifecycle import schedule
+from ._modules import load_modules
 from ._options import SandboxOptions
 from ._rate_limit import ExecutionRateLimiter, tenants
 from ._scanner import LEVELS, Scanner, custom_level
@@ -49,7 +50,13 @@ class SandboxBase:
         self._options = options
         custom = options.custom_security
         level = custom_level(custom) if custom is not None else LEVELS[options.security_level]
-        self._scanner = Scanner(level, custom)
+        allowed_modules = options.all_allowed_modules
+        if allowed_modules and options.custom_globals and "require" in options.custom_globals:
+            raise ConfigurationError(
+                "custom_globals: 'require' is the sandbox's own when allowed_modules is set"
+            )
+        modules = load_modules(allowed_modules, options.module_paths)
+        self._scanner = Scanner(level, custom, allowed_modules)
         limits = options.rate_limiting
         self._tenant = options.tenant_id
         if self._tenant is not None:
@@ -81,6 +88,7 @@ class SandboxBase:
                 custom_globals=(
                     dict(options.custom_globals) if options.custom_globals is not None else None
                 ),
+                modules=modules,
             )
         except TypeError as error:
             if self._tenant is not None:

@@ -15,6 +15,20 @@ def evaluate(
     sandbox: NativeSandbox, code: str, context: dict[str, Any] | None, raw: bool
 ) -> Any: ...
 
+class ModuleStore:
+    def __init__(
+        self,
+        *,
+        packages: list[tuple[str, str, dict[str, str] | None, dict[str, int]]],
+        files: list[tuple[str, bytes, int, bool]],
+        directories: dict[str, str],
+        allowed: list[tuple[str, int]],
+        builtins: list[str],
+    ) -> None: ...
+    @property
+    def file_count(self) -> int: ...
+    def resolve(self, from_file: int, request: str) -> tuple[str | None, str | None]: ...
+
 class NativeSandbox:
     def __init__(
         self,
@@ -33,6 +47,7 @@ class NativeSandbox:
         max_timers: int = 1000,
         allowed_globals: list[str] = ...,
         custom_globals: dict[str, Any] | None = None,
+        modules: ModuleStore | None = None,
     ) -> None: ...
     def evaluate(
         self,

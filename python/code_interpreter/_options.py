@@ -4,6 +4,7 @@ PYTEST_DONT_REWRITE (see __init__)."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -11,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ._errors import ConfigurationError
+from ._modules import check_module_names
 
 __all__ = ["SECURITY_LEVELS", "CustomSecurity", "RateLimiting", "SandboxOptions"]
 
@@ -46,12 +48,20 @@ def _check_names(name: str, value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _no_modules(name: str, value: tuple[str, ...]) -> None:
-    if value:
-        raise ConfigurationError(
-            f"{name}={list(value)!r}: module loading is not supported; the sandbox has no "
-            "require() or import, so the only accepted value is an empty list"
-        )
+def _check_folders(name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise ConfigurationError(f"{name} must be a list of folders, not {value!r}")
+    folders = []
+    for item in value:
+        if not isinstance(item, (str, os.PathLike)) or not os.fspath(item):
+            raise ConfigurationError(f"{name} must hold folder paths (str), not {item!r}")
+        folder = os.fspath(item)
+        if not isinstance(folder, str):
+            raise ConfigurationError(f"{name} must hold folder paths (str), not {item!r}")
+        if not os.path.isdir(folder):
+            raise ConfigurationError(f"{name}: {folder!r} is not a folder")
+        folders.append(folder)
+    return tuple(folders)
 
 
 def _build(cls: type[Any], values: Mapping[str, Any], what: str) -> Any:
@@ -87,6 +97,7 @@ class CustomSecurity:
     - ``blocked_patterns``: regular expressions (str or compiled) searched in the raw source.
     - ``max_code_length`` (characters) and ``max_lines``: refused before running.
     - ``max_execution_time`` (ms): lowers the sandbox's own limit.
+    - ``allowed_modules``: packages the code may ``require``, as the option of that name.
     - ``custom_validators``: callables taking the code and returning
       ``{"valid": bool, "reason": str}``.
     """
@@ -127,7 +138,7 @@ class CustomSecurity:
         if self.max_execution_time is not None:
             _check_number("max_execution_time", self.max_execution_time, 1, 3_600_000)
         modules = _check_names("allowed_modules", self.allowed_modules)
-        _no_modules("custom_security.allowed_modules", modules)
+        check_module_names("custom_security.allowed_modules", modules)
         object.__setattr__(self, "allowed_modules", modules)
         validators = self.custom_validators
         if not isinstance(validators, (list, tuple)) or not all(map(callable, validators)):
@@ -167,7 +178,9 @@ class SandboxOptions:
     - ``security_level``: ``strict``, ``moderate``, ``permissive`` or ``custom``
       (with ``custom_security``).
     - ``enable_logging``: executions and console output go to the ``code_interpreter`` logger.
-    - ``allowed_modules``: must be empty: there is no module loading.
+    - ``allowed_modules``: packages the code may ``require`` (with their subpaths), found in
+      ``module_paths``: folders laid out like ``node_modules``, searched in order (default:
+      ``node_modules`` in the working directory, when there is one).
     - ``cpu_quota``: 0.1..1.0, the share of one core an execution may use.
     - ``max_concurrent_executions``: isolates that may run at once; more callers wait in line.
     - ``custom_globals``: JSON-like values installed as globals in every context.
@@ -193,6 +206,7 @@ class SandboxOptions:
     security_level: str = "strict"
     enable_logging: bool = False
     allowed_modules: tuple[str, ...] = ()
+    module_paths: tuple[str, ...] | None = None
     cpu_quota: float = 1.0
     max_concurrent_executions: int = 1
     custom_globals: Mapping[str, Any] | None = None
@@ -232,8 +246,10 @@ class SandboxOptions:
         ):
             _check_bool(name, getattr(self, name))
         modules = _check_names("allowed_modules", self.allowed_modules)
-        _no_modules("allowed_modules", modules)
+        check_module_names("allowed_modules", modules)
         set_(self, "allowed_modules", modules)
+        if self.module_paths is not None:
+            set_(self, "module_paths", _check_folders("module_paths", self.module_paths))
         _check_number("cpu_quota", self.cpu_quota, 0.1, 1.0)
         _check_int("max_concurrent_executions", self.max_concurrent_executions, 1, 64)
         if self.custom_globals is not None and not isinstance(self.custom_globals, Mapping):
@@ -276,6 +292,12 @@ class SandboxOptions:
         if custom is not None and custom.max_execution_time is not None:
             return min(self.max_execution_time, custom.max_execution_time)
         return self.max_execution_time
+
+    @property
+    def all_allowed_modules(self) -> tuple[str, ...]:
+        """``allowed_modules`` and ``custom_security.allowed_modules``, each name once."""
+        custom = self.custom_security.allowed_modules if self.custom_security else ()
+        return tuple(dict.fromkeys(self.allowed_modules + custom))
 
     @classmethod
     def from_kwargs(cls, options: Mapping[str, Any]) -> SandboxOptions:

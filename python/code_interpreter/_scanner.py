@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._errors import SecurityViolation
@@ -114,9 +114,12 @@ class Scanner:
     CACHE_SIZE = 4096
     CACHE_MAX_CODE = 64 << 10  # longer code is judged every time, so the cache stays small
 
-    def __init__(self, level: LevelPolicy, custom: CustomSecurity | None) -> None:
+    def __init__(
+        self, level: LevelPolicy, custom: CustomSecurity | None, modules: Sequence[str] = ()
+    ) -> None:
         self.level = level
         self._custom = custom
+        self._modules = tuple(modules)
         self._first = {pattern.sequence[0]: pattern for pattern in level.patterns}
         self._verdicts: OrderedDict[str, SecurityViolation | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -197,17 +200,30 @@ class Scanner:
                 continue
             if _is_object_key(tokens, index) and not pattern.properties:
                 continue
+            if pattern is _REQUIRE and self._requires_allowed_module(tokens, index):
+                continue
             sequence = pattern.sequence
             following = tokens[index : index + len(sequence)]
-            if tuple(t.text for t in following) == sequence:
+            if tuple(t.text for t in following if t.kind != "string") == sequence:
                 return pattern
         return None
+
+    def _requires_allowed_module(self, tokens: list[Token], index: int) -> bool:
+        """``require('<allowed name or its subpath>')``, the name a plain string literal."""
+        call = tokens[index + 1 : index + 4]
+        if len(call) < 3 or [t.kind for t in call] != ["punct", "string", "punct"]:
+            return False
+        if call[0].text != "(" or call[2].text != ")":
+            return False
+        name = call[1].text
+        return any(name == module or name.startswith(module + "/") for module in self._modules)
 
 
 def _is_object_key(tokens: list[Token], index: int) -> bool:
     """``{ process: 1 }`` names a key, not the binding."""
     return (
         0 < index < len(tokens) - 1
+        and tokens[index - 1].kind == "punct"
         and tokens[index - 1].text in ("{", ",")
         and tokens[index + 1].text == ":"
     )

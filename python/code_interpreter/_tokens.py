@@ -1,9 +1,10 @@
 """A small JavaScript tokenizer for the security scanner.
 
-It yields identifiers (with unicode escapes decoded, so ``\\u0065val`` is ``eval``) and
-punctuation, and skips what cannot name anything: comments, string literals, the text of
-template literals (their ``${...}`` parts are scanned as code) and regular expression literals.
-It is not a parser; it only has to be right about what is code and what is text.
+It yields identifiers (with unicode escapes decoded, so ``\\u0065val`` is ``eval``),
+punctuation and quoted string literals (their text, escapes left as written), and skips what
+cannot name anything: comments, the text of template literals (their ``${...}`` parts are
+scanned as code) and regular expression literals. It is not a parser; it only has to be right
+about what is code and what is text.
 
 PYTEST_DONT_REWRITE (see __init__).
 """
@@ -18,7 +19,7 @@ __all__ = ["Token", "tokenize"]
 
 
 class Token(NamedTuple):
-    kind: str  # "ident" or "punct"
+    kind: str  # "ident", "punct" or "string"
     text: str
     property_name: bool  # an identifier right after "." or "?.": a property, not a binding
 
@@ -131,7 +132,9 @@ def tokenize(code: str) -> Iterator[Token]:
             i = length if end < 0 else end + 2
             continue
         if char in "'\"":
-            i = _skip_string(code, i, char)
+            end = _skip_string(code, i, char)
+            yield Token("string", code[i + 1 : end - 1], False)
+            i = end
             previous = Token("punct", "literal", False)
             continue
         if char == "`":
