@@ -28,3 +28,20 @@ def test_compare_smoke_run_reports_every_workload(tmp_path: Path) -> None:
             key.split("|")[1] == peer for key in results["medians_us"]
         )
     assert "W7 timeout overshoot" in done.stdout
+
+
+def test_modules_smoke_run_reports_require_against_inline(tmp_path: Path) -> None:
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "modules.py"), "--smoke", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    medians = results["medians_us"]
+    assert medians["require lodash, fresh"] > 0 and medians["inline lodash, fresh"] > 0
+    assert results["require_over_inline"] == (
+        medians["require lodash, fresh"] / medians["inline lodash, fresh"]
+    )

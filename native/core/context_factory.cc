@@ -1,6 +1,7 @@
 #include "core/context_factory.h"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "core/side_effect_free.h"
@@ -98,7 +99,46 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray, unchangedRealm) {
 }))js";
 constexpr double kArrayGuardLimit = 16777216;  // 2^24
 
+// A global of ECMAScript's own that module code may still use by name when a custom policy
+// removed it: not our timers or WebAssembly, and only names that can be parameters.
+bool IsIntrinsicName(const std::string& key) {
+  static const char* const kNotForModules[] = {
+      "globalThis",  "undefined",  "NaN",         "Infinity",     "eval",          "arguments",
+      "WebAssembly", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "console"};
+  for (const char* name : kNotForModules) {
+    if (key == name) {
+      return false;
+    }
+  }
+  if (key.empty() ||
+      !(std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_' || key[0] == '$')) {
+    return false;
+  }
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+  });
+}
+
 }  // namespace
+
+void ContextFactory::KeepForModules(v8::Local<v8::Context> context,
+                                    v8::Local<v8::Object> global,
+                                    v8::Local<v8::Value> name,
+                                    const std::string& key,
+                                    ModuleLoader::Scope* scope) {
+  v8::Local<v8::Value> value;
+  if (!global->Get(context, name).ToLocal(&value)) {
+    return;
+  }
+  scope->global->Set(context, name, key == "globalThis" ? scope->global.As<v8::Value>() : value)
+      .Check();
+  const bool removed = std::find(profile_->allowed_globals.begin(), profile_->allowed_globals.end(),
+                                 key) == profile_->allowed_globals.end();
+  if (removed && IsIntrinsicName(key)) {
+    scope->names.push_back(key);
+    scope->values->Set(context, scope->values->Length(), value).Check();
+  }
+}
 
 bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
   v8::Local<v8::UnboundScript> unbound;
@@ -196,13 +236,21 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
   if (profile_->timers) {
     timers_->Install(isolate_, context, global);  // before the filter: each may be left out
   }
+  ModuleLoader::Scope module_scope;
   if (!profile_->allowed_globals.empty()) {
     v8::Local<v8::Array> names;
+    if (modules_ != nullptr) {
+      module_scope.global = v8::Object::New(isolate_);
+      module_scope.values = v8::Array::New(isolate_, 0);
+    }
     if (global->GetOwnPropertyNames(context, v8::ALL_PROPERTIES).ToLocal(&names)) {
       for (uint32_t i = 0; i < names->Length(); ++i) {
         v8::Local<v8::Value> name = names->Get(context, i).ToLocalChecked();
         v8::String::Utf8Value text(isolate_, name);
         const std::string key(*text ? *text : "", text.length());
+        if (modules_ != nullptr) {
+          KeepForModules(context, global, name, key, &module_scope);
+        }
         if (key != "globalThis" &&
             std::find(profile_->allowed_globals.begin(), profile_->allowed_globals.end(), key) ==
                 profile_->allowed_globals.end()) {
@@ -224,7 +272,7 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
   }
-  if (modules_ != nullptr && !modules_->Install(context)) {
+  if (modules_ != nullptr && !modules_->Install(context, module_scope)) {
     return false;
   }
   if (profile_->custom_globals) {

@@ -5,6 +5,7 @@
 
 #include <list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/console.h"
@@ -71,6 +72,12 @@ class ContextFactory {
   void ReleaseCollectedQueues();
   // False when a custom global could not be built (it was checked when the sandbox was made).
   bool Furnish(v8::Local<v8::Context> context);
+  // Notes a global the profile's filter is about to see, for module code (ModuleLoader::Scope).
+  void KeepForModules(v8::Local<v8::Context> context,
+                      v8::Local<v8::Object> global,
+                      v8::Local<v8::Value> name,
+                      const std::string& key,
+                      ModuleLoader::Scope* scope);
   // Array methods that V8 runs without checking for termination get a length bound.
   bool GuardLongArrayMethods(v8::Local<v8::Context> context);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/isolate_holder.h"
 #include "core/side_effect_free.h"
@@ -11,14 +12,17 @@
 namespace ci {
 namespace {
 
-// Each context's registry (file index -> module object) sits in this embedder slot, out of
-// reach of script.
+// Each context's registry (file index -> module object) and the module scope's `global` and
+// values sit in these embedder slots, out of reach of script.
 constexpr int kRegistrySlot = 3;
+constexpr int kGlobalSlot = 4;
+constexpr int kScopeValuesSlot = 5;
+constexpr int kWrapperArguments = 6;
 
 // The module function's wrapper. The header has a line of its own, and the script's origin
 // starts one line early, so lines in stacks are the file's own.
 constexpr std::string_view kHeader =
-    "(function (exports, require, module, __filename, __dirname, global) {\n";
+    "(function (exports, require, module, __filename, __dirname, global";
 constexpr std::string_view kFooter = "\n})";
 
 std::string_view Body(std::string_view source) {
@@ -43,10 +47,20 @@ ModuleLoader::~ModuleLoader() {
   compiled_.clear();
 }
 
-bool ModuleLoader::Install(v8::Local<v8::Context> context) {
+bool ModuleLoader::Install(v8::Local<v8::Context> context, const Scope& scope) {
   v8::Isolate* isolate = context->GetIsolate();
+  if (header_.empty()) {
+    header_ = std::string(kHeader);
+    for (const std::string& name : scope.names) {
+      header_.append(", ").append(name);
+    }
+    header_.append(") {\n");
+  }
   v8::Local<v8::Object> registry = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
   context->SetEmbedderData(kRegistrySlot, registry);
+  context->SetEmbedderData(kGlobalSlot, scope.global.IsEmpty() ? context->Global() : scope.global);
+  context->SetEmbedderData(kScopeValuesSlot,
+                           scope.values.IsEmpty() ? v8::Array::New(isolate, 0) : scope.values);
   v8::Local<v8::Function> require;
   return NewRequire(context, registry, ModuleStore::kUserCode).ToLocal(&require) &&
          context->Global()
@@ -221,9 +235,14 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Evaluate(v8::Local<v8::Context> context,
       !NewText(isolate, Dirname(source.path)).ToLocal(&dirname)) {
     return v8::MaybeLocal<v8::Value>();
   }
-  v8::Local<v8::Value> arguments[] = {exports,  require, module,
-                                      filename, dirname, context->Global()};
-  return function->Call(context, exports, 6, arguments);
+  v8::Local<v8::Array> scope = context->GetEmbedderData(kScopeValuesSlot).As<v8::Array>();
+  std::vector<v8::Local<v8::Value>> arguments = {
+      exports, require, module, filename, dirname, context->GetEmbedderData(kGlobalSlot)};
+  for (uint32_t i = 0; i < scope->Length(); ++i) {
+    arguments.push_back(scope->Get(context, i).ToLocalChecked());
+  }
+  static_assert(kWrapperArguments == 6, "the header names six parameters before the scope");
+  return function->Call(context, exports, static_cast<int>(arguments.size()), arguments.data());
 }
 
 v8::MaybeLocal<v8::Function> ModuleLoader::ModuleFunction(v8::Local<v8::Context> context,
@@ -234,8 +253,8 @@ v8::MaybeLocal<v8::Function> ModuleLoader::ModuleFunction(v8::Local<v8::Context>
     const ModuleFile& source = store_->file(file);
     std::string text;
     const std::string_view body = Body(source.source);
-    text.reserve(kHeader.size() + body.size() + kFooter.size());
-    text.append(kHeader).append(body).append(kFooter);
+    text.reserve(header_.size() + body.size() + kFooter.size());
+    text.append(header_).append(body).append(kFooter);
     v8::Local<v8::String> code;
     v8::Local<v8::String> name;
     if (!NewText(isolate, text).ToLocal(&code) || !NewText(isolate, source.path).ToLocal(&name)) {

@@ -4,6 +4,7 @@
 #include <v8.h>
 
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -30,8 +31,18 @@ class ModuleLoader {
   ModuleLoader(const ModuleLoader&) = delete;
   ModuleLoader& operator=(const ModuleLoader&) = delete;
 
-  // Gives a new context its `require` and an empty registry. False if V8 refused.
-  bool Install(v8::Local<v8::Context> context);
+  // What module code sees of a context whose globals a custom policy filtered: the removed
+  // intrinsics (bound by name as the module function's parameters) and a `global` object
+  // that still has every original global. Empty for an unfiltered context.
+  struct Scope {
+    std::vector<std::string> names;
+    v8::Local<v8::Array> values;
+    v8::Local<v8::Object> global;
+  };
+
+  // Gives a new context its `require` and an empty registry. False if V8 refused. The scope's
+  // names must be the same for every context of the isolate.
+  bool Install(v8::Local<v8::Context> context, const Scope& scope);
 
   // The modules the sandbox's own code asked for since ResetRecord(), first request first;
   // what a recycled attempt must match to keep its context.
@@ -70,6 +81,7 @@ class ModuleLoader {
   std::shared_ptr<const ModuleStore> store_;
   std::unordered_map<int, CompiledModule> compiled_;
   std::vector<int> requested_;
+  std::string header_;  // the module function's wrapper, up to its body
   bool request_failed_ = false;
 };
 

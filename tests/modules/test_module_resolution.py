@@ -403,3 +403,28 @@ def test_data_dependent_requires_stay_correct(
         for i in range(30):
             first = i % 3 == 0
             assert sandbox.interpret(code, {"first": first}) == ("ab" if first else "b")
+
+
+def test_modules_that_touch_the_realm_are_loaded_when_required(
+    make_package: MakePackage, node_modules: Path
+) -> None:
+    """A module that patches a built-in, logs, or leaves a promise reaction when loaded cannot
+    be held ready in a recycled context: each run sees exactly what a new context would."""
+    make_package("patch", {"index.js": "Array.prototype.first = function () { return this[0]; };"})
+    make_package("noisy", {"index.js": "console.log('loading noisy'); module.exports = 1;"})
+    make_package(
+        "later",
+        {
+            "index.js": "module.exports = {v: 0};"
+            " Promise.resolve().then(() => { module.exports.v = 1; });"
+        },
+    )
+    with box(node_modules, "patch", "noisy", "later") as sandbox:
+        for _ in range(8):
+            assert sandbox.interpret("typeof [].first") == "undefined"
+            assert sandbox.interpret("require('patch'); return [5, 6].first()") == "5"
+            result = sandbox.execute("return require('noisy')")
+            assert [line.text for line in result.console] == ["loading noisy"]
+            assert sandbox.interpret("return require('later').v") == "0"
+            later = "const later = require('later'); return Promise.resolve().then(() => later.v)"
+            assert sandbox.interpret(later) == "1"

@@ -1,0 +1,129 @@
+"""What require() costs in the default mode (a fresh context per execution), against evaluating
+the same package's source inline in that mode, and against quickjs evaluating it in a new
+context per call, in one run, rounds interleaved. Packages come from ci/npm-packages.
+
+    .venv/bin/python benchmarks/modules.py [--rounds N] [--smoke] [--json PATH]
+
+Prints medians (us per call) and the ratios the README reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from code_interpreter import create_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / ".deps" / "npm" / "node_modules"
+CONTEXT = {"xs": list(range(100))}
+REQUIRE_SUM = "const _ = require('lodash'); return _.sum(context.xs)"
+# The same package without require: its source run in the execution itself, as a module.
+INLINE_PRELUDE = (
+    "var module = {exports: {}}; var exports = module.exports; var global = globalThis;"
+)
+OTHERS = {
+    "dayjs": "return require('dayjs')('2024-02-29').add(1, 'month').format('YYYY-MM-DD')",
+    "moment": "return require('moment').utc('2024-02-29').add(1, 'month').format('YYYY-MM-DD')",
+    "semver": "return require('semver').satisfies('1.4.2', '^1.2.0')",
+}
+
+
+def inline_lodash() -> str:
+    source = (NODE_MODULES / "lodash" / "lodash.js").read_text()
+    return (
+        f"{INLINE_PRELUDE}(function () {{\n{source}\n}}).call(this);module.exports.sum(context.xs)"
+    )
+
+
+def per_call_us(call: Callable[[], Any], budget_s: float) -> float:
+    call()
+    count = 0
+    started = time.perf_counter()
+    while True:
+        call()
+        count += 1
+        elapsed = time.perf_counter() - started
+        if (elapsed >= budget_s and count >= 3) or count >= 100_000:
+            return elapsed / count * 1e6
+
+
+def engines() -> dict[str, Callable[[], Any]]:
+    modules = [str(NODE_MODULES)]
+    fresh = create_sandbox(
+        allowed_modules=["lodash", *OTHERS], module_paths=modules, max_execution_time=60_000
+    )
+    persistent = create_sandbox(
+        allowed_modules=["lodash"],
+        module_paths=modules,
+        persistent_context=True,
+        max_execution_time=60_000,
+    )
+    unscanned = create_sandbox(
+        security_level="custom",
+        custom_security={"max_code_length": 4 << 20, "max_lines": 1_000_000},
+        max_execution_time=60_000,
+    )
+    inline = inline_lodash()
+    calls: dict[str, Callable[[], Any]] = {
+        "require lodash, fresh": lambda: fresh.interpret(REQUIRE_SUM, CONTEXT),
+        "inline lodash, fresh": lambda: unscanned.interpret(inline, CONTEXT),
+        "require lodash, persistent": lambda: persistent.interpret(REQUIRE_SUM, CONTEXT),
+    }
+    for name, code in OTHERS.items():
+        calls[f"require {name}, fresh"] = lambda code=code: fresh.interpret(code)
+    try:
+        import quickjs
+
+        def quickjs_new_context() -> Any:
+            context = quickjs.Context()
+            context.eval(f"var context = {json.dumps(CONTEXT)};")
+            return context.eval(inline)
+
+        calls["quickjs: inline lodash, new context"] = quickjs_new_context
+    except ImportError:
+        pass
+    return calls
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="one short round")
+    parser.add_argument("--json", help="write the medians here")
+    args = parser.parse_args(argv)
+    rounds, budget = (1, 0.05) if args.smoke else (args.rounds, 1.0)
+    calls = engines()
+    expected = str(sum(CONTEXT["xs"]))
+    for name, call in calls.items():
+        if name.endswith("lodash, fresh") or "lodash, persistent" in name:
+            assert str(call()) == expected, name
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            samples[name].append(per_call_us(call, budget))
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    ratio = medians["require lodash, fresh"] / medians["inline lodash, fresh"]
+    print(f"{'workload':44} {'us/call':>10}")
+    for name, value in medians.items():
+        print(f"{name:44} {value:10.1f}")
+    print(f"require / inline lodash, fresh: {ratio:.3f}")
+    quickjs_key = "quickjs: inline lodash, new context"
+    if quickjs_key in medians:
+        over_quickjs = medians["require lodash, fresh"] / medians[quickjs_key]
+        print(f"require lodash / quickjs new context: {over_quickjs:.3f}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"medians_us": medians, "require_over_inline": ratio}, indent=2)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
