@@ -95,8 +95,11 @@ py::object OutcomeError(const Outcome& outcome, const Limits& limits) {
   return ErrorClass("SandboxError")("internal error: a successful outcome was raised");
 }
 
-void RaiseOutcome(const Outcome& outcome, const Limits& limits) {
+void RaiseOutcome(const Outcome& outcome, const Limits& limits, const py::object& cause) {
   py::object error = OutcomeError(outcome, limits);
+  if (!cause.is_none()) {
+    PyException_SetCause(error.ptr(), cause.inc_ref().ptr());  // steals the reference
+  }
   Raise(py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr()))),
         error);
 }

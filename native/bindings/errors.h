@@ -16,8 +16,11 @@ struct Limits {
 // The Python exception instance matching a failed outcome (a class of code_interpreter._errors).
 // Call with the GIL held.
 pybind11::object OutcomeError(const Outcome& outcome, const Limits& limits);
-// Sets that exception and throws py::error_already_set.
-[[noreturn]] void RaiseOutcome(const Outcome& outcome, const Limits& limits);
+// Sets that exception, with `cause` (when not None) as its __cause__, and throws
+// py::error_already_set.
+[[noreturn]] void RaiseOutcome(const Outcome& outcome,
+                               const Limits& limits,
+                               const pybind11::object& cause = pybind11::none());
 // Raises code_interpreter.ConversionError with `message`.
 [[noreturn]] void RaiseConversionError(const std::string& message);
 // Raises the code_interpreter._errors class `name` with `message`.

@@ -1,5 +1,6 @@
 #include <pybind11/pybind11.h>
 
+#include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/sandbox_binding.h"
 #include "core/platform.h"
@@ -10,6 +11,7 @@ namespace py = pybind11;
 PYBIND11_MODULE(_core, module) {
   module.doc() = "V8 execution core of code_interpreter";
   ci::bindings::RegisterModuleStore(module);
+  ci::bindings::RegisterHostFunctions(module);
   ci::bindings::RegisterSandbox(module);
   module.def("v8_version", [] {
     ci::Platform::EnsureInitialized();

@@ -16,6 +16,7 @@
 
 #include "bindings/errors.h"
 #include "bindings/gil.h"
+#include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/py_to_wire.h"
 #include "bindings/tree_to_py.h"
@@ -334,6 +335,11 @@ class NativeSandbox {
               bool capture,
               const PyCancelToken* token) {
     CheckUsable(context);
+    if (InHostCallOf(config_.isolate.profile.host.get())) {
+      RaiseSandboxError(
+          "a host function called its own sandbox, whose isolates its caller may hold: run it "
+          "on another sandbox");
+    }
     CodeText text = ReadCode(code);
     const CallContext call_context = ReadContext(context);
     ExecutionRequest request;
@@ -350,6 +356,7 @@ class NativeSandbox {
     std::shared_ptr<IsolatePool> pool = pool_;
     Outcome outcome;
     std::string failure;
+    HostErrorScope host_errors;
     {
       InFlight guard(this, 1);
       RunWithoutGil([&] {
@@ -365,7 +372,8 @@ class NativeSandbox {
     }
     Book(outcome);
     if (outcome.kind != OutcomeKind::kValue) {
-      RaiseOutcome(outcome, Limits{request.timeout_ms, MemoryLimitMb()});
+      RaiseOutcome(outcome, Limits{request.timeout_ms, MemoryLimitMb()},
+                   host_errors.Take(outcome.host_error));
     }
     return outcome;
   }
@@ -429,7 +437,8 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
                       uint32_t max_timers,
                       std::vector<std::string> allowed_globals,
                       py::handle custom_globals,
-                      py::handle modules) {
+                      py::handle modules,
+                      py::handle expose) {
   PoolConfig config;
   config.max_isolates = max_isolates;
   config.keep_idle = keep_idle;
@@ -451,6 +460,15 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
   if (!modules.is_none()) {
     isolate.profile.modules = modules.cast<const PyModuleStore&>().store;
   }
+  if (!expose.is_none()) {
+    std::vector<std::string> names;
+    py::list callables;
+    for (auto item : expose.cast<py::dict>()) {
+      names.push_back(item.first.cast<std::string>());
+      callables.append(item.second);
+    }
+    isolate.profile.host = MakeHostFunctions(std::move(names), std::move(callables));
+  }
   return config;
 }
 
@@ -470,12 +488,12 @@ void RegisterSandbox(py::module_& module) {
                        double cpu_quota, size_t console_max_entries, size_t console_max_bytes,
                        bool timers, bool webassembly, uint32_t max_timers,
                        std::vector<std::string> allowed_globals, py::handle custom_globals,
-                       py::handle modules) {
+                       py::handle modules, py::handle expose) {
              return std::make_unique<NativeSandbox>(
                  MakeConfig(memory_limit_mb, max_isolates, keep_idle, persistent_context,
                             cache_scripts, cpu_quota, console_max_entries, console_max_bytes,
                             timers, webassembly, max_timers, std::move(allowed_globals),
-                            custom_globals, modules),
+                            custom_globals, modules, expose),
                  default_timeout_ms);
            }),
            py::kw_only(), py::arg("default_timeout_ms"), py::arg("memory_limit_mb"),
@@ -484,7 +502,8 @@ void RegisterSandbox(py::module_& module) {
            py::arg("console_max_entries") = 1000, py::arg("console_max_bytes") = 1 << 20,
            py::arg("timers") = false, py::arg("webassembly") = false, py::arg("max_timers") = 1000,
            py::arg("allowed_globals") = std::vector<std::string>(),
-           py::arg("custom_globals") = py::none(), py::arg("modules") = py::none())
+           py::arg("custom_globals") = py::none(), py::arg("modules") = py::none(),
+           py::arg("expose") = py::none())
       .def("evaluate", &NativeSandbox::Evaluate, py::arg("code"), py::arg("context"),
            py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false, py::arg("token") = nullptr)
       .def("execute", &NativeSandbox::Execute, py::arg("code"), py::arg("context"),

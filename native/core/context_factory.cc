@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "core/host_bridge.h"
 #include "core/side_effect_free.h"
 #include "core/wire.h"
 
@@ -273,6 +274,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
   }
   if (modules_ != nullptr && !modules_->Install(context, module_scope)) {
+    return false;
+  }
+  if (profile_->host && !HostBridge::Install(context, *profile_->host)) {
     return false;
   }
   if (profile_->custom_globals) {

@@ -98,6 +98,9 @@ void IsolateHolder::TerminateLocked(Termination reason) {
   Termination none = Termination::kNone;
   reason_.compare_exchange_strong(none, reason, std::memory_order_acq_rel);
   isolate_->TerminateExecution();
+  if (config_.profile.host) {
+    config_.profile.host->Interrupt(this);  // V8 cannot stop the host's code: it is asked to
+  }
 }
 
 void IsolateHolder::RequestTermination(Termination reason) {

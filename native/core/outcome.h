@@ -60,6 +60,8 @@ struct Outcome {
   std::string wire;    // kValue of a raw result in V8 wire format (core/wire.h)
   JsErrorInfo error;   // kJsError
   std::string detail;  // kConversionError: what and where
+  // kJsError thrown by a host function and never caught: its HostReply::error_id.
+  uint64_t host_error = 0;
   std::vector<ConsoleEntry> console;
   bool console_truncated = false;
   double wall_ms = 0;

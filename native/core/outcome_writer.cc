@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/host_bridge.h"
 #include "core/js_to_tree.h"
 #include "core/v8_text.h"
 #include "core/wire.h"
@@ -41,6 +42,7 @@ void OutcomeWriter::ReadError(v8::Local<v8::Value> exception, v8::Local<v8::Mess
   v8::TryCatch inner(isolate_);
   JsErrorInfo& error = outcome_->error;
   error.name = "Error";
+  outcome_->host_error = HostBridge::ErrorId(context_, exception);
   if (exception->IsObject() && !exception->IsProxy()) {
     v8::Local<v8::Object> object = exception.As<v8::Object>();
     v8::Local<v8::Value> name;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/host_functions.h"
 #include "core/module_store.h"
 
 namespace ci {
@@ -24,6 +25,8 @@ struct SecurityProfile {
   std::shared_ptr<const std::string> custom_globals;
   // The packages `require` may load (core/module_store.h); none when null.
   std::shared_ptr<const ModuleStore> modules;
+  // Functions of the embedding program exposed by name (core/host_functions.h); none when null.
+  std::shared_ptr<HostFunctions> host;
 };
 
 }  // namespace ci

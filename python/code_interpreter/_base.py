@@ -27,6 +27,7 @@ from ._events import (
     ReadyEvent,
     SecurityViolationEvent,
 )
+from ._host import check_expose, start_interrupter
 from ._lifecycle import schedule
 from ._modules import load_modules
 from ._options import SandboxOptions
@@ -46,6 +47,9 @@ _CONSOLE_BOUNDS = {False: (1000, 1 << 20), True: (100_000, 64 << 20)}
 class SandboxBase:
     """Common state and bookkeeping of a sandbox; see `Sandbox` and `AsyncSandbox`."""
 
+    # Whether `async def` host functions can be exposed (their results awaited).
+    _awaits_host_functions = False
+
     def __init__(self, options: SandboxOptions) -> None:
         self._options = options
         custom = options.custom_security
@@ -56,6 +60,10 @@ class SandboxBase:
                 "custom_globals: 'require' is the sandbox's own when allowed_modules is set"
             )
         modules = load_modules(allowed_modules, options.module_paths)
+        expose = None
+        if options.expose:
+            expose = check_expose(options.expose, allow_async=self._awaits_host_functions)
+            start_interrupter()
         self._scanner = Scanner(level, custom, allowed_modules)
         limits = options.rate_limiting
         self._tenant = options.tenant_id
@@ -89,6 +97,7 @@ class SandboxBase:
                     dict(options.custom_globals) if options.custom_globals is not None else None
                 ),
                 modules=modules,
+                expose=expose,
             )
         except TypeError as error:
             if self._tenant is not None:

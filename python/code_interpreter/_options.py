@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ._errors import ConfigurationError
+from ._host import check_expose
 from ._modules import check_module_names
 
 __all__ = ["SECURITY_LEVELS", "CustomSecurity", "RateLimiting", "SandboxOptions"]
@@ -198,6 +199,8 @@ class SandboxOptions:
       execution to 100,000 lines / 64 MB.
     - ``memory_warning_threshold``: share of the memory limit past which ``memory:warning``
       fires after an execution.
+    - ``expose``: Python callables script may call, by global name (``{"lookup": lookup}``);
+      arguments and results cross as copies.
     """
 
     timeout_ms: float | None = None
@@ -223,6 +226,7 @@ class SandboxOptions:
     idle_timeout_ms: float = 300_000
     capture_all_output: bool = False
     memory_warning_threshold: float = 0.8
+    expose: Mapping[str, Callable[..., Any]] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -284,6 +288,8 @@ class SandboxOptions:
             raise ConfigurationError("rate_limiting.max_sandboxes_per_user needs a tenant_id")
         _check_number("idle_timeout_ms", self.idle_timeout_ms, 1, 10**10)
         _check_number("memory_warning_threshold", self.memory_warning_threshold, 0.01, 1.0)
+        if self.expose is not None:
+            set_(self, "expose", check_expose(self.expose, allow_async=True))
 
     @property
     def effective_execution_time(self) -> float:

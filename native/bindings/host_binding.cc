@@ -1,0 +1,323 @@
+#include "bindings/host_binding.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "bindings/gil.h"
+#include "bindings/py_to_wire.h"
+#include "bindings/wire_to_py.h"
+
+namespace py = pybind11;
+
+namespace ci::bindings {
+namespace {
+
+thread_local std::vector<py::object>* t_errors = nullptr;
+// The host functions this thread is inside, outermost first.
+thread_local std::vector<const HostFunctions*> t_calls;
+
+/**
+ * Stopping Python code that a host function runs. V8's termination cannot reach it; Python's
+ * PyThreadState_SetAsyncExc can, but needs the GIL, which the thread that stops an execution
+ * (the watchdog, a killer) must never wait for. So that thread writes the call's token to a
+ * pipe, and a Python thread (code_interpreter._host) reads it and calls Interrupt() with the
+ * GIL, which raises HostCallInterrupted in the calling thread if that call is still running.
+ * Registration and removal of calls also hold the GIL, so an exception can never land after
+ * its call ended. A C call that blocks (a sleep, a socket) sees it when it returns.
+ */
+class Interrupter {
+ public:
+  static Interrupter& Get() {
+    static Interrupter* interrupter = new Interrupter();  // never destroyed: threads use it late
+    return *interrupter;
+  }
+
+  // With the GIL.
+  uint64_t Register() {
+    const uint64_t token = ++next_token_;
+    std::lock_guard<std::mutex> lock(mutex_);
+    calls_[token] = Call{PyThread_get_thread_ident(), false};
+    return token;
+  }
+  // With the GIL: the call is over; a stop request that arrived too late is dropped.
+  void Unregister(uint64_t token) {
+    Call call;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto found = calls_.find(token);
+      if (found == calls_.end()) {
+        return;
+      }
+      call = found->second;
+      calls_.erase(found);
+    }
+    if (call.interrupted) {
+      PyThreadState_SetAsyncExc(call.thread, nullptr);
+    }
+  }
+  // Any thread, never blocking.
+  void Request(uint64_t token) {
+    if (write_fd_ >= 0) {
+      ssize_t written = write(write_fd_, &token, sizeof token);
+      (void)written;  // a full pipe already holds requests that will be read
+    }
+  }
+  // With the GIL, from the reading thread.
+  void Interrupt(uint64_t token) {
+    unsigned long thread = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto found = calls_.find(token);
+      if (found == calls_.end()) {
+        return;
+      }
+      found->second.interrupted = true;
+      thread = found->second.thread;
+    }
+    if (!interrupted_class_.is_none()) {
+      PyThreadState_SetAsyncExc(thread, interrupted_class_.ptr());
+    }
+  }
+  int read_fd() const { return read_fd_; }
+  const py::object& interrupted_class() const { return interrupted_class_; }
+  void SetInterruptedClass(py::object type) { interrupted_class_ = std::move(type); }
+
+ private:
+  Interrupter() {
+    int fds[2];
+    if (pipe(fds) == 0) {
+      read_fd_ = fds[0];
+      write_fd_ = fds[1];
+      fcntl(write_fd_, F_SETFL, fcntl(write_fd_, F_GETFL) | O_NONBLOCK);
+      fcntl(read_fd_, F_SETFD, FD_CLOEXEC);
+      fcntl(write_fd_, F_SETFD, FD_CLOEXEC);
+    }
+  }
+
+  struct Call {
+    unsigned long thread = 0;
+    bool interrupted = false;
+  };
+  std::mutex mutex_;
+  std::unordered_map<uint64_t, Call> calls_;
+  std::atomic<uint64_t> next_token_{0};
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  py::object interrupted_class_ = py::none();
+};
+
+constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;
+
+// Scalars as Python values, by the wire format's mapping (core/host_functions.h).
+py::tuple ScalarsToPy(const std::vector<HostScalar>& scalars) {
+  using Type = HostScalar::Type;
+  py::tuple values(scalars.size());
+  for (size_t i = 0; i < scalars.size(); ++i) {
+    const HostScalar& scalar = scalars[i];
+    PyObject* value = nullptr;
+    switch (scalar.type) {
+      case Type::kUndefined:
+      case Type::kNull:
+        value = Py_None;
+        Py_INCREF(value);
+        break;
+      case Type::kFalse:
+        value = Py_False;
+        Py_INCREF(value);
+        break;
+      case Type::kTrue:
+        value = Py_True;
+        Py_INCREF(value);
+        break;
+      case Type::kInt:
+        value = PyLong_FromLongLong(scalar.integer);
+        break;
+      case Type::kDouble:
+        value = PyFloat_FromDouble(scalar.number);
+        break;
+      case Type::kLatin1:
+        value = PyUnicode_DecodeLatin1(scalar.text.data(),
+                                       static_cast<Py_ssize_t>(scalar.text.size()), nullptr);
+        break;
+    }
+    if (value == nullptr) {
+      throw py::error_already_set();
+    }
+    PyTuple_SET_ITEM(values.ptr(), static_cast<Py_ssize_t>(i), value);
+  }
+  return values;
+}
+
+// A result of an exact built-in type that needs no wire format; false for anything else.
+bool ToScalar(const py::object& result, HostScalar* out) {
+  using Type = HostScalar::Type;
+  PyObject* value = result.ptr();
+  if (value == Py_None) {
+    out->type = Type::kNull;
+  } else if (value == Py_True || value == Py_False) {
+    out->type = value == Py_True ? Type::kTrue : Type::kFalse;
+  } else if (PyLong_CheckExact(value)) {
+    int overflow = 0;
+    const long long integer = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow != 0 || integer > kMaxSafeInteger || integer < -kMaxSafeInteger) {
+      return false;  // a BigInt
+    }
+    out->type = Type::kInt;
+    out->integer = integer;
+  } else if (PyFloat_CheckExact(value)) {
+    out->type = Type::kDouble;
+    out->number = PyFloat_AS_DOUBLE(value);
+  } else if (PyUnicode_CheckExact(value) && PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND) {
+    out->type = Type::kLatin1;
+    out->text.assign(reinterpret_cast<const char*>(PyUnicode_1BYTE_DATA(value)),
+                     static_cast<size_t>(PyUnicode_GET_LENGTH(value)));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+class PyHostFunctions final : public HostFunctions {
+ public:
+  PyHostFunctions(std::vector<std::string> names, py::list callables)
+      : names_(std::move(names)), callables_(std::move(callables)) {}
+
+  ~PyHostFunctions() override {
+    // Dropped by whichever thread releases the last isolate; the callables need the GIL.
+    if (Py_IsInitialized() && !InterpreterIsFinalizing()) {
+      PyGILState_STATE state = PyGILState_Ensure();
+      callables_ = py::list();
+      PyGILState_Release(state);
+    } else {
+      callables_.release();  // the interpreter is going: leaked rather than touched
+    }
+  }
+
+  const std::vector<std::string>& names() const override { return names_; }
+
+  HostReply Call(const void* caller, size_t index, const HostArguments& arguments) override {
+    HostReply reply;
+    if (InterpreterIsFinalizing()) {
+      reply.kind = HostReply::Kind::kStopped;
+      return reply;
+    }
+    PyGILState_STATE state = PyGILState_Ensure();
+    t_calls.push_back(this);
+    const uint64_t token = Interrupter::Get().Register();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_[caller] = token;
+    }
+    try {
+      py::object values = arguments.scalar ? ScalarsToPy(arguments.scalars)
+                                           : WireToPy(arguments.wire, ConversionLimits());
+      py::object result = callables_[index](*values);
+      reply.scalar = ToScalar(result, &reply.value);
+      if (!reply.scalar) {
+        reply.wire = PyToWire(result, ConversionLimits());
+      }
+    } catch (py::error_already_set& error) {
+      Fail(error, &reply);
+    } catch (py::builtin_exception& error) {
+      error.set_error();
+      py::error_already_set raised;
+      Fail(raised, &reply);
+    } catch (const std::exception& error) {
+      reply.kind = HostReply::Kind::kError;
+      reply.name = "Error";
+      reply.message = error.what();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_.erase(caller);
+    }
+    Interrupter::Get().Unregister(token);  // a request that came too late is dropped
+    t_calls.pop_back();
+    PyGILState_Release(state);
+    return reply;
+  }
+
+  void Interrupt(const void* caller) override {
+    uint64_t token = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto found = running_.find(caller);
+      if (found == running_.end()) {
+        return;
+      }
+      token = found->second;
+    }
+    Interrupter::Get().Request(token);
+  }
+
+ private:
+  // With the GIL: `error` as the reply to script.
+  void Fail(py::error_already_set& error, HostReply* reply) {
+    py::object type = error.type();
+    if (type.ptr() == PyExc_KeyboardInterrupt ||
+        (!Interrupter::Get().interrupted_class().is_none() &&
+         PyErr_GivenExceptionMatches(type.ptr(), Interrupter::Get().interrupted_class().ptr()))) {
+      reply->kind = HostReply::Kind::kStopped;
+      return;
+    }
+    reply->kind = HostReply::Kind::kError;
+    reply->name = py::str(type.attr("__name__"));
+    py::object value = error.value();
+    try {
+      reply->message = py::str(value);
+    } catch (py::error_already_set&) {
+      reply->message = "(the exception's str() failed)";
+    }
+    if (t_errors != nullptr) {
+      t_errors->push_back(value);
+      reply->error_id = t_errors->size();
+    }
+  }
+
+  const std::vector<std::string> names_;
+  py::list callables_;
+  std::mutex mutex_;
+  std::unordered_map<const void*, uint64_t> running_;
+};
+
+}  // namespace
+
+HostErrorScope::HostErrorScope() : outer_(t_errors) {
+  t_errors = &errors_;
+}
+
+HostErrorScope::~HostErrorScope() {
+  t_errors = outer_;
+}
+
+py::object HostErrorScope::Take(uint64_t error_id) {
+  if (error_id == 0 || error_id > errors_.size()) {
+    return py::none();
+  }
+  return errors_[error_id - 1];
+}
+
+std::shared_ptr<HostFunctions> MakeHostFunctions(std::vector<std::string> names,
+                                                 py::list callables) {
+  return std::make_shared<PyHostFunctions>(std::move(names), std::move(callables));
+}
+
+bool InHostCallOf(const HostFunctions* host) {
+  return host != nullptr && std::find(t_calls.begin(), t_calls.end(), host) != t_calls.end();
+}
+
+void RegisterHostFunctions(py::module_& module) {
+  module.def("host_interrupt_fd", [] { return Interrupter::Get().read_fd(); });
+  module.def("interrupt_host_call", [](uint64_t token) { Interrupter::Get().Interrupt(token); });
+  module.def("set_host_interrupted_class",
+             [](py::object type) { Interrupter::Get().SetInterruptedClass(std::move(type)); });
+}
+
+}  // namespace ci::bindings

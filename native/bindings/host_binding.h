@@ -1,0 +1,47 @@
+#ifndef CODE_INTERPRETER_BINDINGS_HOST_BINDING_H_
+#define CODE_INTERPRETER_BINDINGS_HOST_BINDING_H_
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/host_functions.h"
+
+namespace ci::bindings {
+
+/**
+ * Keeps the Python exceptions that host functions raised during one execution on this thread
+ * (the thread that runs the execution runs its host calls), so an uncaught one can become the
+ * JavaScriptError's __cause__. Scopes nest, for a host function that uses another sandbox.
+ * Make and drop with the GIL held.
+ */
+class HostErrorScope {
+ public:
+  HostErrorScope();
+  ~HostErrorScope();
+  HostErrorScope(const HostErrorScope&) = delete;
+  HostErrorScope& operator=(const HostErrorScope&) = delete;
+  // The exception `error_id` names (Outcome::host_error), or None.
+  pybind11::object Take(uint64_t error_id);
+
+ private:
+  std::vector<pybind11::object> errors_;
+  std::vector<pybind11::object>* outer_;
+};
+
+// The host functions of a sandbox: `callables` by `names`, in order.
+std::shared_ptr<HostFunctions> MakeHostFunctions(std::vector<std::string> names,
+                                                 pybind11::list callables);
+
+// Whether this thread is inside a call of `host` (a re-entrant call on the same sandbox).
+bool InHostCallOf(const HostFunctions* host);
+
+// `_core.host_interrupt_fd()` and `_core.interrupt_host_call(token)`: the pipe a Python thread
+// reads stop requests from, and what it calls with each (see host_binding.cc).
+void RegisterHostFunctions(pybind11::module_& module);
+
+}  // namespace ci::bindings
+
+#endif  // CODE_INTERPRETER_BINDINGS_HOST_BINDING_H_

@@ -1,0 +1,201 @@
+#include "core/host_bridge.h"
+
+#include <cmath>
+#include <string>
+
+#include "core/isolate_holder.h"
+#include "core/v8_text.h"
+#include "core/wire.h"
+
+namespace ci {
+namespace {
+
+v8::Local<v8::Private> ErrorIdKey(v8::Isolate* isolate) {
+  return v8::Private::ForApi(isolate, NewString(isolate, "code_interpreter.host_error"));
+}
+
+void Throw(v8::Isolate* isolate, const std::string& text, bool type_error) {
+  v8::Local<v8::String> message;
+  if (NewText(isolate, text).ToLocal(&message)) {
+    isolate->ThrowException(type_error ? v8::Exception::TypeError(message)
+                                       : v8::Exception::Error(message));
+  }
+}
+
+constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
+
+bool ToScalar(v8::Isolate* isolate, v8::Local<v8::Value> value, HostScalar* out) {
+  using Type = HostScalar::Type;
+  if (value->IsUndefined()) {
+    out->type = Type::kUndefined;
+  } else if (value->IsNull()) {
+    out->type = Type::kNull;
+  } else if (value->IsBoolean()) {
+    out->type = value->IsTrue() ? Type::kTrue : Type::kFalse;
+  } else if (value->IsNumber()) {
+    const double number = value.As<v8::Number>()->Value();
+    if (std::trunc(number) == number && std::fabs(number) <= kMaxSafeInteger &&
+        !(number == 0 && std::signbit(number))) {
+      out->type = Type::kInt;
+      out->integer = static_cast<int64_t>(number);
+    } else {
+      out->type = Type::kDouble;
+      out->number = number;
+    }
+  } else if (value->IsString() && value.As<v8::String>()->ContainsOnlyOneByte()) {
+    v8::Local<v8::String> text = value.As<v8::String>();
+    out->type = Type::kLatin1;
+    out->text.resize(static_cast<size_t>(text->Length()));
+    text->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(out->text.data()), 0, -1,
+                       v8::String::NO_NULL_TERMINATION);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+v8::MaybeLocal<v8::Value> FromScalar(v8::Isolate* isolate, const HostScalar& scalar) {
+  using Type = HostScalar::Type;
+  switch (scalar.type) {
+    case Type::kUndefined:
+      return v8::Undefined(isolate);
+    case Type::kNull:
+      return v8::Null(isolate);
+    case Type::kFalse:
+      return v8::False(isolate);
+    case Type::kTrue:
+      return v8::True(isolate);
+    case Type::kInt:
+      return v8::Number::New(isolate, static_cast<double>(scalar.integer));
+    case Type::kDouble:
+      return v8::Number::New(isolate, scalar.number);
+    case Type::kLatin1: {
+      v8::Local<v8::String> text;
+      if (!v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(scalar.text.data()),
+                                      v8::NewStringType::kNormal,
+                                      static_cast<int>(scalar.text.size()))
+               .ToLocal(&text)) {
+        return v8::MaybeLocal<v8::Value>();
+      }
+      return text;
+    }
+  }
+  return v8::MaybeLocal<v8::Value>();
+}
+
+}  // namespace
+
+bool HostBridge::Install(v8::Local<v8::Context> context, const HostFunctions& host) {
+  v8::Isolate* isolate = context->GetIsolate();
+  const std::vector<std::string>& names = host.names();
+  for (size_t i = 0; i < names.size(); ++i) {
+    v8::Local<v8::Function> function;
+    v8::Local<v8::String> name;
+    // Side effects as V8 sees them: any call leaves the side-effect-free mode at once.
+    if (!v8::Function::New(context, Call, v8::Integer::New(isolate, static_cast<int>(i)), 0,
+                           v8::ConstructorBehavior::kThrow, v8::SideEffectType::kHasSideEffect)
+             .ToLocal(&function) ||
+        !NewText(isolate, names[i]).ToLocal(&name)) {
+      return false;
+    }
+    function->SetName(name);
+    if (!context->Global()
+             ->DefineOwnProperty(context, name, function, v8::DontEnum)
+             .FromMaybe(false)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+uint64_t HostBridge::ErrorId(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
+  if (!error->IsObject() || error->IsProxy()) {
+    return 0;
+  }
+  v8::Local<v8::Value> id;
+  if (!error.As<v8::Object>()
+           ->GetPrivate(context, ErrorIdKey(context->GetIsolate()))
+           .ToLocal(&id) ||
+      !id->IsNumber()) {
+    return 0;
+  }
+  return static_cast<uint64_t>(id.As<v8::Number>()->Value());
+}
+
+void HostBridge::Call(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  auto* holder = static_cast<IsolateHolder*>(isolate->GetData(0));
+  HostFunctions* host = holder->config().profile.host.get();
+  const size_t index = static_cast<size_t>(info.Data().As<v8::Integer>()->Value());
+  const std::string& name = host->names()[index];
+
+  HostArguments arguments;
+  arguments.scalars.resize(static_cast<size_t>(info.Length()));
+  for (int i = 0; i < info.Length() && arguments.scalar; ++i) {
+    arguments.scalar = ToScalar(isolate, info[i], &arguments.scalars[static_cast<size_t>(i)]);
+  }
+  if (!arguments.scalar) {
+    arguments.scalars.clear();
+    std::vector<v8::Local<v8::Value>> values;
+    for (int i = 0; i < info.Length(); ++i) {
+      values.push_back(info[i]);
+    }
+    v8::Local<v8::Array> array = v8::Array::New(isolate, values.data(), values.size());
+    if (!SerializeValue(context, array, &arguments.wire)) {
+      if (!isolate->IsExecutionTerminating()) {
+        Throw(isolate,
+              "the arguments of " + name +
+                  "() cannot be passed to the host: functions, symbols and proxies do not cross",
+              true);
+      }
+      return;
+    }
+  }
+  HostReply reply = host->Call(holder, index, arguments);
+  if (holder->stopping()) {
+    return;  // timed out, killed or out of memory while the host ran: that is the outcome
+  }
+  switch (reply.kind) {
+    case HostReply::Kind::kValue: {
+      // A result larger than the whole heap limit can never fit: stopped before V8 tries.
+      const size_t size = reply.scalar ? reply.value.text.size() : reply.wire.size();
+      if (size > holder->config().memory_limit_bytes) {
+        holder->RequestTermination(Termination::kMemory);
+        return;
+      }
+      v8::Local<v8::Value> value;
+      if (reply.scalar ? FromScalar(isolate, reply.value).ToLocal(&value)
+                       : DeserializeValue(context, reply.wire, &value)) {
+        info.GetReturnValue().Set(value);
+      } else if (!isolate->IsExecutionTerminating()) {
+        Throw(isolate, "the result of " + name + "() could not be made a JavaScript value", false);
+      }
+      return;
+    }
+    case HostReply::Kind::kError: {
+      v8::Local<v8::String> message;
+      v8::Local<v8::String> error_name;
+      if (!NewText(isolate, reply.message).ToLocal(&message) ||
+          !NewText(isolate, reply.name).ToLocal(&error_name)) {
+        Throw(isolate, name + "() failed", false);
+        return;
+      }
+      v8::Local<v8::Object> error = v8::Exception::Error(message).As<v8::Object>();
+      error->Set(context, NewString(isolate, "name"), error_name).FromMaybe(false);
+      if (reply.error_id != 0) {
+        error
+            ->SetPrivate(context, ErrorIdKey(isolate),
+                         v8::Number::New(isolate, static_cast<double>(reply.error_id)))
+            .FromMaybe(false);
+      }
+      isolate->ThrowException(error);
+      return;
+    }
+    case HostReply::Kind::kStopped:
+      Throw(isolate, name + "() was interrupted", false);
+      return;
+  }
+}
+
+}  // namespace ci

@@ -1,0 +1,218 @@
+"""Host functions (``expose``): checking the names and callables, and stopping a callable that
+runs past its execution's deadline.
+
+PYTEST_DONT_REWRITE (see __init__).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import _core
+from ._errors import ConfigurationError
+
+__all__ = ["HostCallInterrupted", "check_expose", "start_interrupter"]
+
+
+class HostCallInterrupted(BaseException):
+    """Raised inside a host function whose execution timed out or was killed. A BaseException,
+    so ``except Exception`` in the callable does not swallow it."""
+
+
+# What every context has, or we give it: a host function may not shadow these.
+_GLOBALS = frozenset(
+    [
+        "AggregateError",
+        "Array",
+        "ArrayBuffer",
+        "Atomics",
+        "BigInt",
+        "BigInt64Array",
+        "BigUint64Array",
+        "Boolean",
+        "DataView",
+        "Date",
+        "Error",
+        "EvalError",
+        "FinalizationRegistry",
+        "Float32Array",
+        "Float64Array",
+        "Function",
+        "Infinity",
+        "Int16Array",
+        "Int32Array",
+        "Int8Array",
+        "Intl",
+        "JSON",
+        "Map",
+        "Math",
+        "NaN",
+        "Number",
+        "Object",
+        "Promise",
+        "Proxy",
+        "RangeError",
+        "ReferenceError",
+        "Reflect",
+        "RegExp",
+        "Set",
+        "SharedArrayBuffer",
+        "String",
+        "Symbol",
+        "SyntaxError",
+        "TypeError",
+        "URIError",
+        "Uint16Array",
+        "Uint32Array",
+        "Uint8Array",
+        "Uint8ClampedArray",
+        "WeakMap",
+        "WeakRef",
+        "WeakSet",
+        "WebAssembly",
+        "clearInterval",
+        "clearTimeout",
+        "console",
+        "decodeURI",
+        "decodeURIComponent",
+        "encodeURI",
+        "encodeURIComponent",
+        "escape",
+        "eval",
+        "globalThis",
+        "isFinite",
+        "isNaN",
+        "parseFloat",
+        "parseInt",
+        "setInterval",
+        "setTimeout",
+        "undefined",
+        "unescape",
+        "context",
+        "require",
+        "module",
+        "exports",
+        "global",
+        "arguments",
+    ]
+)
+_RESERVED = frozenset(
+    [
+        "await",
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "enum",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "implements",
+        "import",
+        "in",
+        "instanceof",
+        "interface",
+        "let",
+        "new",
+        "null",
+        "package",
+        "private",
+        "protected",
+        "public",
+        "return",
+        "static",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+    ]
+)
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+
+def check_expose(expose: object, *, allow_async: bool) -> dict[str, Callable[..., Any]]:
+    """`expose` as a dict of name -> callable, or ConfigurationError naming what is wrong."""
+    if not isinstance(expose, Mapping):
+        raise ConfigurationError(f"expose must be a dict of name -> callable, not {expose!r}")
+    checked: dict[str, Callable[..., Any]] = {}
+    for name, function in expose.items():
+        if not isinstance(name, str) or not _IDENTIFIER.match(name) or name in _RESERVED:
+            raise ConfigurationError(
+                f"expose: {name!r} is not a JavaScript identifier (letters, digits, _ and $, "
+                "not a reserved word)"
+            )
+        if name in _GLOBALS:
+            raise ConfigurationError(
+                f"expose: {name!r} would shadow the sandbox's own global of that name"
+            )
+        if not callable(function):
+            raise ConfigurationError(f"expose: {name!r} must be callable, not {function!r}")
+        if _is_async(function) and not allow_async:
+            raise ConfigurationError(
+                f"expose: {name!r} is an async function; the synchronous Sandbox cannot await "
+                "it (use create_async_sandbox, or a plain function)"
+            )
+        checked[name] = function
+    return checked
+
+
+def _is_async(function: Callable[..., Any]) -> bool:
+    call = getattr(function, "__call__", None)  # noqa: B004 - a callable object's method
+    return inspect.iscoroutinefunction(function) or (
+        call is not None and inspect.iscoroutinefunction(call)
+    )
+
+
+_interrupter: threading.Thread | None = None
+_interrupter_lock = threading.Lock()
+
+
+def _serve_interrupts(fd: int) -> None:
+    while True:
+        data = os.read(fd, 8)
+        if len(data) < 8:
+            if not data:
+                return
+            data += os.read(fd, 8 - len(data))
+        _core.interrupt_host_call(int.from_bytes(data, sys.byteorder))
+
+
+def start_interrupter() -> None:
+    """Starts, once per process, the thread that delivers stop requests to host functions."""
+    global _interrupter
+    with _interrupter_lock:
+        if _interrupter is not None and _interrupter.is_alive():
+            return
+        _core.set_host_interrupted_class(HostCallInterrupted)
+        _interrupter = threading.Thread(
+            target=_serve_interrupts,
+            args=(_core.host_interrupt_fd(),),
+            name="code_interpreter-host-interrupts",
+            daemon=True,
+        )
+        _interrupter.start()
