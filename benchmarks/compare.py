@@ -1,7 +1,9 @@
 """Side-by-side benchmark: this package against its peers (mini-racer, quickjs, stpyv8,
 pythonmonkey), the same JavaScript for all, in one process, rounds interleaved. W3f and W5f give
 every engine fresh state per call (our default mode; a new context or isolate for the peers).
-Prints medians (us per call) and our time / peer time ratios, and writes them as JSON.
+W10 is one JS -> Python -> JS call of add(s, 1), timed over 1,000 in one execution (mini-racer's
+host functions are async: awaited). Prints medians (us per call) and our time / peer time
+ratios, and writes them as JSON.
 
     .venv/bin/python benchmarks/compare.py [--rounds N] [--smoke] [--json PATH]
 
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from peers import PEERS, Ours
-from workloads import BOMBS, W1, W2, W3, W5, Call
+from workloads import BOMBS, HOST_CALLS, W1, W2, W3, W5, Call
 
 
 def rss_mb() -> float:
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         ("W4", None),
     ]
     fresh_workloads = [("W3f", W3), ("W5f", W5)]
+    host_calls: dict[str, Call] = {}
     for round_index in range(args.rounds):
         # Each workload on every engine back to back, the engines in a rotating order: this
         # machine's speed drifts, and the ratios should not depend on who ran when.
@@ -145,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
                 add("W6", name, "new isolate", per_call_us(engine.new_isolate_call(), args.budget))
             if name == "ours" or getattr(engine, "new_isolate_call", None):
                 add("W6b", name, "new isolate", per_call_us(engine.new_isolate_call(), args.budget))
+            if getattr(engine, "host_call", None):
+                if name not in host_calls:
+                    host_calls[name] = engine.host_call()
+                per_execution = per_call_us(host_calls[name], args.budget)
+                add("W10", name, "warm", per_execution / HOST_CALLS)
         gc.collect()
         print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
 

@@ -8,12 +8,14 @@ from typing import Any
 
 from workloads import (
     BOMBS,
+    HOST_LOOP,
     LOOP,
     W3,
     W4_DATA,
     W4_JS_DIRECT,
     W4_JS_JSON,
     Call,
+    add,
     bomb_recovery,
     overshoot_of,
 )
@@ -74,6 +76,12 @@ class Ours:
         box.interpret("1")
         return lambda: box.interpret(W3)
 
+    def host_call(self) -> Call:
+        box = self.ci.create_sandbox(
+            max_execution_time=60_000, persistent_context=True, expose={"add": add}
+        )
+        return lambda: box.interpret(HOST_LOOP)
+
     def idle_instance(self) -> Any:
         box = self.ci.create_sandbox()
         box.interpret("1")
@@ -129,6 +137,30 @@ class MiniRacerPeer:
         )
         ctx.close()
         return result
+
+    def host_call(self) -> Call:
+        """Its host functions are async (each call is awaited) and bound to the event loop the
+        instance was made on: a loop of our own, run for each measured execution."""
+        import asyncio
+
+        loop = asyncio.new_event_loop()
+
+        async def async_add(a: Any, b: Any) -> Any:
+            return a + b
+
+        async def setup() -> tuple[Any, Any]:
+            ctx = self.MiniRacer()
+            self._host_wrapper = ctx.wrap_py_function(async_add)
+            js_add = await self._host_wrapper.__aenter__()
+            loop_code = HOST_LOOP.replace("add(s, 1)", "await add(s, 1)")
+            return ctx.eval(f"(async function (add) {{ {loop_code} }})"), js_add
+
+        run, js_add = loop.run_until_complete(setup())
+
+        async def once() -> Any:
+            return await run(js_add)
+
+        return lambda: loop.run_until_complete(once())
 
     def thread_call(self) -> Call:
         ctx = self.MiniRacer()
@@ -224,6 +256,21 @@ class StPyV8Peer:
     def idle_instance(self) -> Any:
         ctx = self.STPyV8.JSContext()
         return ctx
+
+    def host_call(self) -> Call:
+        class Globals(self.STPyV8.JSClass):  # type: ignore[name-defined,misc]
+            def add(self, a: Any, b: Any) -> Any:
+                return add(a, b)
+
+        ctx = self.STPyV8.JSContext(Globals())
+        with ctx:
+            ctx.eval(f"function run() {{ {HOST_LOOP} }}")
+
+        def run() -> Any:
+            with ctx:
+                return ctx.eval("run()")
+
+        return run
 
 
 class PythonMonkeyPeer:

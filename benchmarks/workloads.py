@@ -23,6 +23,15 @@ W4_JS_JSON = (
     "const d = JSON.parse(t); for (const k in d) d[k].seen = true; return JSON.stringify(d)"
 )
 
+# W10: JS -> Python -> JS. Each execution makes HOST_CALLS calls of a Python add(a, b).
+HOST_CALLS = 1000
+HOST_LOOP = f"let s = 0; for (let i = 0; i < {HOST_CALLS}; i++) s = add(s, 1); return s"
+
+
+def add(a: Any, b: Any) -> Any:
+    return a + b
+
+
 Call = Callable[[], Any]
 
 

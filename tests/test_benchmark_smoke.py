@@ -19,7 +19,7 @@ def test_compare_smoke_run_reports_every_workload(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     results = json.loads(out.read_text())
     workloads = {key.split("|")[0] for key, value in results["medians_us"].items() if value > 0}
-    assert {"W1", "W2", "W3", "W4", "W5", "W6", "W6b", "W3f", "W5f"} <= workloads
+    assert {"W1", "W2", "W3", "W4", "W5", "W6", "W6b", "W3f", "W5f", "W10"} <= workloads
     assert results["overshoot"]["ours"]["max_ms"] >= results["overshoot"]["ours"]["mean_ms"]
     assert all(kind["all_recovered"] for kind in results["memory_bombs"]["ours"].values())
     assert results["two_thread_scaling"]["ours"] > 0

@@ -92,3 +92,23 @@ def test_execution_count_counts_calls(sandbox: Sandbox) -> None:
     sandbox.interpret("1")
     sandbox.interpret("2")
     assert sandbox.execution_count == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("return (await Promise.resolve(2)) * 3", 6),
+        ("return [await Promise.resolve(1), 2]", [1, 2]),
+        ("const x = (await Promise.resolve('a')); return x", "a"),
+        ("let await = 1; return await + 1", 2),  # a sloppy script's identifier, not top-level await
+    ],
+)
+def test_await_inside_expressions(sandbox: Sandbox, code: str, expected: object) -> None:
+    assert sandbox.interpret(code, return_raw_result=True) == expected
+
+
+def test_syntax_errors_stay_syntax_errors(sandbox: Sandbox) -> None:
+    for code in ["return foo bar", "const awaited = 1; return awaited x", "(await 1"]:
+        with pytest.raises(JavaScriptError) as raised:
+            sandbox.interpret(code)
+        assert raised.value.name == "SyntaxError"

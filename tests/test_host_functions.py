@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import threading
 import time
@@ -18,6 +19,7 @@ from code_interpreter import (
     Sandbox,
     SandboxError,
     SandboxKilled,
+    create_async_sandbox,
     create_sandbox,
 )
 from code_interpreter._host import HostCallInterrupted
@@ -292,3 +294,67 @@ def test_threads_on_two_isolates_call_heavily() -> None:
         assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert counter["calls"] == 1_200_000
+
+
+async def fetch_price(symbol: str) -> float:
+    await asyncio.sleep(0.2)
+    if symbol == "BAD":
+        raise LookupFailed(f"no price for {symbol}")
+    return {"AAPL": 10.5, "MSFT": 20.25}[symbol]
+
+
+def test_async_callables_return_promises_settled_on_the_loop() -> None:
+    async def main() -> None:
+        async with await create_async_sandbox(
+            expose={"fetch_price": fetch_price, "add": lambda a, b: a + b},
+            security_level="moderate",
+        ) as sandbox:
+            started = time.monotonic()
+            code = """const [a, b] = await Promise.all([fetch_price('AAPL'), fetch_price('MSFT')]);
+                      return add(a, b)"""
+            assert await sandbox.interpret(code, return_raw_result=True) == 30.75
+            assert time.monotonic() - started < 0.39  # both awaited at once, not one by one
+            caught = "try { await fetch_price('BAD') } catch (e) { return [e.name, e.message] }"
+            assert await sandbox.interpret(caught, return_raw_result=True) == [
+                "LookupFailed",
+                "no price for BAD",
+            ]
+            with pytest.raises(JavaScriptError) as raised:
+                await sandbox.interpret("return await fetch_price('BAD')")
+            assert isinstance(raised.value.__cause__, LookupFailed)
+            results = await asyncio.gather(
+                *(sandbox.interpret(f"return (await fetch_price('AAPL')) * {i}") for i in range(3))
+            )
+            assert results == ["0", "10.5", "21"]
+            assert await sandbox.interpret_many(["fetch_price('MSFT')"]) == ["20.25"]
+
+    asyncio.run(main())
+
+
+def test_async_callable_past_the_deadline_is_cancelled() -> None:
+    finished: list[str] = []
+
+    async def slow() -> str:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+        return "late"
+
+    async def main() -> None:
+        async with await create_async_sandbox(
+            expose={"slow": slow}, max_execution_time=200
+        ) as sandbox:
+            started = time.monotonic()
+            with pytest.raises(ExecutionTimeout):
+                await sandbox.interpret("return await slow()")
+            assert time.monotonic() - started < 2
+            for _ in range(100):
+                if finished:
+                    break
+                await asyncio.sleep(0.01)
+            assert finished == ["cancelled"]
+            assert await sandbox.interpret("1 + 1") == "2"
+
+    asyncio.run(main())

@@ -19,7 +19,8 @@ namespace py = pybind11;
 namespace ci::bindings {
 namespace {
 
-thread_local std::vector<py::object>* t_errors = nullptr;
+// This thread's execution's exceptions and pending calls (HostErrorScope), or null.
+thread_local std::shared_ptr<HostCallRecord>* t_record = nullptr;
 // The host functions this thread is inside, outermost first.
 thread_local std::vector<const HostFunctions*> t_calls;
 
@@ -87,6 +88,8 @@ class Interrupter {
   }
   int read_fd() const { return read_fd_; }
   const py::object& interrupted_class() const { return interrupted_class_; }
+  const py::object& pending_class() const { return pending_class_; }
+  void SetPendingClass(py::object type) { pending_class_ = std::move(type); }
   void SetInterruptedClass(py::object type) { interrupted_class_ = std::move(type); }
 
  private:
@@ -111,6 +114,7 @@ class Interrupter {
   int read_fd_ = -1;
   int write_fd_ = -1;
   py::object interrupted_class_ = py::none();
+  py::object pending_class_ = py::none();
 };
 
 constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;
@@ -184,6 +188,62 @@ bool ToScalar(const py::object& result, HostScalar* out) {
   return true;
 }
 
+// With the GIL: `error` as the reply to script, kept in `record` for __cause__.
+void Fail(py::error_already_set& error, HostReply* reply, HostCallRecord* record) {
+  py::object type = error.type();
+  const py::object& interrupted = Interrupter::Get().interrupted_class();
+  if (type.ptr() == PyExc_KeyboardInterrupt ||
+      (!interrupted.is_none() && PyErr_GivenExceptionMatches(type.ptr(), interrupted.ptr()))) {
+    reply->kind = HostReply::Kind::kStopped;
+    return;
+  }
+  reply->kind = HostReply::Kind::kError;
+  reply->name = py::str(type.attr("__name__"));
+  py::object value = error.value();
+  try {
+    reply->message = py::str(value);
+  } catch (py::error_already_set&) {
+    reply->message = "(the exception's str() failed)";
+  }
+  if (record != nullptr) {
+    record->errors.push_back(value);
+    reply->error_id = record->errors.size();
+  }
+}
+
+// With the GIL: a callable's result as the reply to script.
+void Answer(const py::object& result, HostReply* reply) {
+  reply->kind = HostReply::Kind::kValue;
+  reply->scalar = ToScalar(result, &reply->value);
+  if (!reply->scalar) {
+    reply->wire = PyToWire(result, ConversionLimits());
+  }
+}
+
+// With the GIL: posts the reply of `call` once `future` (a concurrent.futures.Future) is done.
+void AwaitLater(const HostCall& call,
+                const py::object& future,
+                const std::shared_ptr<HostCallRecord>& record) {
+  std::shared_ptr<HostCompletionSink> sink = call.completions;
+  const uint64_t call_id = call.call_id;
+  if (record) {
+    record->pending.push_back(future);
+  }
+  future.attr("add_done_callback")(py::cpp_function([sink, call_id, record](py::object done) {
+    HostReply reply;
+    try {
+      if (done.attr("cancelled")().cast<bool>()) {
+        reply.kind = HostReply::Kind::kStopped;
+      } else {
+        Answer(done.attr("result")(), &reply);
+      }
+    } catch (py::error_already_set& error) {
+      Fail(error, &reply, record.get());
+    }
+    sink->Post(call_id, std::move(reply));
+  }));
+}
+
 class PyHostFunctions final : public HostFunctions {
  public:
   PyHostFunctions(std::vector<std::string> names, py::list callables)
@@ -202,7 +262,8 @@ class PyHostFunctions final : public HostFunctions {
 
   const std::vector<std::string>& names() const override { return names_; }
 
-  HostReply Call(const void* caller, size_t index, const HostArguments& arguments) override {
+  HostReply Call(const HostCall& call, size_t index, const HostArguments& arguments) override {
+    const void* caller = call.caller;
     HostReply reply;
     if (InterpreterIsFinalizing()) {
       reply.kind = HostReply::Kind::kStopped;
@@ -210,6 +271,7 @@ class PyHostFunctions final : public HostFunctions {
     }
     PyGILState_STATE state = PyGILState_Ensure();
     t_calls.push_back(this);
+    std::shared_ptr<HostCallRecord> record = t_record != nullptr ? *t_record : nullptr;
     const uint64_t token = Interrupter::Get().Register();
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -219,16 +281,19 @@ class PyHostFunctions final : public HostFunctions {
       py::object values = arguments.scalar ? ScalarsToPy(arguments.scalars)
                                            : WireToPy(arguments.wire, ConversionLimits());
       py::object result = callables_[index](*values);
-      reply.scalar = ToScalar(result, &reply.value);
-      if (!reply.scalar) {
-        reply.wire = PyToWire(result, ConversionLimits());
+      const py::object& pending = Interrupter::Get().pending_class();
+      if (!pending.is_none() && PyObject_IsInstance(result.ptr(), pending.ptr()) == 1) {
+        AwaitLater(call, result.attr("future"), record);
+        reply.kind = HostReply::Kind::kPending;
+      } else {
+        Answer(result, &reply);
       }
     } catch (py::error_already_set& error) {
-      Fail(error, &reply);
+      Fail(error, &reply, record.get());
     } catch (py::builtin_exception& error) {
       error.set_error();
       py::error_already_set raised;
-      Fail(raised, &reply);
+      Fail(raised, &reply, record.get());
     } catch (const std::exception& error) {
       reply.kind = HostReply::Kind::kError;
       reply.name = "Error";
@@ -258,29 +323,6 @@ class PyHostFunctions final : public HostFunctions {
   }
 
  private:
-  // With the GIL: `error` as the reply to script.
-  void Fail(py::error_already_set& error, HostReply* reply) {
-    py::object type = error.type();
-    if (type.ptr() == PyExc_KeyboardInterrupt ||
-        (!Interrupter::Get().interrupted_class().is_none() &&
-         PyErr_GivenExceptionMatches(type.ptr(), Interrupter::Get().interrupted_class().ptr()))) {
-      reply->kind = HostReply::Kind::kStopped;
-      return;
-    }
-    reply->kind = HostReply::Kind::kError;
-    reply->name = py::str(type.attr("__name__"));
-    py::object value = error.value();
-    try {
-      reply->message = py::str(value);
-    } catch (py::error_already_set&) {
-      reply->message = "(the exception's str() failed)";
-    }
-    if (t_errors != nullptr) {
-      t_errors->push_back(value);
-      reply->error_id = t_errors->size();
-    }
-  }
-
   const std::vector<std::string> names_;
   py::list callables_;
   std::mutex mutex_;
@@ -289,19 +331,27 @@ class PyHostFunctions final : public HostFunctions {
 
 }  // namespace
 
-HostErrorScope::HostErrorScope() : outer_(t_errors) {
-  t_errors = &errors_;
+HostErrorScope::HostErrorScope() : record_(std::make_shared<HostCallRecord>()), outer_(t_record) {
+  t_record = &record_;
 }
 
 HostErrorScope::~HostErrorScope() {
-  t_errors = outer_;
+  t_record = outer_;
+  // Calls still running when their execution ended are not awaited by anyone: cancelled.
+  for (py::object& future : record_->pending) {
+    try {
+      future.attr("cancel")();
+    } catch (py::error_already_set&) {
+    }
+  }
+  record_->pending.clear();
 }
 
 py::object HostErrorScope::Take(uint64_t error_id) {
-  if (error_id == 0 || error_id > errors_.size()) {
+  if (error_id == 0 || error_id > record_->errors.size()) {
     return py::none();
   }
-  return errors_[error_id - 1];
+  return record_->errors[error_id - 1];
 }
 
 std::shared_ptr<HostFunctions> MakeHostFunctions(std::vector<std::string> names,
@@ -318,6 +368,8 @@ void RegisterHostFunctions(py::module_& module) {
   module.def("interrupt_host_call", [](uint64_t token) { Interrupter::Get().Interrupt(token); });
   module.def("set_host_interrupted_class",
              [](py::object type) { Interrupter::Get().SetInterruptedClass(std::move(type)); });
+  module.def("set_host_pending_class",
+             [](py::object type) { Interrupter::Get().SetPendingClass(std::move(type)); });
 }
 
 }  // namespace ci::bindings

@@ -14,9 +14,16 @@ namespace ci::bindings {
 /**
  * Keeps the Python exceptions that host functions raised during one execution on this thread
  * (the thread that runs the execution runs its host calls), so an uncaught one can become the
- * JavaScriptError's __cause__. Scopes nest, for a host function that uses another sandbox.
- * Make and drop with the GIL held.
+ * JavaScriptError's __cause__; and cancels, when it ends, the calls of `async def` functions
+ * still running. Scopes nest, for a host function that uses another sandbox. Make and drop
+ * with the GIL held.
  */
+/** What host calls of one execution left: exceptions, and futures of calls answered later. */
+struct HostCallRecord {
+  std::vector<pybind11::object> errors;
+  std::vector<pybind11::object> pending;
+};
+
 class HostErrorScope {
  public:
   HostErrorScope();
@@ -27,8 +34,8 @@ class HostErrorScope {
   pybind11::object Take(uint64_t error_id);
 
  private:
-  std::vector<pybind11::object> errors_;
-  std::vector<pybind11::object>* outer_;
+  std::shared_ptr<HostCallRecord> record_;
+  std::shared_ptr<HostCallRecord>* outer_;
 };
 
 // The host functions of a sandbox: `callables` by `names`, in order.

@@ -1,5 +1,6 @@
 #include "core/code_compiler.h"
 
+#include <cctype>
 #include <string>
 
 #include "core/v8_text.h"
@@ -7,11 +8,30 @@
 namespace ci {
 namespace {
 
+// Whether `code` has the word `await` (outside an async function it is a plain identifier,
+// so `(await x)` fails as "Unexpected identifier" rather than naming await).
+bool MentionsAwait(std::string_view code) {
+  auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+  };
+  for (size_t at = code.find("await"); at != std::string_view::npos;
+       at = code.find("await", at + 1)) {
+    const bool starts = at == 0 || !is_word(code[at - 1]);
+    const bool ends = at + 5 >= code.size() || !is_word(code[at + 5]);
+    if (starts && ends) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Which form to try after code failed to compile with `message` in form `tried`, if any.
-bool RetryForm(const std::string& message, CodeForm tried, CodeForm* next) {
+bool RetryForm(const std::string& message, std::string_view code, CodeForm tried, CodeForm* next) {
   const bool illegal_return = message.find("Illegal return") != std::string::npos;
-  const bool await_outside = message.find("await is only valid") != std::string::npos ||
-                             message.find("Unexpected reserved word") != std::string::npos;
+  const bool await_outside =
+      message.find("await is only valid") != std::string::npos ||
+      message.find("Unexpected reserved word") != std::string::npos ||
+      (message.find("Unexpected identifier") != std::string::npos && MentionsAwait(code));
   if (tried == CodeForm::kScript && illegal_return) {
     *next = CodeForm::kFunctionBody;
     return true;
@@ -41,7 +61,7 @@ bool CodeCompiler::Compile(std::string_view code, CompiledCode* out) {
       return writer_.FailWithException();
     }
     CodeForm next;
-    if (!RetryForm(ToUtf8(writer_.isolate(), try_catch.Message()->Get()), form, &next)) {
+    if (!RetryForm(ToUtf8(writer_.isolate(), try_catch.Message()->Get()), code, form, &next)) {
       return writer_.FailWithException();
     }
     try_catch.Reset();

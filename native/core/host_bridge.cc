@@ -152,49 +152,94 @@ void HostBridge::Call(const v8::FunctionCallbackInfo<v8::Value>& info) {
       return;
     }
   }
-  HostReply reply = host->Call(holder, index, arguments);
+  HostCall call;
+  call.caller = holder;
+  call.call_id = holder->host_completions()->NextCallId();
+  call.completions = holder->host_completions();
+  HostReply reply = host->Call(call, index, arguments);
   if (holder->stopping()) {
     return;  // timed out, killed or out of memory while the host ran: that is the outcome
   }
+  if (reply.kind == HostReply::Kind::kPending) {
+    v8::Local<v8::Promise::Resolver> resolver;
+    if (v8::Promise::Resolver::New(context).ToLocal(&resolver)) {
+      holder->host_completions()->Await(call.call_id, isolate, resolver, name);
+      info.GetReturnValue().Set(resolver->GetPromise());
+    }
+    return;
+  }
+  v8::Local<v8::Value> value;
+  if (Read(context, name, reply, &value)) {
+    info.GetReturnValue().Set(value);
+  } else if (!value.IsEmpty()) {
+    isolate->ThrowException(value);
+  }
+}
+
+bool HostBridge::Read(v8::Local<v8::Context> context,
+                      const std::string& name,
+                      const HostReply& reply,
+                      v8::Local<v8::Value>* out) {
+  v8::Isolate* isolate = context->GetIsolate();
+  auto* holder = static_cast<IsolateHolder*>(isolate->GetData(0));
+  auto error = [&](const std::string& text) {
+    v8::Local<v8::String> message;
+    if (NewText(isolate, text).ToLocal(&message)) {
+      *out = v8::Exception::Error(message);
+    }
+    return false;
+  };
   switch (reply.kind) {
     case HostReply::Kind::kValue: {
       // A result larger than the whole heap limit can never fit: stopped before V8 tries.
       const size_t size = reply.scalar ? reply.value.text.size() : reply.wire.size();
       if (size > holder->config().memory_limit_bytes) {
         holder->RequestTermination(Termination::kMemory);
-        return;
+        return false;
       }
-      v8::Local<v8::Value> value;
-      if (reply.scalar ? FromScalar(isolate, reply.value).ToLocal(&value)
-                       : DeserializeValue(context, reply.wire, &value)) {
-        info.GetReturnValue().Set(value);
-      } else if (!isolate->IsExecutionTerminating()) {
-        Throw(isolate, "the result of " + name + "() could not be made a JavaScript value", false);
+      if (reply.scalar ? FromScalar(isolate, reply.value).ToLocal(out)
+                       : DeserializeValue(context, reply.wire, out)) {
+        return true;
       }
-      return;
+      *out = v8::Local<v8::Value>();
+      return isolate->IsExecutionTerminating()
+                 ? false
+                 : error("the result of " + name + "() could not be made a JavaScript value");
     }
     case HostReply::Kind::kError: {
       v8::Local<v8::String> message;
       v8::Local<v8::String> error_name;
       if (!NewText(isolate, reply.message).ToLocal(&message) ||
           !NewText(isolate, reply.name).ToLocal(&error_name)) {
-        Throw(isolate, name + "() failed", false);
-        return;
+        return error(name + "() failed");
       }
-      v8::Local<v8::Object> error = v8::Exception::Error(message).As<v8::Object>();
-      error->Set(context, NewString(isolate, "name"), error_name).FromMaybe(false);
+      v8::Local<v8::Object> thrown = v8::Exception::Error(message).As<v8::Object>();
+      thrown->Set(context, NewString(isolate, "name"), error_name).FromMaybe(false);
       if (reply.error_id != 0) {
-        error
+        thrown
             ->SetPrivate(context, ErrorIdKey(isolate),
                          v8::Number::New(isolate, static_cast<double>(reply.error_id)))
             .FromMaybe(false);
       }
-      isolate->ThrowException(error);
-      return;
+      *out = thrown;
+      return false;
     }
     case HostReply::Kind::kStopped:
-      Throw(isolate, name + "() was interrupted", false);
-      return;
+    case HostReply::Kind::kPending:
+      break;
+  }
+  return error(name + "() was interrupted");
+}
+
+void HostBridge::Settle(v8::Local<v8::Context> context,
+                        v8::Local<v8::Promise::Resolver> resolver,
+                        const std::string& name,
+                        const HostReply& reply) {
+  v8::Local<v8::Value> value;
+  if (Read(context, name, reply, &value)) {
+    resolver->Resolve(context, value).FromMaybe(false);
+  } else if (!value.IsEmpty()) {
+    resolver->Reject(context, value).FromMaybe(false);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <v8.h>
 
 #include <cstdint>
+#include <string>
 
 #include "core/host_functions.h"
 
@@ -21,9 +22,20 @@ class HostBridge {
   static bool Install(v8::Local<v8::Context> context, const HostFunctions& host);
   // The host exception an error thrown by a host function stands for; 0 for any other value.
   static uint64_t ErrorId(v8::Local<v8::Context> context, v8::Local<v8::Value> error);
+  // Settles the promise of a call of `name` that was answered later.
+  static void Settle(v8::Local<v8::Context> context,
+                     v8::Local<v8::Promise::Resolver> resolver,
+                     const std::string& name,
+                     const HostReply& reply);
 
  private:
   static void Call(const v8::FunctionCallbackInfo<v8::Value>& info);
+  // The reply as a value (true), or as the error to throw or reject with (false; empty when
+  // the execution is being stopped).
+  static bool Read(v8::Local<v8::Context> context,
+                   const std::string& name,
+                   const HostReply& reply,
+                   v8::Local<v8::Value>* out);
 };
 
 }  // namespace ci

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,8 @@ struct HostArguments {
 
 /** What a host function gave back to script. */
 struct HostReply {
-  enum class Kind { kValue, kError, kStopped };
+  // kPending: the host will post the reply later (HostCompletionSink); script gets a promise.
+  enum class Kind { kValue, kError, kStopped, kPending };
   Kind kind = Kind::kValue;
   bool scalar = false;  // kValue: the result is `value`, else `wire`
   HostScalar value;
@@ -40,6 +42,20 @@ struct HostReply {
   std::string name;
   std::string message;
   uint64_t error_id = 0;
+};
+
+/** Where the host posts the replies of calls it answered kPending; any thread. */
+class HostCompletionSink {
+ public:
+  virtual ~HostCompletionSink() = default;
+  virtual void Post(uint64_t call_id, HostReply reply) = 0;
+};
+
+/** One call: which isolate runs it, and where a later reply goes. */
+struct HostCall {
+  const void* caller = nullptr;
+  uint64_t call_id = 0;
+  std::shared_ptr<HostCompletionSink> completions;
 };
 
 /**
@@ -54,8 +70,8 @@ class HostFunctions {
   virtual const std::vector<std::string>& names() const = 0;
 
   // Calls function `index` on the isolate's own thread, the isolate locked, during an
-  // execution on the isolate `caller` identifies.
-  virtual HostReply Call(const void* caller, size_t index, const HostArguments& arguments) = 0;
+  // execution on the isolate `call.caller` identifies.
+  virtual HostReply Call(const HostCall& call, size_t index, const HostArguments& arguments) = 0;
 
   // Any thread, never blocking: the execution on `caller` is being stopped, so a call running
   // for it should end as soon as it can (its reply is then kStopped).

@@ -35,6 +35,9 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
 
   v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
+  if (config_.profile.host) {
+    host_completions_ = std::make_shared<HostCompletions>();
+  }
   if (config_.profile.modules) {
     modules_ = std::make_unique<ModuleLoader>(config_.profile.modules);
   }
@@ -49,6 +52,9 @@ IsolateHolder::~IsolateHolder() {
     timers_.Clear();
     contexts_.reset();
     modules_.reset();
+    if (host_completions_) {
+      host_completions_->EndExecution();
+    }
     scripts_.Clear();
     isolate_->RemoveNearHeapLimitCallback(NearHeapLimit, 0);
     isolate_->RemoveGCEpilogueCallback(AfterFullCollection, this);

@@ -14,6 +14,7 @@
 #include "core/console.h"
 #include "core/context_factory.h"
 #include "core/cpu_throttle.h"
+#include "core/host_completions.h"
 #include "core/module_loader.h"
 #include "core/recycling_meter.h"
 #include "core/script_cache.h"
@@ -64,6 +65,8 @@ class IsolateHolder final : public TerminationTarget {
   ContextFactory& contexts() { return *contexts_; }
   // Null when the sandbox allows no modules.
   ModuleLoader* modules() { return modules_.get(); }
+  // Null when the sandbox exposes no host functions.
+  const std::shared_ptr<HostCompletions>& host_completions() { return host_completions_; }
   TimerQueue& timers() { return timers_; }
   WatchdogSlot& deadline() { return deadline_; }
 
@@ -132,6 +135,7 @@ class IsolateHolder final : public TerminationTarget {
   ScriptCache scripts_;
   TimerQueue timers_;
   std::unique_ptr<ModuleLoader> modules_;
+  std::shared_ptr<HostCompletions> host_completions_;
   std::unique_ptr<ContextFactory> contexts_;
   CpuThrottle throttle_;
 

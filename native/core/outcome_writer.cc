@@ -80,14 +80,35 @@ bool OutcomeWriter::Settle(v8::Local<v8::Value>* result) {
     return false;
   }
   TimerQueue& timers = holder_.timers();
-  if (!timers.empty()) {
-    v8::Local<v8::Value> awaited = *result;
-    auto settled = [&] {
-      return awaited->IsPromise() && awaited.As<v8::Promise>()->State() != v8::Promise::kPending;
-    };
-    if (!timers.Run(isolate_, context_, microtasks_, settled,
-                    [this] { return holder_.stopping(); })) {
-      return FailWithException();
+  HostCompletions* host = holder_.host_completions().get();
+  v8::Local<v8::Value> awaited = *result;
+  auto settled = [&] {
+    return awaited->IsPromise() && awaited.As<v8::Promise>()->State() != v8::Promise::kPending;
+  };
+  auto stopped = [this] { return holder_.stopping(); };
+  // Timers and host replies, in the order they come, until the result settles or nothing is
+  // left that could settle it.
+  while (!settled()) {
+    if (host != nullptr && host->SettleArrived(context_) > 0) {
+      microtasks_->PerformCheckpoint(isolate_);
+      if (Stopped()) {
+        return false;
+      }
+      continue;
+    }
+    const bool awaiting_host = host != nullptr && host->pending();
+    if (!timers.empty()) {
+      auto done = [&] { return settled() || (awaiting_host && host->arrived()); };
+      if (!timers.Run(isolate_, context_, microtasks_, done, stopped)) {
+        return FailWithException();
+      }
+    } else if (awaiting_host) {
+      host->WaitUntil(HostCompletions::Clock::now() + std::chrono::milliseconds(2));
+      if (stopped()) {
+        return false;
+      }
+    } else {
+      break;
     }
   }
   if (!(*result)->IsPromise()) {

@@ -86,6 +86,9 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
       if (holder.modules() != nullptr) {
         holder.modules()->ResetRecord();
       }
+      if (holder.host_completions()) {
+        holder.host_completions()->BeginExecution();
+      }
     };
     reset_per_run_state();
     Recycling recycling =
@@ -99,6 +102,9 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
       RunCompiled(holder, request, &outcome);
     }
     holder.timers().Clear();
+    if (holder.host_completions()) {
+      holder.host_completions()->EndExecution();  // replies still to come are dropped
+    }
     holder.console().TakeInto(&outcome.console, &outcome.console_truncated);
     // Reading heap statistics walks every space: done when asked, and on every 64th run so
     // status reports stay current without taxing each call.

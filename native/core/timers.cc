@@ -115,6 +115,9 @@ bool TimerQueue::Run(v8::Isolate* isolate,
       if (stopped()) {
         return false;
       }
+      if (done()) {
+        return true;  // something else to attend to (a host reply) before this timer
+      }
       auto slice =
           std::min<Clock::duration>(next->first.first - Clock::now(), std::chrono::milliseconds(2));
       std::this_thread::sleep_for(slice);

@@ -32,7 +32,8 @@ class TimerQueue {
   void Install(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
   bool empty() const { return timers_.empty(); }
 
-  // Runs due timers until none is left or `done()` is true. `stopped()` is polled while waiting.
+  // Runs due timers until none is left or `done()` is true. `stopped()` and `done()` are polled
+  // while waiting.
   // Returns false when a callback threw (the exception is left on the caller's TryCatch) or the
   // execution was stopped.
   bool Run(v8::Isolate* isolate,

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import _core
 from ._base import SandboxBase
+from ._host import running_on_loop
 from ._options import SandboxOptions
 from ._result import ExecutionResult
 from ._sandbox import Sandbox
@@ -29,6 +30,8 @@ class AsyncSandbox(SandboxBase):
     async with await create_async_sandbox(max_concurrent_executions=4) as sandbox:
         results = await asyncio.gather(*(sandbox.interpret(f"{i} * 2") for i in range(8)))
     """
+
+    _awaits_host_functions = True  # `async def` in expose: awaited on the calling loop
 
     def __init__(self, options: SandboxOptions) -> None:
         super().__init__(options)
@@ -84,10 +87,12 @@ class AsyncSandbox(SandboxBase):
     ) -> list[Any]:
         """As `Sandbox.interpret_many`, in one worker thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor,
-            lambda: Sandbox.interpret_many(self, codes, context, **options),  # type: ignore[arg-type]
-        )
+
+        def run() -> list[Any]:
+            with running_on_loop(loop):
+                return Sandbox.interpret_many(self, codes, context, **options)  # type: ignore[arg-type]
+
+        return await loop.run_in_executor(self._executor, run)
 
     async def kill(self, graceful: bool = True) -> None:
         """Stops the sandbox; graceful waits for running executions without blocking the loop."""
@@ -122,6 +127,7 @@ class AsyncSandbox(SandboxBase):
             future = loop.run_in_executor(
                 self._executor,
                 self._run,
+                loop,
                 code,
                 context,
                 timeout_ms,
@@ -143,6 +149,7 @@ class AsyncSandbox(SandboxBase):
 
     def _run(
         self,
+        loop: asyncio.AbstractEventLoop,
         code: str,
         context: dict[str, Any] | None,
         timeout_ms: float,
@@ -154,13 +161,14 @@ class AsyncSandbox(SandboxBase):
         token: _core.CancelToken,
     ) -> Any:
         try:
-            if with_console:
-                outcome = self._native.execute(code, context, timeout_ms, raw, token)
-                if self._logging:
-                    self._log_console(execution_id, outcome[1])
-                result: Any = ExecutionResult.from_native(outcome)
-            else:
-                result = self._native.evaluate(code, context, timeout_ms, raw, token)
+            with running_on_loop(loop):
+                if with_console:
+                    outcome = self._native.execute(code, context, timeout_ms, raw, token)
+                    if self._logging:
+                        self._log_console(execution_id, outcome[1])
+                    result: Any = ExecutionResult.from_native(outcome)
+                else:
+                    result = self._native.evaluate(code, context, timeout_ms, raw, token)
         except BaseException as error:
             self._finish(execution_id, started, code, error, profile)
             raise

@@ -27,7 +27,7 @@ from ._events import (
     ReadyEvent,
     SecurityViolationEvent,
 )
-from ._host import check_expose, start_interrupter
+from ._host import awaiting_on_loop, check_expose, is_async, start_interrupter
 from ._lifecycle import schedule
 from ._modules import load_modules
 from ._options import SandboxOptions
@@ -62,7 +62,12 @@ class SandboxBase:
         modules = load_modules(allowed_modules, options.module_paths)
         expose = None
         if options.expose:
-            expose = check_expose(options.expose, allow_async=self._awaits_host_functions)
+            expose = {
+                name: awaiting_on_loop(function) if is_async(function) else function
+                for name, function in check_expose(
+                    options.expose, allow_async=self._awaits_host_functions
+                ).items()
+            }
             start_interrupter()
         self._scanner = Scanner(level, custom, allowed_modules)
         limits = options.rate_limiting

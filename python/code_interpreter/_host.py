@@ -6,6 +6,8 @@ PYTEST_DONT_REWRITE (see __init__).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import inspect
 import os
 import re
@@ -17,12 +19,60 @@ from typing import Any
 from . import _core
 from ._errors import ConfigurationError
 
-__all__ = ["HostCallInterrupted", "check_expose", "start_interrupter"]
+__all__ = [
+    "HostCallInterrupted",
+    "awaiting_on_loop",
+    "check_expose",
+    "is_async",
+    "running_on_loop",
+    "start_interrupter",
+]
 
 
 class HostCallInterrupted(BaseException):
     """Raised inside a host function whose execution timed out or was killed. A BaseException,
     so ``except Exception`` in the callable does not swallow it."""
+
+
+class Pending:
+    """What an ``async def`` host function gives the native side: the future of its coroutine,
+    running on the sandbox's event loop. Script gets a promise settled by the future."""
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: concurrent.futures.Future[Any]) -> None:
+        self.future = future
+
+
+# The event loop whose execution this worker thread is running (AsyncSandbox).
+_loops = threading.local()
+
+
+class running_on_loop:
+    """Marks this thread as running an execution for `loop` (see `awaiting_on_loop`)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def __enter__(self) -> None:
+        self._outer = getattr(_loops, "loop", None)
+        _loops.loop = self._loop
+
+    def __exit__(self, *exc: object) -> None:
+        _loops.loop = self._outer
+
+
+def awaiting_on_loop(function: Callable[..., Any]) -> Callable[..., Pending]:
+    """An ``async def`` host function as the native side calls it: its coroutine is started on
+    the event loop of the execution that called it."""
+
+    def start(*args: Any) -> Pending:
+        loop = getattr(_loops, "loop", None)
+        if loop is None:
+            raise RuntimeError("an async host function runs only under an AsyncSandbox")
+        return Pending(asyncio.run_coroutine_threadsafe(function(*args), loop))
+
+    return start
 
 
 # What every context has, or we give it: a host function may not shadow these.
@@ -172,7 +222,7 @@ def check_expose(expose: object, *, allow_async: bool) -> dict[str, Callable[...
             )
         if not callable(function):
             raise ConfigurationError(f"expose: {name!r} must be callable, not {function!r}")
-        if _is_async(function) and not allow_async:
+        if is_async(function) and not allow_async:
             raise ConfigurationError(
                 f"expose: {name!r} is an async function; the synchronous Sandbox cannot await "
                 "it (use create_async_sandbox, or a plain function)"
@@ -181,7 +231,7 @@ def check_expose(expose: object, *, allow_async: bool) -> dict[str, Callable[...
     return checked
 
 
-def _is_async(function: Callable[..., Any]) -> bool:
+def is_async(function: Callable[..., Any]) -> bool:
     call = getattr(function, "__call__", None)  # noqa: B004 - a callable object's method
     return inspect.iscoroutinefunction(function) or (
         call is not None and inspect.iscoroutinefunction(call)
@@ -209,6 +259,7 @@ def start_interrupter() -> None:
         if _interrupter is not None and _interrupter.is_alive():
             return
         _core.set_host_interrupted_class(HostCallInterrupted)
+        _core.set_host_pending_class(Pending)
         _interrupter = threading.Thread(
             target=_serve_interrupts,
             args=(_core.host_interrupt_fd(),),
