@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -358,3 +360,35 @@ def test_async_callable_past_the_deadline_is_cancelled() -> None:
             assert await sandbox.interpret("1 + 1") == "2"
 
     asyncio.run(main())
+
+
+def test_interpreter_exit_during_host_calls(tmp_path: Any) -> None:
+    """The interpreter exits while threads are inside host functions (busy Python, and a
+    sleep): no hang, no crash."""
+    script = tmp_path / "exit_during_calls.py"
+    script.write_text(
+        "import threading, time\n"
+        "from code_interpreter import create_sandbox\n"
+        "def spin():\n"
+        "    while True:\n"
+        "        pass\n"
+        "box = create_sandbox(expose={'spin': spin, 'nap': lambda: time.sleep(0.2)},\n"
+        "                     max_concurrent_executions=2, max_execution_time=600_000)\n"
+        "threading.Thread(target=box.interpret, args=('spin()',), daemon=True).start()\n"
+        "threading.Thread(target=box.interpret, args=('for (;;) nap()',), daemon=True).start()\n"
+        "time.sleep(0.5)\n"
+        "print('exiting', flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "exiting\n"
+
+
+def test_interpret_many_keeps_the_cause() -> None:
+    with create_sandbox(expose={"lookup": lookup}) as sandbox:
+        results = sandbox.interpret_many(
+            ["lookup('AAPL')", "lookup('NOPE')"], return_exceptions=True
+        )
+        assert results[0] == "189.5"
+        assert isinstance(results[1], JavaScriptError)
+        assert isinstance(results[1].__cause__, LookupFailed)

@@ -126,6 +126,7 @@ class NativeSandbox {
   // (True, value, wall_ms) or (False, exception, wall_ms), in order.
   py::list EvaluateMany(py::sequence codes, py::handle context, double timeout_ms, bool raw) {
     CheckUsable(context);
+    CheckNotReentrant();
     std::vector<CodeText> texts;
     for (py::handle code : codes) {
       texts.push_back(ReadCode(code));
@@ -135,6 +136,7 @@ class NativeSandbox {
     std::shared_ptr<IsolatePool> pool = pool_;
     std::vector<Outcome> outcomes(texts.size());
     std::string failure;
+    HostErrorScope host_errors;
     InFlight guard(this, texts.size());
     RunWithoutGil([&] {
       try {
@@ -166,8 +168,12 @@ class NativeSandbox {
           results.append(py::make_tuple(false, error.value(), outcome.wall_ms));
         }
       } else {
-        results.append(py::make_tuple(
-            false, OutcomeError(outcome, Limits{timeout_ms, MemoryLimitMb()}), outcome.wall_ms));
+        py::object error = OutcomeError(outcome, Limits{timeout_ms, MemoryLimitMb()});
+        py::object cause = host_errors.Take(outcome.host_error);
+        if (!cause.is_none()) {
+          PyException_SetCause(error.ptr(), cause.inc_ref().ptr());  // steals the reference
+        }
+        results.append(py::make_tuple(false, error, outcome.wall_ms));
       }
     }
     return results;
@@ -318,6 +324,14 @@ class NativeSandbox {
     }
   }
 
+  void CheckNotReentrant() const {
+    if (InHostCallOf(config_.isolate.profile.host.get())) {
+      RaiseSandboxError(
+          "a host function called its own sandbox, whose isolates its caller may hold: run it "
+          "on another sandbox");
+    }
+  }
+
   void Book(const Outcome& outcome) {
     stats_.Record(outcome.wall_ms, outcome.kind == OutcomeKind::kValue);
     if (outcome.heap_total != 0) {
@@ -335,11 +349,7 @@ class NativeSandbox {
               bool capture,
               const PyCancelToken* token) {
     CheckUsable(context);
-    if (InHostCallOf(config_.isolate.profile.host.get())) {
-      RaiseSandboxError(
-          "a host function called its own sandbox, whose isolates its caller may hold: run it "
-          "on another sandbox");
-    }
+    CheckNotReentrant();
     CodeText text = ReadCode(code);
     const CallContext call_context = ReadContext(context);
     ExecutionRequest request;
