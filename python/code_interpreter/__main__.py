@@ -1,4 +1,5 @@
-"""Command line: python -m code_interpreter "2 + 3 * 4" prints 14.
+"""Command line: python -m code_interpreter "2 + 3 * 4" prints 14; ``serve`` runs the HTTP
+service (code_interpreter.server).
 
 PYTEST_DONT_REWRITE (see __init__)."""
 
@@ -53,7 +54,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        from .server._serve import serve_main
+
+        return serve_main(argv[1:])
+    args = _parse(argv)
     if getattr(args, "version", False):
         from . import __version__, v8_version
 
