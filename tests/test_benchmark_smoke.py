@@ -30,6 +30,28 @@ def test_compare_smoke_run_reports_every_workload(tmp_path: Path) -> None:
     assert "W7 timeout overshoot" in done.stdout
 
 
+def test_service_load_smoke_run_compares_with_express(tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "service" / "load.py"),
+            "--smoke",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    for server in ("ours", "express"):
+        run = results[server]["2"]
+        assert run["requests"] > 0 and run["errors"] == 0, run
+    assert "throughput ours / express at 2 clients" in done.stdout
+
+
 def test_modules_smoke_run_reports_require_against_inline(tmp_path: Path) -> None:
     out = tmp_path / "modules.json"
     done = subprocess.run(

@@ -76,6 +76,7 @@ class ServiceMetrics:
         by_second = {bucket.second: bucket for bucket in self._seconds}
         points = []
         errors: Counter[str] = Counter()
+        minute: list[float] = []
         for second in range(now - _WINDOW_SECONDS + 1, now + 1):
             bucket = by_second.get(second)
             ordered = sorted(bucket.latencies) if bucket else []
@@ -91,9 +92,16 @@ class ServiceMetrics:
             )
             if bucket:
                 errors.update(bucket.errors)
+                minute.extend(bucket.latencies)
+        minute.sort()
         return {
             "now": now,
             "points": points,
+            "minute": {
+                "p50": _percentile(minute, 0.50),
+                "p95": _percentile(minute, 0.95),
+                "p99": _percentile(minute, 0.99),
+            },
             "errors_by_type": dict(errors),
             "active_sandboxes": active_sandboxes,
         }
