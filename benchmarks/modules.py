@@ -13,12 +13,12 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from code_interpreter import create_sandbox
+from compare import per_call_us
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / ".deps" / "npm" / "node_modules"
@@ -40,18 +40,6 @@ def inline_lodash() -> str:
     return (
         f"{INLINE_PRELUDE}(function () {{\n{source}\n}}).call(this);module.exports.sum(context.xs)"
     )
-
-
-def per_call_us(call: Callable[[], Any], budget_s: float) -> float:
-    call()
-    count = 0
-    started = time.perf_counter()
-    while True:
-        call()
-        count += 1
-        elapsed = time.perf_counter() - started
-        if (elapsed >= budget_s and count >= 3) or count >= 100_000:
-            return elapsed / count * 1e6
 
 
 def engines() -> dict[str, Callable[[], Any]]:

@@ -331,11 +331,17 @@ class PyHostFunctions final : public HostFunctions {
 
 }  // namespace
 
-HostErrorScope::HostErrorScope() : record_(std::make_shared<HostCallRecord>()), outer_(t_record) {
-  t_record = &record_;
+HostErrorScope::HostErrorScope(const HostFunctions* host) : outer_(t_record) {
+  if (host != nullptr) {
+    record_ = std::make_shared<HostCallRecord>();
+    t_record = &record_;
+  }
 }
 
 HostErrorScope::~HostErrorScope() {
+  if (!record_) {
+    return;
+  }
   t_record = outer_;
   // Calls still running when their execution ended are not awaited by anyone: cancelled.
   for (py::object& future : record_->pending) {
@@ -348,7 +354,7 @@ HostErrorScope::~HostErrorScope() {
 }
 
 py::object HostErrorScope::Take(uint64_t error_id) {
-  if (error_id == 0 || error_id > record_->errors.size()) {
+  if (!record_ || error_id == 0 || error_id > record_->errors.size()) {
     return py::none();
   }
   return record_->errors[error_id - 1];

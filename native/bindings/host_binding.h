@@ -26,7 +26,8 @@ struct HostCallRecord {
 
 class HostErrorScope {
  public:
-  HostErrorScope();
+  // Does nothing (no allocation on the execution's path) when the sandbox has no `host`.
+  explicit HostErrorScope(const HostFunctions* host);
   ~HostErrorScope();
   HostErrorScope(const HostErrorScope&) = delete;
   HostErrorScope& operator=(const HostErrorScope&) = delete;

@@ -136,7 +136,7 @@ class NativeSandbox {
     std::shared_ptr<IsolatePool> pool = pool_;
     std::vector<Outcome> outcomes(texts.size());
     std::string failure;
-    HostErrorScope host_errors;
+    HostErrorScope host_errors(config_.isolate.profile.host.get());
     InFlight guard(this, texts.size());
     RunWithoutGil([&] {
       try {
@@ -366,7 +366,7 @@ class NativeSandbox {
     std::shared_ptr<IsolatePool> pool = pool_;
     Outcome outcome;
     std::string failure;
-    HostErrorScope host_errors;
+    HostErrorScope host_errors(config_.isolate.profile.host.get());
     {
       InFlight guard(this, 1);
       RunWithoutGil([&] {
