@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,3 +69,20 @@ def test_modules_smoke_run_reports_require_against_inline(tmp_path: Path) -> Non
     assert results["require_over_inline"] == (
         medians["require lodash, fresh"] / medians["inline lodash, fresh"]
     )
+
+
+def test_cluster_smoke_run_reports_speedup_round_trip_and_crossover(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="the [ray] extra is not installed")
+    out = tmp_path / "cluster.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "cluster.py"), "--smoke", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["heavy_speedup_batch"] > 0 and figures["heavy_speedup_submit"] > 0
+    assert figures["trivial_us"]["cluster"] > 0 and figures["trivial_us"]["in_process"] > 0
+    assert [row["loop"] for row in figures["crossover"]] == [0, 10_000]
+    assert "crossover" in done.stdout

@@ -3,6 +3,7 @@
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/sandbox_binding.h"
+#include "core/execution_stats.h"
 #include "core/platform.h"
 #include "core/side_effect_free.h"
 
@@ -20,4 +21,8 @@ PYBIND11_MODULE(_core, module) {
   module.attr("V8_HEADERS_VERSION") = CI_V8_VERSION;
   // Whether fresh-context runs can be served by a recycled context (runner.cc).
   module.attr("RECYCLES_CONTEXTS") = ci::kSideEffectFreeEvaluation;
+  // The layout of duration_buckets(), for merging histograms of several sandboxes.
+  module.attr("DURATION_SMALLEST_MS") = ci::ExecutionStats::kSmallestMs;
+  module.attr("DURATION_GROWTH") = ci::ExecutionStats::kGrowth;
+  module.attr("DURATION_BUCKETS") = ci::ExecutionStats::kBuckets;
 }

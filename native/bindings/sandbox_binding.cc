@@ -244,6 +244,10 @@ class NativeSandbox {
     return out;
   }
 
+  std::vector<std::pair<size_t, uint64_t>> DurationBuckets() const {
+    return stats_.NonEmptyBuckets();
+  }
+
   // Whether every execution reads the heap figures (a memory:warning listener needs them).
   void SetReadHeap(bool on) { read_heap_.store(on, std::memory_order_relaxed); }
 
@@ -527,6 +531,7 @@ void RegisterSandbox(py::module_& module) {
       .def_property_readonly("in_flight", &NativeSandbox::in_flight)
       .def("stats", &NativeSandbox::Stats)
       .def("metrics", &NativeSandbox::Metrics)
+      .def("duration_buckets", &NativeSandbox::DurationBuckets)
       .def("memory", &NativeSandbox::Memory)
       .def("set_read_heap", &NativeSandbox::SetReadHeap, py::arg("on"));
 }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace ci {
 
@@ -39,6 +41,24 @@ class ExecutionStats {
     memory_peak_ = heap_used > memory_peak_ ? heap_used : memory_peak_;
   }
 
+  // The non-empty duration buckets as (index, count): bucket i > 0 holds durations in
+  // (kSmallestMs * kGrowth^(i-1), kSmallestMs * kGrowth^i], bucket 0 those up to kSmallestMs.
+  // Lets several sandboxes' histograms be merged exactly (a cluster's percentiles).
+  std::vector<std::pair<size_t, uint64_t>> NonEmptyBuckets() const {
+    std::vector<std::pair<size_t, uint64_t>> buckets;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < kBuckets; ++i) {
+      if (counts_[i] != 0) {
+        buckets.emplace_back(i, counts_[i]);
+      }
+    }
+    return buckets;
+  }
+
+  static constexpr double kSmallestMs = 0.001;
+  static constexpr double kGrowth = 1.05;
+  static constexpr size_t kBuckets = 600;
+
   Snapshot Read() const {
     std::lock_guard<std::mutex> lock(mutex_);
     uint64_t total = successful_ + failed_;
@@ -54,9 +74,6 @@ class ExecutionStats {
   }
 
  private:
-  static constexpr double kSmallestMs = 0.001;
-  static constexpr double kGrowth = 1.05;
-  static constexpr size_t kBuckets = 600;
   static inline const double kLogGrowth = std::log(kGrowth);
 
   // Call with the mutex held.
