@@ -183,11 +183,26 @@ def shout(text: str) -> str:
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
+def refuse(reason: str) -> None:
+    raise LookupError(reason)
+
+
 def test_host_functions_run_in_the_workers(ray_cluster: None) -> None:
-    with ClusterSandbox(workers=1, expose={"shout": shout, "pid": os.getpid}, **SHARE) as hosted:
+    expose = {"shout": shout, "pid": os.getpid, "refuse": refuse}
+    with ClusterSandbox(workers=1, expose=expose, **SHARE) as hosted:
         assert hosted.interpret("shout('hey')") == "HEY!"
         worker_pid = hosted.get_status()["workers"][0]["pid"]
         assert hosted.interpret("pid()", return_raw_result=True) == worker_pid
+        for run in (
+            lambda: hosted.interpret("refuse('no such key')"),
+            lambda: hosted.submit("refuse('no such key')").result(timeout=60),
+            lambda: hosted.interpret_many(["refuse('no such key')"]),
+        ):
+            with pytest.raises(JavaScriptError) as thrown:
+                run()
+            assert thrown.value.name == "LookupError"
+            assert isinstance(thrown.value.__cause__, LookupError)
+            assert str(thrown.value.__cause__) == "no such key"
 
 
 def test_modules_from_a_relative_folder(ray_cluster: None, monkeypatch: pytest.MonkeyPatch) -> None:

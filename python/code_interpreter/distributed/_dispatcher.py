@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import ray
 
 from .._errors import SandboxError, SandboxKilled
+from ._worker import arrived
 
 if TYPE_CHECKING:
     from ._worker import Job, Outcome
@@ -97,7 +98,7 @@ class Dispatcher:
         def outcomes() -> list[Outcome]:
             try:
                 result: list[Outcome] = ray.get(ref)
-                return result
+                return [(ok, value if ok else arrived(value)) for ok, value in result]
             except ray.exceptions.RayActorError as error:
                 return [(False, self._lost(slot, error))] * len(codes)
             except ray.exceptions.RayError as error:
@@ -177,7 +178,7 @@ class Dispatcher:
             if ok:
                 future.set_result(value)
             else:
-                future.set_exception(value)
+                future.set_exception(arrived(value))
         self._pump(self.slots[slot.index])
 
     def _settled(self, slot: Slot, count: int) -> None:

@@ -23,7 +23,7 @@ from .._options import SandboxOptions
 from .._sandbox import Sandbox
 from ._histogram import add_buckets
 
-__all__ = ["RemoteSandboxWorker", "SandboxWorker", "portable"]
+__all__ = ["RemoteSandboxWorker", "SandboxWorker", "arrived", "portable"]
 
 if TYPE_CHECKING:
     Outcome = tuple[bool, Any]
@@ -31,13 +31,35 @@ if TYPE_CHECKING:
     Job = tuple[str, str | None, Any, Any, dict[str, Any]]
 
 
+# Pickling keeps an exception's attributes but not its __cause__ (a host function's exception
+# under a JavaScriptError): it travels as this attribute and is put back by `arrived`.
+_CAUSE = "_cause_across_processes"
+
+
+def _survives_pickling(value: object) -> bool:
+    try:
+        pickle.loads(pickle.dumps(value))
+    except Exception:
+        return False
+    return True
+
+
 def portable(error: BaseException) -> BaseException:
     """`error` if it survives pickling (ours do, with their fields), else a SandboxError
-    naming it."""
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
+    naming it; its cause goes along when that survives too."""
+    if not _survives_pickling(error):
         return SandboxError(f"{type(error).__name__}: {error}")
+    cause = error.__cause__
+    if cause is not None and _survives_pickling(cause):
+        setattr(error, _CAUSE, cause)
+    return error
+
+
+def arrived(error: BaseException) -> BaseException:
+    """The exception as raised on the worker, its cause put back."""
+    cause = error.__dict__.pop(_CAUSE, None)
+    if cause is not None:
+        error.__cause__ = cause
     return error
 
 
