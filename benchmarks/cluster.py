@@ -75,7 +75,9 @@ def main() -> int:
     if args.smoke:
         rounds, heavy, trivial_calls, ladder = 1, 4, 10, [0, 10_000]
 
-    ray.init(num_cpus=args.workers, include_dashboard=False, configure_logging=False)
+    ray.init(
+        address="local", num_cpus=args.workers, include_dashboard=False, configure_logging=False
+    )
     local = create_sandbox(max_execution_time=600_000)
     cluster = ClusterSandbox(workers=args.workers, max_execution_time=600_000)
     figures: dict[str, Any] = {"workers": args.workers, "rounds": rounds}

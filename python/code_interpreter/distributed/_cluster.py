@@ -396,7 +396,9 @@ def _split_options(
 
 def _start_ray(address: str | None, cpus_needed: int) -> None:
     if address is None:
+        # "local": a new cluster even when `ray start` left one running on this machine.
         ray.init(
+            address="local",
             num_cpus=max(os.cpu_count() or 1, cpus_needed),
             include_dashboard=False,
             configure_logging=False,
