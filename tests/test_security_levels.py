@@ -77,6 +77,32 @@ def test_permissive_offers_webassembly_that_compiles() -> None:
         assert box.interpret("typeof WebAssembly") == "undefined"
 
 
+def test_permissive_webassembly_is_the_full_namespace() -> None:
+    with create_sandbox(security_level="permissive") as box:
+        names = box.interpret(
+            "Object.getOwnPropertyNames(WebAssembly).sort().join()", return_raw_result=True
+        )
+        described = box.interpret(
+            "const d = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly');"
+            "[d.enumerable, d.writable, d.configurable, String(WebAssembly)]",
+            return_raw_result=True,
+        )
+    for name in ("Global", "Instance", "Memory", "Module", "Table", "compile", "validate"):
+        assert name in names.split(",")
+    assert described == [False, True, True, "[object WebAssembly]"]
+
+
+@pytest.mark.parametrize("level", ["strict", "moderate", "permissive"])
+def test_asm_js_modules_run_at_every_level(level: str) -> None:
+    code = (
+        "function m(stdlib) { 'use asm'; var imul = stdlib.Math.imul;"
+        " function f(x) { x = x | 0; return imul(x, 3) | 0 } return { f: f } }"
+        " m({ Math: Math }).f(14)"
+    )
+    with create_sandbox(security_level=level) as box:
+        assert box.interpret(code) == "42"
+
+
 def test_code_generation_is_refused_at_every_level() -> None:
     for level in ("moderate", "permissive"):
         with create_sandbox(security_level=level) as box:

@@ -1,39 +1,42 @@
 import threading
 import time
 
-from code_interpreter import create_sandbox
+from code_interpreter import Sandbox, SandboxKilled, create_sandbox
 
 CPU_BOUND = "let x = 0; for (let i = 0; i < 3e7; i++) { x = (x + i) % 1000003 } x"
 
 
-def run_in_threads(count: int) -> float:
-    boxes = [create_sandbox(max_execution_time=30_000) for _ in range(count)]
+BUSY_UNTIL_RELEASED = "while (Date.now() < context.until) {} 'done'"
+
+
+def test_two_threads_run_javascript_at_the_same_time() -> None:
+    # The GIL is released while JS runs: this thread keeps running Python during both
+    # executions, and sees both sandboxes busy at the same moment. A held GIL would stop it,
+    # and one lock for all isolates would never show both busy.
+    boxes = [create_sandbox(max_execution_time=60_000) for _ in range(2)]
     for box in boxes:
-        box.interpret("1")  # isolates exist before timing starts
-    barrier = threading.Barrier(count)
+        box.interpret("1")
+    until = time.time() * 1000 + 20_000
+    outcomes: list[str] = []
 
-    def work(box):  # type: ignore[no-untyped-def]
-        barrier.wait()
-        box.interpret(CPU_BOUND)
+    def run(box: Sandbox) -> None:
+        try:
+            outcomes.append(box.interpret(BUSY_UNTIL_RELEASED, {"until": until}))
+        except SandboxKilled:
+            outcomes.append("killed")
 
-    threads = [threading.Thread(target=work, args=(box,)) for box in boxes]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(box,)) for box in boxes]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    both_busy = False
+    while not both_busy and any(thread.is_alive() for thread in threads):
+        both_busy = all(box.get_status()["isolates"]["busy_isolates"] == 1 for box in boxes)
     for box in boxes:
-        box.kill()
-    return elapsed
-
-
-def test_two_threads_run_javascript_in_parallel() -> None:
-    # The GIL is released while JS runs: two CPU-bound runs on two cores take about as long as
-    # one, where a held GIL would make them take twice as long.
-    one = min(run_in_threads(1) for _ in range(3))
-    two = min(run_in_threads(2) for _ in range(3))
-    assert two < one * 1.6, f"one thread {one:.3f} s, two threads {two:.3f} s"
+        box.kill(graceful=False)  # ends the busy loops now
+    for thread in threads:
+        thread.join(30)
+    assert both_busy
+    assert outcomes == ["killed", "killed"]
 
 
 def test_one_sandbox_runs_up_to_max_concurrent_executions_at_once() -> None:

@@ -6,6 +6,7 @@
 
 #include "core/host_bridge.h"
 #include "core/side_effect_free.h"
+#include "core/webassembly_on_demand.h"
 #include "core/wire.h"
 
 namespace ci {
@@ -228,7 +229,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
   for (const char* name : kSharedMemoryGlobals) {
     global->Delete(context, Name(isolate_, name)).Check();
   }
-  if (!profile_->webassembly) {
+  if (profile_->webassembly) {
+    InstallWebAssembly(isolate_);
+  } else if (!kWebAssemblyOnDemand) {
     global->Delete(context, Name(isolate_, "WebAssembly")).Check();
   }
   if (!GuardLongArrayMethods(context)) {

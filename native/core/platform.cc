@@ -9,6 +9,9 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+
+#include "core/webassembly_on_demand.h"
 
 namespace ci {
 namespace {
@@ -27,8 +30,8 @@ const int g_fork_watch = pthread_atfork(nullptr, nullptr, [] {
 // Flags, each for a reason:
 // --disallow-code-generation-from-strings: eval / new Function are never allowed at any level;
 //   each context also forbids it, this makes it hold for any context we might miss.
-// --no-expose-wasm is not set: permissive sandboxes may offer WebAssembly, so the stricter
-//   levels remove it from each context instead.
+// --no-expose-wasm --no-validate-asm where V8's WebAssembly installer is exported: only the
+//   permissive contexts get WebAssembly, built on demand (core/webassembly_on_demand.h).
 // --no-experimental-wasm-threads: shared WebAssembly memory would hand out SharedArrayBuffers,
 //   which no level offers.
 // --stack-size=800: JS recursion raises RangeError well before the ~1 MB V8 assumes is left,
@@ -37,7 +40,7 @@ constexpr char kFlags[] =
     "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=800";
 
 void InitializeOnce() {
-  v8::V8::SetFlagsFromString(kFlags);
+  v8::V8::SetFlagsFromString((std::string(kFlags) + WebAssemblyOnDemandFlags()).c_str());
   // Two worker threads: this is a 2-core target, and GC helpers beyond that only contend.
   // Deliberately leaked: isolates may still run while the process exits.
   v8::Platform* platform =
