@@ -5,7 +5,6 @@ PYTEST_DONT_REWRITE (see code_interpreter/__init__)."""
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import math
 import os
 import threading
@@ -20,12 +19,11 @@ from typing import Any
 import ray
 
 from .._errors import ConfigurationError, SandboxError, SandboxKilled
-from .._host import check_expose
-from .._options import RateLimiting, SandboxOptions, _from_mapping
 from .._result import ExecutionResult
 from ._dispatcher import Dispatcher, Slot, gather
 from ._histogram import add_buckets, percentile
 from ._ledger import ledger_actor
+from ._setup import end_cluster, split_options, start_ray
 from ._worker import RemoteSandboxWorker
 
 __all__ = ["ClusterSandbox"]
@@ -33,7 +31,6 @@ __all__ = ["ClusterSandbox"]
 # Threads of a worker that run executions: batches of different callers on one worker go side
 # by side (a sandbox still runs at most max_concurrent_executions at once).
 RUN_THREADS = 4
-CONTROL_TIMEOUT_S = 30.0
 
 
 class ClusterSandbox:
@@ -60,7 +57,11 @@ class ClusterSandbox:
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 4096:
             raise ConfigurationError(f"workers must be an int in 1..4096, not {workers!r}")
-        if not isinstance(cpus_per_worker, (int, float)) or not 0 < cpus_per_worker <= 1024:
+        if (
+            isinstance(cpus_per_worker, bool)
+            or not isinstance(cpus_per_worker, (int, float))
+            or not 0 < cpus_per_worker <= 1024
+        ):
             raise ConfigurationError(
                 f"cpus_per_worker must be in (0, 1024], not {cpus_per_worker!r}"
             )
@@ -74,11 +75,11 @@ class ClusterSandbox:
             )
         if not isinstance(start_timeout, (int, float)) or not start_timeout > 0:
             raise ConfigurationError("start_timeout must be a positive number of seconds")
-        self._options, self._limits, self._default_tenant = _split_options(sandbox_options)
+        self._options, self._limits, self._default_tenant = split_options(sandbox_options)
         self.id = f"cluster-{uuid.uuid4().hex[:12]}"
         self._owns_ray = False
         if not ray.is_initialized():
-            _start_ray(address, math.ceil(workers * cpus_per_worker))
+            start_ray(address, math.ceil(workers * cpus_per_worker))
             self._owns_ray = True
         self._lock = threading.Lock()
         self._active = True
@@ -287,7 +288,7 @@ class ClusterSandbox:
         slots = self._dispatcher.close()
         gather([slot.actor.close.remote(graceful) for slot in slots])
         self._finalizer.detach()
-        _end([slot.actor for slot in slots], self._ledger, self.id, self._owns_ray)
+        end_cluster([slot.actor for slot in slots], self._ledger, self.id, self._owns_ray)
 
     def __enter__(self) -> ClusterSandbox:
         return self
@@ -326,7 +327,7 @@ class ClusterSandbox:
         if self._finalizer is not None:
             self._finalizer.detach()
         self._finalizer = weakref.finalize(
-            self, _end, [slot.actor for slot in slots], self._ledger, self.id, self._owns_ray
+            self, end_cluster, [slot.actor for slot in slots], self._ledger, self.id, self._owns_ray
         )
 
     def _wait_ready(self, timeout: float) -> None:
@@ -369,53 +370,3 @@ class ClusterSandbox:
 def _check_code(code: object) -> None:
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, not {type(code).__name__}")
-
-
-def _split_options(
-    options: dict[str, Any],
-) -> tuple[SandboxOptions, RateLimiting | None, str | None]:
-    """The workers' sandbox options, the cluster-wide limits and the default tenant."""
-    options = dict(options)
-    limits = _from_mapping(RateLimiting, "rate_limiting", options.pop("rate_limiting", None))
-    tenant = options.pop("tenant_id", None)
-    if tenant is not None and (not isinstance(tenant, str) or not tenant):
-        raise ConfigurationError(f"tenant_id must be a non-empty str, not {tenant!r}")
-    if options.get("allowed_modules") or options.get("custom_security"):
-        # Workers may run in another folder: relative module folders are resolved here.
-        paths = options.get("module_paths")
-        if paths is None and os.path.isdir("node_modules"):
-            paths = ["node_modules"]
-        if paths is not None and not isinstance(paths, (str, bytes)):
-            options["module_paths"] = [os.path.abspath(os.fspath(p)) for p in paths]
-    sandbox_options = SandboxOptions.from_kwargs(options)
-    if sandbox_options.expose:
-        # Workers hold sync sandboxes: an async host function would be refused there.
-        check_expose(sandbox_options.expose, allow_async=False)
-    return sandbox_options, limits, tenant
-
-
-def _start_ray(address: str | None, cpus_needed: int) -> None:
-    if address is None:
-        # "local": a new cluster even when `ray start` left one running on this machine.
-        ray.init(
-            address="local",
-            num_cpus=max(os.cpu_count() or 1, cpus_needed),
-            include_dashboard=False,
-            configure_logging=False,
-        )
-    else:
-        ray.init(address=address, configure_logging=False)
-
-
-def _end(actors: list[Any], ledger: Any, cluster_id: str, owns_ray: bool) -> None:
-    """Kills the workers, releases the tenants' leases, and ends Ray when it was ours."""
-    if not ray.is_initialized():
-        return
-    for actor in actors:
-        with contextlib.suppress(Exception):
-            ray.kill(actor)
-    if ledger is not None:
-        with contextlib.suppress(Exception):
-            ray.get(ledger.release_prefix.remote(f"{cluster_id}/"), timeout=CONTROL_TIMEOUT_S)
-    if owns_ray:
-        ray.shutdown()
