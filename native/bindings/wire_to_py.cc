@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bindings/cyclic_gc_pause.h"
 #include "bindings/errors.h"
 #include "bindings/tree_to_py.h"
 
@@ -13,27 +14,6 @@ namespace py = pybind11;
 
 namespace ci::bindings {
 namespace {
-
-// The cyclic collector switched off for the duration of a conversion: Python 3.10 has a C API
-// for it; older versions go through the gc module.
-bool DisableCyclicGc() {
-#if PY_VERSION_HEX >= 0x030A0000
-  return PyGC_Disable() != 0;
-#else
-  py::module_ gc = py::module_::import("gc");
-  const bool was_enabled = gc.attr("isenabled")().cast<bool>();
-  gc.attr("disable")();
-  return was_enabled;
-#endif
-}
-
-void EnableCyclicGc() {
-#if PY_VERSION_HEX >= 0x030A0000
-  PyGC_Enable();
-#else
-  py::module_::import("gc").attr("enable")();
-#endif
-}
 
 constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
 
@@ -521,21 +501,8 @@ class Reader {
 }  // namespace
 
 py::object WireToPy(const std::string& wire, const ConversionLimits& limits) {
-  // Thousands of fresh containers would trigger collections of the cyclic GC that cannot
-  // free anything: they are all reachable from the result.
-  const bool was_enabled = DisableCyclicGc();
-  try {
-    py::object result = Reader(wire, limits).Run();
-    if (was_enabled) {
-      EnableCyclicGc();
-    }
-    return result;
-  } catch (...) {
-    if (was_enabled) {
-      EnableCyclicGc();
-    }
-    throw;
-  }
+  CyclicGcPause pause;  // thousands of new containers, all reachable from the result
+  return Reader(wire, limits).Run();
 }
 
 }  // namespace ci::bindings

@@ -9,12 +9,12 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from . import _core
 from ._base import SandboxBase
 from ._errors import SandboxError, SecurityViolation
+from ._kill_on_exit import KillOnExit
 from ._options import SandboxOptions
 from ._result import ExecutionResult
 
@@ -23,7 +23,7 @@ __all__ = ["Sandbox", "create_sandbox", "quick_interpret"]
 _evaluate = _core.evaluate
 
 
-class Sandbox(SandboxBase):
+class Sandbox(SandboxBase, KillOnExit):
     """Runs JavaScript in V8 isolates of its own, under its options' limits.
 
     Example::
@@ -161,17 +161,6 @@ class Sandbox(SandboxBase):
         """Stops the sandbox. Graceful waits for running executions; otherwise they are
         terminated and raise `SandboxKilled`. Idempotent, and safe from any thread."""
         self._kill(graceful, "requested")
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.kill(graceful=exc_type is None)
 
 
 def create_sandbox(**options: Any) -> Sandbox:

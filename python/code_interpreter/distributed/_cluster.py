@@ -13,12 +13,12 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import ray
 
-from .._errors import ConfigurationError, SandboxError, SandboxKilled
+from .._errors import ConfigurationError, SandboxError
+from .._kill_on_exit import KillOnExit
 from .._result import ExecutionResult
 from ._dispatcher import Dispatcher, Slot, gather
 from ._histogram import add_buckets, percentile
@@ -33,7 +33,7 @@ __all__ = ["ClusterSandbox"]
 RUN_THREADS = 4
 
 
-class ClusterSandbox:
+class ClusterSandbox(KillOnExit):
     """The `Sandbox` API on a Ray cluster: `workers` actor processes, each holding sandboxes
     made with `sandbox_options`.
 
@@ -114,11 +114,7 @@ class ClusterSandbox:
         enable_profiling: bool = False,
     ) -> Any:
         """As `Sandbox.interpret`, on a worker: the tenant's, or the least loaded one."""
-        options = {
-            "timeout": timeout,
-            "return_raw_result": return_raw_result,
-            "enable_profiling": enable_profiling,
-        }
+        options = _per_call(timeout, return_raw_result, enable_profiling=enable_profiling)
         return self._call("interpret", code, context, tenant_id, options)
 
     def execute(
@@ -132,11 +128,7 @@ class ClusterSandbox:
         enable_profiling: bool = False,
     ) -> ExecutionResult:
         """As `Sandbox.execute`, on a worker."""
-        options = {
-            "timeout": timeout,
-            "return_raw_result": return_raw_result,
-            "enable_profiling": enable_profiling,
-        }
+        options = _per_call(timeout, return_raw_result, enable_profiling=enable_profiling)
         result: ExecutionResult = self._call("execute", code, context, tenant_id, options)
         return result
 
@@ -157,7 +149,7 @@ class ClusterSandbox:
     ) -> concurrent.futures.Future[Any]:
         """Starts `interpret` on a worker and returns at once; the future gives its result
         or raises its exception."""
-        options = {"timeout": timeout, "return_raw_result": return_raw_result}
+        options = _per_call(timeout, return_raw_result)
         return self._submit("interpret", code, context, tenant_id, options)
 
     def interpret_many(
@@ -179,10 +171,8 @@ class ClusterSandbox:
             _check_code(code)
         if not codes:
             return []
-        options = {"timeout": timeout, "return_raw_result": return_raw_result}
+        options = _per_call(timeout, return_raw_result)
         tenant = self._tenant(tenant_id)
-        if not self._active:
-            raise SandboxKilled("this ClusterSandbox was killed")
         shares = 1 if tenant is not None else min(len(self._dispatcher.slots), len(codes))
         bounds = [len(codes) * i // shares for i in range(shares + 1)]
         waits = [
@@ -290,17 +280,6 @@ class ClusterSandbox:
         self._finalizer.detach()
         end_cluster([slot.actor for slot in slots], self._ledger, self.id, self._owns_ray)
 
-    def __enter__(self) -> ClusterSandbox:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.kill(graceful=exc_type is None)
-
     def __repr__(self) -> str:
         state = "active" if self._active else "killed"
         return f"<ClusterSandbox {self.id} workers={self.workers} {state}>"
@@ -365,6 +344,11 @@ class ClusterSandbox:
         self, method: str, code: Any, context: Any, tenant_id: str | None, options: dict[str, Any]
     ) -> Any:
         return self._submit(method, code, context, tenant_id, options).result()
+
+
+def _per_call(timeout: float | None, return_raw_result: bool, **more: bool) -> dict[str, Any]:
+    """The per-call options a worker passes on to its sandbox."""
+    return {"timeout": timeout, "return_raw_result": return_raw_result, **more}
 
 
 def _check_code(code: object) -> None:
