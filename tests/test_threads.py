@@ -47,9 +47,15 @@ def test_one_sandbox_runs_up_to_max_concurrent_executions_at_once() -> None:
             threading.Thread(target=lambda: results.append(box.interpret(CPU_BOUND)))
             for _ in range(4)
         ]
+        most_busy = 0
         for thread in threads:
             thread.start()
+        while any(thread.is_alive() for thread in threads):
+            most_busy = max(most_busy, box._native.stats()["busy_isolates"])
+            time.sleep(0.002)
         for thread in threads:
             thread.join()
         assert len(results) == 4 and len(set(results)) == 1
-        assert box._native.stats()["live_isolates"] == 2
+        assert most_busy == 2
+        # Two in use, and at most the standby that prepares contexts (test_prepared_contexts.py).
+        assert box._native.stats()["live_isolates"] <= 3

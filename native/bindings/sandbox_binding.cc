@@ -199,6 +199,8 @@ class NativeSandbox {
     auto measured = [](double ms) { return ms < 0 ? py::object(py::none()) : py::float_(ms); };
     out["attempt_overhead_ms"] = measured(stats.attempt_overhead_ms);
     out["new_context_ms"] = measured(stats.new_context_ms);
+    out["contexts_prepared"] = stats.contexts_prepared;
+    out["contexts_made_on_call"] = stats.contexts_made_on_call;
     return out;
   }
 

@@ -200,12 +200,35 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
 ContextFactory::~ContextFactory() {
   array_guard_.Reset();
   persistent_ = KeptContext();
+  spare_ = KeptContext();
   pristine_.clear();
   queues_.clear();
   console_template_.Reset();
 }
 
 ContextLease ContextFactory::NewContext() {
+  if (has_spare()) {
+    ContextLease lease{spare_.context.Get(isolate_), spare_.queue, true};
+    spare_ = KeptContext();
+    return lease;
+  }
+  return MakeContext();
+}
+
+bool ContextFactory::PrepareSpare() {
+  if (has_spare()) {
+    return true;
+  }
+  ContextLease lease = MakeContext();
+  if (lease.context.IsEmpty()) {
+    return false;
+  }
+  spare_.context.Reset(isolate_, lease.context);
+  spare_.queue = lease.microtasks;
+  return true;
+}
+
+ContextLease ContextFactory::MakeContext() {
   ReleaseCollectedQueues();
   std::unique_ptr<v8::MicrotaskQueue> queue =
       v8::MicrotaskQueue::New(isolate_, v8::MicrotasksPolicy::kExplicit);

@@ -19,6 +19,7 @@ namespace ci {
 struct ContextLease {
   v8::Local<v8::Context> context;
   v8::MicrotaskQueue* microtasks = nullptr;
+  bool prepared = false;  // made ahead of time (PrepareSpare), not on the caller's path
 };
 
 /**
@@ -40,8 +41,13 @@ class ContextFactory {
   ContextFactory(const ContextFactory&) = delete;
   ContextFactory& operator=(const ContextFactory&) = delete;
 
-  // Empty `context` when the profile's custom globals could not be installed.
+  // Empty `context` when the profile's custom globals could not be installed. Hands out the
+  // spare context when one was prepared: contexts are made alike, and a spare was never entered.
   ContextLease NewContext();
+  // Makes the spare context ahead of the execution that will take it; false when it could not
+  // be furnished. Whether one waits.
+  bool PrepareSpare();
+  bool has_spare() const { return !spare_.context.IsEmpty(); }
   // The persistent context, made on first use; Discard() forgets it (after a termination).
   ContextLease PersistentContext() { return Kept(&persistent_); }
   void DiscardPersistent() { persistent_ = KeptContext(); }
@@ -69,6 +75,7 @@ class ContextFactory {
     KeptContext kept;
   };
   ContextLease Kept(KeptContext* kept);
+  ContextLease MakeContext();
   void ReleaseCollectedQueues();
   // False when a custom global could not be built (it was checked when the sandbox was made).
   bool Furnish(v8::Local<v8::Context> context);
@@ -89,6 +96,7 @@ class ContextFactory {
   std::vector<TrackedQueue> queues_;
   v8::Global<v8::UnboundScript> array_guard_;
   KeptContext persistent_;
+  KeptContext spare_;
   std::list<Pristine> pristine_;  // most recently used first
 };
 

@@ -1,6 +1,7 @@
 #include "core/isolate_holder.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/platform.h"
 
@@ -196,6 +197,30 @@ void IsolateHolder::CountUse(v8::Isolate* isolate, v8::Isolate::UseCounterFeatur
       feature != v8::Isolate::kInvalidatedPromiseHookProtector) {
     self->protectors_changed_ = true;
   }
+}
+
+void IsolateHolder::PrepareSpareContext() {
+  const auto started = std::chrono::steady_clock::now();
+  bool prepared;
+  {
+    v8::Locker locker(isolate_);
+    v8::Isolate::Scope isolate_scope(isolate_);
+    v8::HandleScope handle_scope(isolate_);
+    prepared = contexts_->PrepareSpare();
+  }
+  if (prepared) {
+    recycling_.NoteNewContext(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+  }
+}
+
+ContextLease IsolateHolder::NewExecutionContext() {
+  ContextLease lease = contexts_->NewContext();
+  if (!lease.prepared) {
+    contexts_made_on_call_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return lease;
 }
 
 void IsolateHolder::OnMemoryLimit() {

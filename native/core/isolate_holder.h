@@ -106,6 +106,18 @@ class IsolateHolder final : public TerminationTarget {
   // True once the running execution is being stopped.
   bool stopping() const { return reason_.load(std::memory_order_acquire) != Termination::kNone; }
 
+  // Makes the spare context of the next execution that needs a new one (ContextFactory), off
+  // any caller's path. Call from a thread that has this isolate to itself, outside executions.
+  void PrepareSpareContext();
+  // Read by the pool while the isolate is idle (its lock orders this after the last writes).
+  bool has_spare_context() const { return contexts_->has_spare(); }
+  // Call with the isolate locked: takes a new context for an execution (the spare, if any).
+  ContextLease NewExecutionContext();
+  // Contexts executions needed and did not find prepared.
+  uint64_t contexts_made_on_call() const {
+    return contexts_made_on_call_.load(std::memory_order_relaxed);
+  }
+
   // True once the memory limit was hit: the isolate must be disposed and replaced.
   bool broken() const { return broken_.load(std::memory_order_acquire); }
   // Call with the isolate locked.
@@ -154,6 +166,7 @@ class IsolateHolder final : public TerminationTarget {
   bool protectors_changed_ = false;
   std::atomic<bool> worn_{false};
   std::atomic<uint64_t> recycled_runs_{0};
+  std::atomic<uint64_t> contexts_made_on_call_{0};
   // Last: destroyed first, which waits out any watchdog call into this holder.
   WatchdogSlot deadline_{this};
 };

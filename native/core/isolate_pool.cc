@@ -6,11 +6,21 @@
 #include "core/runner.h"
 
 namespace ci {
+namespace {
+
+// New contexts an isolate's executions made before its pool starts preparing them: the first
+// run of each script needs one anyway, so a single one says little about the next execution.
+constexpr uint64_t kContextsBeforePreparing = 2;
+
+}  // namespace
 
 IsolatePool::IsolatePool(const PoolConfig& config) : config_(config) {}
 
 IsolatePool::~IsolatePool() {
   Kill();
+  if (config_.prepare_contexts) {
+    ContextPreparer::Instance().Forget(this);
+  }
 }
 
 Outcome IsolatePool::Execute(const ExecutionRequest& request) {
@@ -44,15 +54,21 @@ void IsolatePool::Prewarm(uint32_t count) {
 
 std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
   std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock,
-                  [this] { return killed_ || !idle_.empty() || live_ < config_.max_isolates; });
+  // With a standby isolate there may be more isolates than callers allowed at once.
+  available_.wait(lock, [this] {
+    return killed_ || (busy_.size() < config_.max_isolates &&
+                       (!idle_.empty() || live_ < config_.max_isolates));
+  });
   if (killed_) {
     return nullptr;
   }
   std::unique_ptr<IsolateHolder> holder;
   if (!idle_.empty()) {
-    holder = std::move(idle_.back());
-    idle_.pop_back();
+    auto ready = std::find_if(idle_.rbegin(), idle_.rend(),
+                              [](const auto& each) { return each->has_spare_context(); });
+    auto chosen = ready == idle_.rend() ? idle_.end() - 1 : std::prev(ready.base());
+    holder = std::move(*chosen);
+    idle_.erase(chosen);
   } else {
     live_++;
     lock.unlock();
@@ -78,22 +94,94 @@ std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
 void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   std::unique_lock<std::mutex> lock(mutex_);
   busy_.erase(std::find(busy_.begin(), busy_.end(), holder.get()));
-  if (!killed_ && !holder->broken() && !holder->worn() && idle_.size() < config_.keep_idle) {
+  if (config_.prepare_contexts && holder->contexts_made_on_call() >= kContextsBeforePreparing) {
+    preparing_wanted_ = true;
+  }
+  const uint32_t standby = preparing_wanted_ ? 1 : 0;
+  if (!killed_ && !holder->broken() && !holder->worn() &&
+      idle_.size() < config_.keep_idle + standby) {
+    const bool prepare = preparing_wanted_ && !holder->has_spare_context();
     idle_.push_back(std::move(holder));
     available_.notify_one();
+    lock.unlock();
+    if (prepare) {
+      ContextPreparer::Instance().Request(this);
+    }
     return;
   }
-  live_--;
-  compilations_retired_ += holder->compilations();
-  recycled_runs_retired_ += holder->recycled_runs();
-  if (holder->broken()) {
-    replaced_++;
-  } else if (holder->worn()) {
-    retired_++;
-  }
+  Retire(&holder);
   available_.notify_one();
   lock.unlock();
   holder.reset();  // disposing an isolate takes milliseconds: not under the lock
+}
+
+void IsolatePool::Retire(std::unique_ptr<IsolateHolder>* holder) {
+  live_--;
+  compilations_retired_ += (*holder)->compilations();
+  recycled_runs_retired_ += (*holder)->recycled_runs();
+  contexts_made_on_call_retired_ += (*holder)->contexts_made_on_call();
+  if ((*holder)->broken()) {
+    replaced_++;
+  } else if ((*holder)->worn()) {
+    retired_++;
+  }
+}
+
+bool IsolatePool::WantsPreparation() const {
+  return std::any_of(idle_.begin(), idle_.end(),
+                     [](const auto& each) { return !each->has_spare_context(); });
+}
+
+bool IsolatePool::PrepareOne() {
+  std::unique_ptr<IsolateHolder> holder;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto unready = std::find_if(idle_.rbegin(), idle_.rend(),
+                                [](const auto& each) { return !each->has_spare_context(); });
+    if (killed_ || unready == idle_.rend()) {
+      return false;
+    }
+    // Taken only while another idle isolate stays free, and not when the pool holds exactly
+    // as many isolates as callers may use at once: those could all be taken meanwhile, and the
+    // last caller would wait for this one.
+    if (idle_.size() >= 2 && live_ != config_.max_isolates) {
+      auto taken = std::prev(unready.base());
+      holder = std::move(*taken);
+      idle_.erase(taken);
+      preparing_ = holder.get();
+    } else if (live_ <= config_.max_isolates) {
+      live_++;  // the standby, made below
+    } else {
+      return false;  // the next release asks again
+    }
+  }
+  if (!holder) {
+    try {
+      holder = std::make_unique<IsolateHolder>(config_.isolate);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      live_--;
+      available_.notify_one();
+      return false;
+    }
+  }
+  holder->PrepareSpareContext();
+  std::unique_lock<std::mutex> lock(mutex_);
+  preparing_ = nullptr;
+  if (killed_ || holder->broken()) {
+    Retire(&holder);
+    available_.notify_one();
+    lock.unlock();
+    holder.reset();
+    return false;
+  }
+  const bool prepared = holder->has_spare_context();
+  if (prepared) {
+    contexts_prepared_++;
+  }
+  idle_.push_back(std::move(holder));
+  available_.notify_one();
+  return prepared && WantsPreparation();
 }
 
 void IsolatePool::Kill() {
@@ -123,7 +211,10 @@ PoolStats IsolatePool::stats() const {
                   compilations_retired_,
                   recycled_runs_retired_,
                   retired_};
+  stats.contexts_prepared = contexts_prepared_;
+  stats.contexts_made_on_call = contexts_made_on_call_retired_;
   for (const auto& holder : idle_) {
+    stats.contexts_made_on_call += holder->contexts_made_on_call();
     stats.compilations += holder->compilations();
     stats.recycled_runs += holder->recycled_runs();
     // Idle: the pool's lock orders these reads after the isolate thread's last writes.
@@ -134,7 +225,12 @@ PoolStats IsolatePool::stats() const {
       stats.new_context_ms = new_context;
     }
   }
-  for (const IsolateHolder* holder : busy_) {
+  std::vector<const IsolateHolder*> working(busy_.begin(), busy_.end());
+  if (preparing_ != nullptr) {
+    working.push_back(preparing_);
+  }
+  for (const IsolateHolder* holder : working) {
+    stats.contexts_made_on_call += holder->contexts_made_on_call();
     stats.compilations += holder->compilations();
     stats.recycled_runs += holder->recycled_runs();
   }

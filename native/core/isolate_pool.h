@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/context_preparer.h"
 #include "core/isolate_holder.h"
 #include "core/outcome.h"
 
@@ -17,6 +18,8 @@ struct PoolConfig {
   uint32_t max_isolates = 1;
   // Idle isolates kept for reuse; 0 gives every execution a new isolate, disposed after it.
   uint32_t keep_idle = 1;
+  // Fresh-context mode: make new contexts ahead of the executions that need them.
+  bool prepare_contexts = false;
 };
 
 struct PoolStats {
@@ -30,6 +33,8 @@ struct PoolStats {
   // a new context, in ms; negative when none was measured.
   double attempt_overhead_ms = -1;
   double new_context_ms = -1;
+  uint64_t contexts_prepared = 0;      // made ahead of time, off the callers' path
+  uint64_t contexts_made_on_call = 0;  // made while an execution waited for them
 };
 
 /**
@@ -38,8 +43,15 @@ struct PoolStats {
  * (core/recycling_meter.h) or changed V8's protectors, is disposed and a fresh one made for the
  * next caller; beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops running
  * executions and refuses new ones.
+ *
+ * Prepared contexts (`prepare_contexts`): once executions keep needing new contexts, the
+ * process's ContextPreparer makes one ahead on each idle isolate that has none. A caller must
+ * never wait for a preparation, so one isolate is prepared at a time, and only while another
+ * idle isolate stays free for the next caller: the pool then keeps one isolate beyond
+ * `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take the
+ * most recently used idle isolate that has a context ready.
  */
-class IsolatePool {
+class IsolatePool final : public ContextPreparation {
  public:
   explicit IsolatePool(const PoolConfig& config);
   ~IsolatePool();
@@ -52,21 +64,29 @@ class IsolatePool {
   void Kill();
   bool killed() const;
   PoolStats stats() const;
+  bool PrepareOne() override;
 
  private:
   std::unique_ptr<IsolateHolder> Acquire();
   void Release(std::unique_ptr<IsolateHolder> holder);
+  // Call with `mutex_` held.
+  void Retire(std::unique_ptr<IsolateHolder>* holder);
+  bool WantsPreparation() const;
 
   const PoolConfig config_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<IsolateHolder>> idle_;
   std::vector<IsolateHolder*> busy_;
-  uint64_t compilations_retired_ = 0;  // of isolates already disposed
+  IsolateHolder* preparing_ = nullptr;  // with the preparer, neither idle nor busy
+  uint64_t compilations_retired_ = 0;   // of isolates already disposed
   uint64_t recycled_runs_retired_ = 0;
   uint64_t retired_ = 0;
   uint32_t live_ = 0;
   uint64_t replaced_ = 0;
+  uint64_t contexts_prepared_ = 0;
+  uint64_t contexts_made_on_call_retired_ = 0;
+  bool preparing_wanted_ = false;  // executions kept needing new contexts
   bool killed_ = false;
 };
 

@@ -40,14 +40,16 @@ void RunCompiled(IsolateHolder& holder, const ExecutionRequest& request, Outcome
   const bool persistent = holder.config().persistent_context;
   const Clock::time_point started = Clock::now();
   ContextLease lease =
-      persistent ? holder.contexts().PersistentContext() : holder.contexts().NewContext();
+      persistent ? holder.contexts().PersistentContext() : holder.NewExecutionContext();
   if (lease.context.IsEmpty()) {
     outcome->kind = OutcomeKind::kConversionError;
     outcome->detail = "the sandbox's custom globals could not be installed";
     return;
   }
   if (!persistent) {
-    holder.recycling().NoteNewContext(MsSince(started));
+    if (!lease.prepared) {
+      holder.recycling().NoteNewContext(MsSince(started));
+    }
     holder.WatchProtectors(true);
   }
   v8::Context::Scope context_scope(lease.context);
