@@ -11,6 +11,9 @@ namespace {
 // New contexts an isolate's executions made before its pool starts preparing them: the first
 // run of each script needs one anyway, so a single one says little about the next execution.
 constexpr uint64_t kContextsBeforePreparing = 2;
+// How long a pool must have run nothing before a context is prepared on it: longer than a
+// caller's turnaround between back-to-back calls, short beside a service's idle time.
+constexpr auto kIdleBeforePreparing = std::chrono::microseconds(100);
 
 }  // namespace
 
@@ -94,6 +97,7 @@ std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
 void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   std::unique_lock<std::mutex> lock(mutex_);
   busy_.erase(std::find(busy_.begin(), busy_.end(), holder.get()));
+  last_release_ = Clock::now();
   if (config_.prepare_contexts && holder->contexts_made_on_call() >= kContextsBeforePreparing) {
     preparing_wanted_ = true;
   }
@@ -105,7 +109,7 @@ void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
     available_.notify_one();
     lock.unlock();
     if (prepare) {
-      ContextPreparer::Instance().Request(this);
+      ContextPreparer::Instance().Request(this, last_release_ + kIdleBeforePreparing);
     }
     return;
   }
@@ -132,14 +136,18 @@ bool IsolatePool::WantsPreparation() const {
                      [](const auto& each) { return !each->has_spare_context(); });
 }
 
-bool IsolatePool::PrepareOne() {
+IsolatePool::Clock::time_point IsolatePool::PrepareOne() {
   std::unique_ptr<IsolateHolder> holder;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto unready = std::find_if(idle_.rbegin(), idle_.rend(),
                                 [](const auto& each) { return !each->has_spare_context(); });
-    if (killed_ || unready == idle_.rend()) {
-      return false;
+    if (killed_ || unready == idle_.rend() || !busy_.empty()) {
+      return kNothingLeft;  // a running execution's release asks again
+    }
+    const Clock::time_point due = last_release_ + kIdleBeforePreparing;
+    if (Clock::now() < due) {
+      return due;
     }
     // Taken only while another idle isolate stays free, and not when the pool holds exactly
     // as many isolates as callers may use at once: those could all be taken meanwhile, and the
@@ -152,7 +160,7 @@ bool IsolatePool::PrepareOne() {
     } else if (live_ <= config_.max_isolates) {
       live_++;  // the standby, made below
     } else {
-      return false;  // the next release asks again
+      return kNothingLeft;
     }
   }
   if (!holder) {
@@ -162,7 +170,7 @@ bool IsolatePool::PrepareOne() {
       std::lock_guard<std::mutex> lock(mutex_);
       live_--;
       available_.notify_one();
-      return false;
+      return kNothingLeft;
     }
   }
   holder->PrepareSpareContext();
@@ -173,7 +181,7 @@ bool IsolatePool::PrepareOne() {
     available_.notify_one();
     lock.unlock();
     holder.reset();
-    return false;
+    return kNothingLeft;
   }
   const bool prepared = holder->has_spare_context();
   if (prepared) {
@@ -181,7 +189,7 @@ bool IsolatePool::PrepareOne() {
   }
   idle_.push_back(std::move(holder));
   available_.notify_one();
-  return prepared && WantsPreparation();
+  return prepared && WantsPreparation() ? Clock::now() : kNothingLeft;
 }
 
 void IsolatePool::Kill() {

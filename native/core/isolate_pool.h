@@ -45,11 +45,13 @@ struct PoolStats {
  * executions and refuses new ones.
  *
  * Prepared contexts (`prepare_contexts`): once executions keep needing new contexts, the
- * process's ContextPreparer makes one ahead on each idle isolate that has none. A caller must
- * never wait for a preparation, so one isolate is prepared at a time, and only while another
- * idle isolate stays free for the next caller: the pool then keeps one isolate beyond
- * `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take the
- * most recently used idle isolate that has a context ready.
+ * process's ContextPreparer makes one ahead on each idle isolate that has none, in idle time:
+ * only once no execution of the pool has run for kIdleBeforePreparing, since a preparation
+ * beside a running execution slows it down (back-to-back callers gain nothing from it). A
+ * caller must never wait for a preparation, so one isolate is prepared at a time, and only
+ * while another idle isolate stays free for the next caller: the pool then keeps one isolate
+ * beyond `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take
+ * the most recently used idle isolate that has a context ready.
  */
 class IsolatePool final : public ContextPreparation {
  public:
@@ -64,7 +66,7 @@ class IsolatePool final : public ContextPreparation {
   void Kill();
   bool killed() const;
   PoolStats stats() const;
-  bool PrepareOne() override;
+  Clock::time_point PrepareOne() override;
 
  private:
   std::unique_ptr<IsolateHolder> Acquire();
@@ -87,6 +89,7 @@ class IsolatePool final : public ContextPreparation {
   uint64_t contexts_prepared_ = 0;
   uint64_t contexts_made_on_call_retired_ = 0;
   bool preparing_wanted_ = false;  // executions kept needing new contexts
+  Clock::time_point last_release_{};
   bool killed_ = false;
 };
 
