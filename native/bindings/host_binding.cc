@@ -216,7 +216,7 @@ void Answer(const py::object& result, HostReply* reply) {
   reply->kind = HostReply::Kind::kValue;
   reply->scalar = ToScalar(result, &reply->value);
   if (!reply->scalar) {
-    reply->wire = PyToWire(result, ConversionLimits());
+    reply->wire = PyToWire(result, ConversionLimits(), /*large_dicts=*/false);
   }
 }
 

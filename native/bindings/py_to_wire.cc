@@ -2,12 +2,14 @@
 
 #include <datetime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
 
 #include "bindings/errors.h"
+#include "core/wire.h"
 
 namespace py = pybind11;
 
@@ -30,18 +32,43 @@ int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
 /** A container being written: the object, how far its members are written, and its kind. */
 struct Frame {
   PyObject* object;
-  char kind;                        // 'A' list/tuple, 'o' dict, '\'' set
+  char kind;                        // 'A' list/tuple, 'o' dict, 'h' large dict, '\'' set
+  uint32_t id = 0;                  // the object id readers give it
   Py_ssize_t position = 0;          // list index, or PyDict_Next position
   Py_ssize_t count = 0;             // members written
+  Py_ssize_t declared = 0;          // large dicts: the count written before the members
   py::object iterator;              // sets
   PyObject* current_key = nullptr;  // dicts: for paths
 };
 
+// A large dict refers to itself: V8 registers an object read by a delegate only once it is
+// complete, so this conversion is written again with plain objects only.
+struct SelfReferenceInLargeDict {};
+
 class Writer {
  public:
-  explicit Writer(const ConversionLimits& limits) : limits_(limits) { PyDateTime_IMPORT; }
+  Writer(const ConversionLimits& limits, bool large_dicts)
+      : limits_(limits), large_dicts_(large_dicts) {
+    PyDateTime_IMPORT;
+  }
 
   std::string Run(py::handle root) {
+    try {
+      return Write(root);
+    } catch (const SelfReferenceInLargeDict&) {
+      large_dicts_ = false;
+      out_.clear();
+      frames_.clear();
+      ids_.clear();
+      keep_.clear();
+      next_id_ = 0;
+      values_ = 0;
+      return Write(root);
+    }
+  }
+
+ private:
+  std::string Write(py::handle root) {
     out_.push_back(static_cast<char>(0xFF));
     out_.push_back(static_cast<char>(kVersion));
     Value(root.ptr());
@@ -51,7 +78,6 @@ class Writer {
     return std::move(out_);
   }
 
- private:
   void Varint(uint64_t value) {
     do {
       uint8_t byte = value & 0x7F;
@@ -71,7 +97,7 @@ class Writer {
     for (const Frame& frame : frames_) {
       if (frame.kind == 'A') {
         path += "[" + std::to_string(frame.position - 1) + "]";
-      } else if (frame.kind == 'o' && frame.current_key != nullptr) {
+      } else if ((frame.kind == 'o' || frame.kind == 'h') && frame.current_key != nullptr) {
         std::string key = SafeText(py::handle(frame.current_key));
         bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
         for (char c : key) {
@@ -211,8 +237,13 @@ class Writer {
   void Open(PyObject* object) {
     auto [seen, inserted] = ids_.emplace(object, next_id_);
     if (!inserted) {
+      const uint32_t id = seen->second;
+      if (std::any_of(frames_.begin(), frames_.end(),
+                      [&](const Frame& open) { return open.kind == 'h' && open.id == id; })) {
+        throw SelfReferenceInLargeDict();
+      }
       out_.push_back('^');
-      Varint(seen->second);
+      Varint(id);
       return;
     }
     next_id_++;
@@ -222,10 +253,17 @@ class Writer {
     }
     Frame frame;
     frame.object = object;
+    frame.id = next_id_ - 1;
     if (PyList_Check(object) || PyTuple_Check(object)) {
       frame.kind = 'A';
       out_.push_back('A');
       Varint(static_cast<uint64_t>(PySequence_Fast_GET_SIZE(object)));
+    } else if (PyDict_Check(object) && large_dicts_ &&
+               static_cast<size_t>(PyDict_GET_SIZE(object)) >= kDictionaryModeKeys) {
+      frame.kind = 'h';  // core/wire.h
+      out_.push_back('\\');
+      frame.declared = PyDict_GET_SIZE(object);
+      Varint(static_cast<uint64_t>(frame.declared));
     } else if (PyDict_Check(object)) {
       frame.kind = 'o';
       out_.push_back('o');
@@ -257,7 +295,8 @@ class Writer {
         Varint(static_cast<uint64_t>(size));
         break;
       }
-      case 'o': {
+      case 'o':
+      case 'h': {
         PyObject* key;
         PyObject* value;
         if (PyDict_Next(frame.object, &frame.position, &key, &value)) {
@@ -276,8 +315,12 @@ class Writer {
           Value(value);
           return;
         }
-        out_.push_back('{');
-        Varint(static_cast<uint64_t>(frame.count));
+        if (frame.kind == 'o') {
+          out_.push_back('{');
+          Varint(static_cast<uint64_t>(frame.count));
+        } else if (frame.count != frame.declared) {
+          RaiseConversionError("a dict changed size while it was converted, at " + Path());
+        }
         break;
       }
       default: {
@@ -307,12 +350,13 @@ class Writer {
   std::vector<py::object> keep_;
   uint32_t next_id_ = 0;
   uint64_t values_ = 0;
+  bool large_dicts_;
 };
 
 }  // namespace
 
-std::string PyToWire(py::handle value, const ConversionLimits& limits) {
-  return Writer(limits).Run(value);
+std::string PyToWire(py::handle value, const ConversionLimits& limits, bool large_dicts) {
+  return Writer(limits, large_dicts).Run(value);
 }
 
 bool TopLevelKeys(pybind11::handle context, std::vector<std::string>* keys) {

@@ -281,7 +281,8 @@ class NativeSandbox {
       return read;
     }
     read.present = true;
-    read.wire = PyToWire(context, ConversionLimits());
+    // Fresh-context mode reads contexts mostly into new contexts (or the recycled one).
+    read.wire = PyToWire(context, ConversionLimits(), !config_.isolate.persistent_context);
     const bool may_recycle = kSideEffectFreeEvaluation && !config_.isolate.persistent_context &&
                              config_.isolate.cache_scripts;
     read.keys_known = may_recycle && TopLevelKeys(context, &read.keys);

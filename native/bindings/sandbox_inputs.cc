@@ -69,8 +69,8 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
   isolate.profile.max_timers = max_timers;
   isolate.profile.allowed_globals = std::move(allowed_globals);
   if (!custom_globals.is_none()) {
-    isolate.profile.custom_globals =
-        std::make_shared<const std::string>(PyToWire(custom_globals, ConversionLimits()));
+    isolate.profile.custom_globals = std::make_shared<const std::string>(
+        PyToWire(custom_globals, ConversionLimits(), /*large_dicts=*/!persistent_context));
   }
   if (!modules.is_none()) {
     isolate.profile.modules = modules.cast<const PyModuleStore&>().store;
