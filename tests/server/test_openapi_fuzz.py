@@ -6,11 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from .conftest import KEYS, RunningServer
 
 
-def test_no_server_errors_on_generated_requests(serve: Callable[..., RunningServer]) -> None:
+def test_no_server_errors_on_generated_requests(
+    serve: Callable[..., RunningServer], tmp_path: Path
+) -> None:
     server = serve(rate_limit=(100_000, 60))
     done = subprocess.run(
         [
@@ -33,5 +36,6 @@ def test_no_server_errors_on_generated_requests(serve: Callable[..., RunningServ
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # its cache directory goes there, not into the tree
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
