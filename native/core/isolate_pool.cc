@@ -104,12 +104,14 @@ void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   const uint32_t standby = preparing_wanted_ ? 1 : 0;
   if (!killed_ && !holder->broken() && !holder->worn() &&
       idle_.size() < config_.keep_idle + standby) {
-    const bool prepare = preparing_wanted_ && !holder->has_spare_context();
     idle_.push_back(std::move(holder));
     available_.notify_one();
+    // Any idle isolate without a context: a preparation may have been skipped while this one ran.
+    const bool prepare = preparing_wanted_ && WantsPreparation();
+    const Clock::time_point due = last_release_ + kIdleBeforePreparing;
     lock.unlock();
     if (prepare) {
-      ContextPreparer::Instance().Request(this, last_release_ + kIdleBeforePreparing);
+      ContextPreparer::Instance().Request(this, due);
     }
     return;
   }
