@@ -53,22 +53,6 @@ class Writer {
   }
 
   std::string Run(py::handle root) {
-    try {
-      return Write(root);
-    } catch (const SelfReferenceInLargeDict&) {
-      large_dicts_ = false;
-      out_.clear();
-      frames_.clear();
-      ids_.clear();
-      keep_.clear();
-      next_id_ = 0;
-      values_ = 0;
-      return Write(root);
-    }
-  }
-
- private:
-  std::string Write(py::handle root) {
     out_.push_back(static_cast<char>(0xFF));
     out_.push_back(static_cast<char>(kVersion));
     Value(root.ptr());
@@ -78,6 +62,7 @@ class Writer {
     return std::move(out_);
   }
 
+ private:
   void Varint(uint64_t value) {
     do {
       uint8_t byte = value & 0x7F;
@@ -350,13 +335,17 @@ class Writer {
   std::vector<py::object> keep_;
   uint32_t next_id_ = 0;
   uint64_t values_ = 0;
-  bool large_dicts_;
+  const bool large_dicts_;
 };
 
 }  // namespace
 
 std::string PyToWire(py::handle value, const ConversionLimits& limits, bool large_dicts) {
-  return Writer(limits, large_dicts).Run(value);
+  try {
+    return Writer(limits, large_dicts).Run(value);
+  } catch (const SelfReferenceInLargeDict&) {
+    return Writer(limits, /*large_dicts=*/false).Run(value);
+  }
 }
 
 bool TopLevelKeys(pybind11::handle context, std::vector<std::string>* keys) {

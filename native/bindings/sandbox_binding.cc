@@ -20,6 +20,7 @@
 #include "bindings/module_store_binding.h"
 #include "bindings/py_to_wire.h"
 #include "bindings/sandbox_inputs.h"
+#include "bindings/sandbox_reports.h"
 #include "bindings/tree_to_py.h"
 #include "bindings/wire_to_py.h"
 #include "core/cancel_token.h"
@@ -187,37 +188,9 @@ class NativeSandbox {
     return in_flight_;
   }
 
-  py::dict Stats() const {
-    PoolStats stats = pool_->stats();
-    py::dict out;
-    out["live_isolates"] = stats.live_isolates;
-    out["busy_isolates"] = stats.busy_isolates;
-    out["isolates_replaced"] = stats.isolates_replaced;
-    out["compilations"] = stats.compilations;
-    out["contexts_recycled"] = stats.recycled_runs;
-    out["isolates_retired"] = stats.isolates_retired;
-    auto measured = [](double ms) { return ms < 0 ? py::object(py::none()) : py::float_(ms); };
-    out["attempt_overhead_ms"] = measured(stats.attempt_overhead_ms);
-    out["new_context_ms"] = measured(stats.new_context_ms);
-    out["contexts_prepared"] = stats.contexts_prepared;
-    out["contexts_made_on_call"] = stats.contexts_made_on_call;
-    return out;
-  }
+  py::dict Stats() const { return PoolReport(pool_->stats()); }
 
-  py::dict Metrics() const {
-    ExecutionStats::Snapshot snapshot = stats_.Read();
-    py::dict out;
-    out["total"] = snapshot.total;
-    out["successful"] = snapshot.successful;
-    out["failed"] = snapshot.failed;
-    out["average_time"] = snapshot.average_ms;
-    out["median_time"] = snapshot.median_ms;
-    out["p95_time"] = snapshot.p95_ms;
-    out["p99_time"] = snapshot.p99_ms;
-    out["memory_current"] = snapshot.memory_current;
-    out["memory_peak"] = snapshot.memory_peak;
-    return out;
-  }
+  py::dict Metrics() const { return MetricsReport(stats_.Read()); }
 
   std::vector<std::pair<size_t, uint64_t>> DurationBuckets() const {
     return stats_.NonEmptyBuckets();

@@ -55,8 +55,6 @@ PoolConfig MakeConfig(size_t memory_limit_mb,
   PoolConfig config;
   config.max_isolates = max_isolates;
   config.keep_idle = keep_idle;
-  // Without kept isolates there is no later execution for a prepared context to serve.
-  config.prepare_contexts = !persistent_context && keep_idle > 0;
   IsolateConfig& isolate = config.isolate;
   isolate.memory_limit_bytes = memory_limit_mb << 20;
   isolate.persistent_context = persistent_context;

@@ -17,11 +17,13 @@ constexpr auto kIdleBeforePreparing = std::chrono::microseconds(100);
 
 }  // namespace
 
-IsolatePool::IsolatePool(const PoolConfig& config) : config_(config) {}
+IsolatePool::IsolatePool(const PoolConfig& config)
+    : config_(config),
+      prepares_contexts_(!config.isolate.persistent_context && config.keep_idle > 0) {}
 
 IsolatePool::~IsolatePool() {
   Kill();
-  if (config_.prepare_contexts) {
+  if (prepares_contexts_) {
     ContextPreparer::Instance().Forget(this);
   }
 }
@@ -97,9 +99,10 @@ std::unique_ptr<IsolateHolder> IsolatePool::Acquire() {
 void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   std::unique_lock<std::mutex> lock(mutex_);
   busy_.erase(std::find(busy_.begin(), busy_.end(), holder.get()));
-  last_release_ = Clock::now();
-  if (config_.prepare_contexts && holder->contexts_made_on_call() >= kContextsBeforePreparing) {
-    preparing_wanted_ = true;
+  if (prepares_contexts_) {
+    last_release_ = Clock::now();  // read only by preparation
+    preparing_wanted_ =
+        preparing_wanted_ || holder->contexts_made_on_call() >= kContextsBeforePreparing;
   }
   const uint32_t standby = preparing_wanted_ ? 1 : 0;
   if (!killed_ && !holder->broken() && !holder->worn() &&
@@ -133,17 +136,20 @@ void IsolatePool::Retire(std::unique_ptr<IsolateHolder>* holder) {
   }
 }
 
-bool IsolatePool::WantsPreparation() const {
-  return std::any_of(idle_.begin(), idle_.end(),
-                     [](const auto& each) { return !each->has_spare_context(); });
+IsolatePool::IdleSlot IsolatePool::LastUnprepared() {
+  return std::find_if(idle_.rbegin(), idle_.rend(),
+                      [](const auto& each) { return !each->has_spare_context(); });
+}
+
+bool IsolatePool::WantsPreparation() {
+  return LastUnprepared() != idle_.rend();
 }
 
 IsolatePool::Clock::time_point IsolatePool::PrepareOne() {
   std::unique_ptr<IsolateHolder> holder;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto unready = std::find_if(idle_.rbegin(), idle_.rend(),
-                                [](const auto& each) { return !each->has_spare_context(); });
+    IdleSlot unready = LastUnprepared();
     if (killed_ || unready == idle_.rend() || !busy_.empty()) {
       return kNothingLeft;  // a running execution's release asks again
     }

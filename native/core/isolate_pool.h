@@ -18,8 +18,6 @@ struct PoolConfig {
   uint32_t max_isolates = 1;
   // Idle isolates kept for reuse; 0 gives every execution a new isolate, disposed after it.
   uint32_t keep_idle = 1;
-  // Fresh-context mode: make new contexts ahead of the executions that need them.
-  bool prepare_contexts = false;
 };
 
 struct PoolStats {
@@ -44,14 +42,14 @@ struct PoolStats {
  * next caller; beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops running
  * executions and refuses new ones.
  *
- * Prepared contexts (`prepare_contexts`): once executions keep needing new contexts, the
- * process's ContextPreparer makes one ahead on each idle isolate that has none, in idle time:
- * only once no execution of the pool has run for kIdleBeforePreparing, since a preparation
- * beside a running execution slows it down (back-to-back callers gain nothing from it). A
- * caller must never wait for a preparation, so one isolate is prepared at a time, and only
- * while another idle isolate stays free for the next caller: the pool then keeps one isolate
- * beyond `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take
- * the most recently used idle isolate that has a context ready.
+ * Prepared contexts, in fresh-context mode with isolates kept: once executions keep needing new
+ * contexts, the process's ContextPreparer makes one ahead on each idle isolate that has none, in
+ * idle time: only once no execution of the pool has run for kIdleBeforePreparing, since a
+ * preparation beside a running execution slows it down (back-to-back callers gain nothing from it).
+ * A caller must never wait for a preparation, so one isolate is prepared at a time, and only while
+ * another idle isolate stays free for the next caller: the pool then keeps one isolate beyond
+ * `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take the most
+ * recently used idle isolate that has a context ready.
  */
 class IsolatePool final : public ContextPreparation {
  public:
@@ -71,11 +69,17 @@ class IsolatePool final : public ContextPreparation {
  private:
   std::unique_ptr<IsolateHolder> Acquire();
   void Release(std::unique_ptr<IsolateHolder> holder);
-  // Call with `mutex_` held.
+  // Call these three with `mutex_` held.
   void Retire(std::unique_ptr<IsolateHolder>* holder);
-  bool WantsPreparation() const;
+  // The most recently used idle isolate without a prepared context, or idle_.rend().
+  using IdleSlot = std::vector<std::unique_ptr<IsolateHolder>>::reverse_iterator;
+  IdleSlot LastUnprepared();
+  bool WantsPreparation();
 
   const PoolConfig config_;
+  // Fresh-context mode with kept isolates: only there does a later execution need a new
+  // context that could be made ahead of it.
+  const bool prepares_contexts_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<IsolateHolder>> idle_;

@@ -30,7 +30,7 @@ namespace {
  */
 class LargeObjectReader final : public v8::ValueDeserializer::Delegate {
  public:
-  LargeObjectReader(v8::Local<v8::Context> context) : context_(context) {}
+  explicit LargeObjectReader(v8::Local<v8::Context> context) : context_(context) {}
   void set_deserializer(v8::ValueDeserializer* deserializer) { deserializer_ = deserializer; }
 
   v8::MaybeLocal<v8::Object> ReadHostObject(v8::Isolate* isolate) override {

@@ -1,0 +1,37 @@
+#include "bindings/sandbox_reports.h"
+
+namespace py = pybind11;
+
+namespace ci::bindings {
+
+py::dict PoolReport(const PoolStats& stats) {
+  py::dict out;
+  out["live_isolates"] = stats.live_isolates;
+  out["busy_isolates"] = stats.busy_isolates;
+  out["isolates_replaced"] = stats.isolates_replaced;
+  out["compilations"] = stats.compilations;
+  out["contexts_recycled"] = stats.recycled_runs;
+  out["isolates_retired"] = stats.isolates_retired;
+  auto measured = [](double ms) { return ms < 0 ? py::object(py::none()) : py::float_(ms); };
+  out["attempt_overhead_ms"] = measured(stats.attempt_overhead_ms);
+  out["new_context_ms"] = measured(stats.new_context_ms);
+  out["contexts_prepared"] = stats.contexts_prepared;
+  out["contexts_made_on_call"] = stats.contexts_made_on_call;
+  return out;
+}
+
+py::dict MetricsReport(const ExecutionStats::Snapshot& snapshot) {
+  py::dict out;
+  out["total"] = snapshot.total;
+  out["successful"] = snapshot.successful;
+  out["failed"] = snapshot.failed;
+  out["average_time"] = snapshot.average_ms;
+  out["median_time"] = snapshot.median_ms;
+  out["p95_time"] = snapshot.p95_ms;
+  out["p99_time"] = snapshot.p99_ms;
+  out["memory_current"] = snapshot.memory_current;
+  out["memory_peak"] = snapshot.memory_peak;
+  return out;
+}
+
+}  // namespace ci::bindings

@@ -1,0 +1,18 @@
+#ifndef CODE_INTERPRETER_BINDINGS_SANDBOX_REPORTS_H_
+#define CODE_INTERPRETER_BINDINGS_SANDBOX_REPORTS_H_
+
+#include <pybind11/pybind11.h>
+
+#include "core/execution_stats.h"
+#include "core/isolate_pool.h"
+
+namespace ci::bindings {
+
+// get_status()["isolates"]: the pool's figures, under the names the README documents.
+pybind11::dict PoolReport(const PoolStats& stats);
+// get_metrics(): the seed's fields, in snake_case.
+pybind11::dict MetricsReport(const ExecutionStats::Snapshot& snapshot);
+
+}  // namespace ci::bindings
+
+#endif  // CODE_INTERPRETER_BINDINGS_SANDBOX_REPORTS_H_
