@@ -23,23 +23,35 @@ v8::Local<v8::String> Name(v8::Isolate* isolate, const char* name) {
 // V8 runs these methods in loops over every index that never check for termination: a
 // time limit could not stop them for minutes. Receivers longer than 2^24 are refused instead;
 // an array that long and dense would pass any memory limit offered here anyway.
-constexpr char kArrayGuard[] = R"js((function (limit, isArray, unchangedRealm) {
+constexpr char kArrayGuard[] = R"js((function (limit, isArray, slicesPlainly, unchangedRealm) {
   "use strict";
   const proto = Array.prototype;
   const apply = Reflect.apply;
+  const slice = proto.slice;
   const mutating = new Set(["sort", "reverse", "copyWithin", "splice", "shift", "unshift",
                             "fill"]);
   const refuse = (name) => {
     throw new RangeError(`Array.prototype.${name} on more than ${limit} elements is not ` +
                          `allowed in this sandbox`);
   };
+  // The script may replace these globals; the guard keeps the originals.
+  const {min, max, trunc} = Math;
+  const toNumber = Number;
   // Anything but a genuine array (an array-like, a Proxy) could report one length here and
   // another to V8: it is read once, and the method runs on a copy, written back if it mutates.
   const snapshot = (target, name) => {
-    const length = Math.min(Math.max(Math.trunc(Number(target.length)) || 0, 0), 2 ** 53 - 1);
+    const plain = slicesPlainly(target);
+    const length = min(max(trunc(toNumber(target.length)) || 0, 0), 2 ** 53 - 1);
     if (length > limit) refuse(name);
-    const copy = [];
-    for (let i = 0; i < length; i++) if (i in target) copy[i] = target[i];
+    let copy;
+    if (plain) {
+      // V8's own copy, holes kept: a loop here starts with cold element lookups in every new
+      // context, each missing element a slow miss.
+      copy = apply(slice, target, [0, length]);
+    } else {
+      copy = [];
+      for (let i = 0; i < length; i++) if (i in target) copy[i] = target[i];
+    }
     copy.length = length;
     return copy;
   };
@@ -55,7 +67,7 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray, unchangedRealm) {
     const copy = snapshot(target, name);
     const result = apply(original, copy, args);
     if (!mutating.has(name)) return result;
-    const before = Number(target.length) || 0;
+    const before = toNumber(target.length) || 0;
     for (let i = 0; i < copy.length; i++) {
       if (i in copy) target[i] = copy[i]; else delete target[i];
     }
@@ -121,6 +133,31 @@ bool IsIntrinsicName(const std::string& key) {
   });
 }
 
+// Whether V8's slice copies `value` exactly as the guard's own loop would, running no code of
+// the script's on the way: neither an array nor a Proxy (so no Symbol.species constructor of
+// the script's makes the copy), and a length that is an own data property holding a number
+// (so reading it again calls no getter or valueOf).
+bool SlicesPlainly(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  if (!value->IsObject() || value->IsArray() || value->IsProxy()) {
+    return false;
+  }
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Value> descriptor;
+  if (!value.As<v8::Object>()
+           ->GetOwnPropertyDescriptor(context, Name(isolate, "length"))
+           .ToLocal(&descriptor) ||
+      !descriptor->IsObject()) {
+    return false;
+  }
+  // Own properties of the descriptor only: a missing "value" must not be looked up on a
+  // prototype the script may have changed.
+  v8::Local<v8::Object> fields = descriptor.As<v8::Object>();
+  v8::Local<v8::String> key = Name(isolate, "value");
+  v8::Local<v8::Value> length;
+  return fields->HasOwnProperty(context, key).FromMaybe(false) &&
+         fields->Get(context, key).ToLocal(&length) && length->IsNumber();
+}
+
 }  // namespace
 
 void ContextFactory::KeepForModules(v8::Local<v8::Context> context,
@@ -168,6 +205,18 @@ bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
            .ToLocal(&is_array)) {
     return false;
   }
+  v8::Local<v8::Function> slices_plainly;
+  if (!v8::Function::New(
+           context,
+           [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+             info.GetReturnValue().Set(info.Length() > 0 &&
+                                       SlicesPlainly(info.GetIsolate(), info[0]));
+           },
+           v8::Local<v8::Value>(), 0, v8::ConstructorBehavior::kThrow,
+           v8::SideEffectType::kHasNoSideEffect)
+           .ToLocal(&slices_plainly)) {
+    return false;
+  }
   v8::Local<v8::Function> unchanged_realm;
   if (!v8::Function::New(
            context,
@@ -180,10 +229,10 @@ bool ContextFactory::GuardLongArrayMethods(v8::Local<v8::Context> context) {
     return false;
   }
   v8::Local<v8::Value> arguments[] = {v8::Number::New(isolate_, kArrayGuardLimit), is_array,
-                                      unchanged_realm};
+                                      slices_plainly, unchanged_realm};
   return unbound->BindToCurrentContext()->Run(context).ToLocal(&installer) &&
          !installer.As<v8::Function>()
-              ->Call(context, v8::Undefined(isolate_), 3, arguments)
+              ->Call(context, v8::Undefined(isolate_), 4, arguments)
               .IsEmpty();
 }
 

@@ -32,6 +32,18 @@ PROCESS_KILLERS = {
     "Array.from of an array-like whose length changes": (
         "let n = 0; Array.from({get length() { return n++ ? 2**32-1 : 2 }})"
     ),
+    # The guard copies array-likes with V8's slice; these reach for a Symbol.species copy
+    # whose length lies.
+    "Array.from of an iterator-less array with a lying species": (
+        "const a = [1, 2]; a[Symbol.iterator] = undefined; a.constructor = {[Symbol.species]:"
+        " function () { return {get length() { return 2**32-1 }, set length(v) {}} }};"
+        " Array.from(a)"
+    ),
+    "generic map on a Proxy of an array with a lying species": (
+        "const liar = {[Symbol.species]: function () { return {get length() {"
+        " return 2**32-1 }, set length(v) {}} }}; Array.prototype.map.call(new Proxy([1, 2],"
+        " {get(t, k) { return k === 'constructor' ? liar : t[k] }}), (x) => x)"
+    ),
 }
 
 
@@ -146,3 +158,50 @@ def test_top_level_for_await() -> None:
     with create_sandbox() as box:
         assert box.interpret(code + "\nreturn s") == "3"
         assert box.interpret(code) == "undefined"  # an async body gives its value by `return`
+
+
+ARRAY_LIKE_COPIES = {
+    # Holes stay holes, elements are read in index order, the length only once.
+    "Array.from reads elements in order": (
+        "const log = []; const o = {get length() { log.push('length'); return 4 },"
+        " get 0() { log.push(0); return 'a' }, get 2() { log.push(2); return 'c' }};"
+        " [Array.from(o, (v, i) => `${i}:${v}`), log]",
+        [["0:a", "1:undefined", "2:c", "3:undefined"], ["length", 0, 2]],
+    ),
+    "generic map keeps holes": (
+        "Object.keys(Array.prototype.map.call({length: 4, 1: 2, 3: 4}, (x) => x * 10))",
+        ["1", "3"],
+    ),
+    "generic reverse writes back": (
+        "const o = {length: 3, 0: 'a', 2: 'c'}; Array.prototype.reverse.call(o); o",
+        {"0": "c", "2": "a", "length": 3},
+    ),
+    "inherited elements are copied": (
+        "Array.from(Object.create({0: 'p', 1: 'q'}, {length: {value: 2}}))",
+        ["p", "q"],
+    ),
+    "a Proxy array-like": (
+        "Array.prototype.join.call(new Proxy({length: 3, 0: 1, 2: 3}, {}), '-')",
+        "1--3",
+    ),
+    "globals the script replaced do not reach the guard": (
+        "Math.trunc = Math.min = Number = () => { throw new Error('reached') };"
+        " Array.from({length: 2}, (_, i) => i)",
+        [0, 1],
+    ),
+    "an array without its iterator": (
+        "const a = [1, , 3]; a[Symbol.iterator] = undefined; Array.from(a, (x) => x ?? 0)",
+        [1, 0, 3],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), ARRAY_LIKE_COPIES.values(), ids=ARRAY_LIKE_COPIES.keys()
+)
+@pytest.mark.parametrize("persistent", [False, True], ids=["fresh", "persistent"])
+def test_array_likes_are_copied_as_the_language_reads_them(
+    code: str, expected: object, persistent: bool
+) -> None:
+    with create_sandbox(persistent_context=persistent) as box:
+        assert box.interpret(code, return_raw_result=True) == expected
