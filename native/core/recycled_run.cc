@@ -21,6 +21,11 @@ using Clock = RecycledRun::Clock;
 constexpr double kBudgetFactor = 3;
 constexpr double kBudgetInNewContexts = 10;
 constexpr int kMaxMissesInARow = 3;
+// A kept attempt is judged against the code's last run in a new context, and a kept code has
+// no more such runs: one slow run (a collection in it, a large input, a busy moment) would
+// keep it on an attempt that costs more than a new context, for good. Every so many such
+// attempts the code runs in a new context again, which measures it anew.
+constexpr uint8_t kSlowKeepsBeforeRemeasuring = 16;
 
 // Set by the promise hook while an attempt runs (on the thread running it).
 thread_local bool promise_seen = false;
@@ -136,10 +141,15 @@ class Attempt {
       // The mode checks every call and allocation: call-heavy code can take longer this way
       // than in a new context. Such an attempt counts as a miss (a first attempt also
       // instruments the code, so it is not judged).
-      if (!first_attempt && MsSince(started) > cached_->compiled_run_ms) {
+      const double took_ms = MsSince(started);
+      if (!first_attempt && took_ms > cached_->compiled_run_ms) {
         CountMiss(cached_);
       } else {
         cached_->misses_in_a_row = 0;
+        const double new_context_ms = holder_.recycling().new_context_ms();
+        if (new_context_ms >= 0 && took_ms > new_context_ms) {
+          cached_->slow_keeps++;
+        }
       }
       return Recycling::kKept;
     }
@@ -223,6 +233,9 @@ CachedScript* Candidate(IsolateHolder& holder,
   if (cached == nullptr || cached->speculation == Speculation::kRefused ||
       cached->compiled_run_ms < 0) {
     return nullptr;  // the first run of any code takes a new context
+  }
+  if (cached->slow_keeps >= kSlowKeepsBeforeRemeasuring) {
+    return nullptr;  // measured anew in a new context (NoteCompiledRun)
   }
   if (cached->form == CodeForm::kAsyncFunctionBody) {
     cached->speculation = Speculation::kRefused;  // it awaits, which the mode refuses
@@ -354,6 +367,7 @@ void RecycledRun::NoteCompiledRun(CachedScript* cached,
                                   const Outcome& outcome,
                                   const ModuleLoader* modules) {
   cached->compiled_run_ms = static_cast<float>(run_ms);
+  cached->slow_keeps = 0;
   cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
   if (modules != nullptr) {
     if (modules->request_failed()) {

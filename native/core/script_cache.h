@@ -38,6 +38,9 @@ struct CachedScript {
   // Its last run in a new context, the making of the context included.
   float compiled_run_ms = -1;
   uint8_t misses_in_a_row = 0;  // attempts in a row that did not keep the context
+  // Kept attempts since its last run in a new context that took longer than a new context
+  // costs; after kSlowKeepsBeforeRemeasuring of them its next run takes a new context.
+  uint8_t slow_keeps = 0;
   // The modules its last run in a new context required, first request first: the pristine
   // context it tries on holds exactly these (core/module_loader.h).
   std::vector<int> modules;

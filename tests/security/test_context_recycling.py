@@ -310,3 +310,18 @@ def test_array_from_an_array_like_runs_on_the_recycled_path(box: Sandbox) -> Non
     assert probe(box, code) == compiled
     other = "Array.from.call(Object, {length: 1}).constructor === Object"
     assert [box.interpret(other) for _ in range(3)] == ["true"] * 3  # the builtin's path
+
+
+def test_one_slow_run_in_a_new_context_does_not_keep_code_on_a_slower_path(box: Sandbox) -> None:
+    # Callbacks cost several times more in the recycled context's checked mode than in a new
+    # context. The first run reads a large context, so it sets a high bar for the attempts
+    # that follow; the code still ends up running in new contexts, where it is faster.
+    code = "Array.from({length: 1000}, (_, i) => i).map((x) => x * 2).reduce((a, b) => a + b, 0)"
+    expected = str(sum(range(1000)) * 2)
+    assert box.interpret(code, {"pad": list(range(300_000))}) == expected
+    for _ in range(60):
+        box.interpret(code, {"pad": []})
+    before = recycled(box)
+    for _ in range(40):
+        assert box.interpret(code, {"pad": []}) == expected
+    assert recycled(box) - before < 40
