@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/array_guard.h"
 #include "core/console.h"
 #include "core/module_loader.h"
 #include "core/security_profile.h"
@@ -85,8 +86,6 @@ class ContextFactory {
                       v8::Local<v8::Value> name,
                       const std::string& key,
                       ModuleLoader::Scope* scope);
-  // Array methods that V8 runs without checking for termination get a length bound.
-  bool GuardLongArrayMethods(v8::Local<v8::Context> context);
 
   v8::Isolate* isolate_;
   TimerQueue* timers_;
@@ -94,7 +93,7 @@ class ContextFactory {
   ModuleLoader* modules_;
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
-  v8::Global<v8::UnboundScript> array_guard_;
+  ArrayGuard array_guard_;
   KeptContext persistent_;
   KeptContext spare_;
   std::list<Pristine> pristine_;  // most recently used first
