@@ -223,8 +223,9 @@ class Writer {
     auto [seen, inserted] = ids_.emplace(object, next_id_);
     if (!inserted) {
       const uint32_t id = seen->second;
-      if (std::any_of(frames_.begin(), frames_.end(),
-                      [&](const Frame& open) { return open.kind == 'h' && open.id == id; })) {
+      if (large_dicts_ && std::any_of(frames_.begin(), frames_.end(), [&](const Frame& open) {
+            return open.kind == 'h' && open.id == id;
+          })) {
         throw SelfReferenceInLargeDict();
       }
       out_.push_back('^');

@@ -1,5 +1,8 @@
 #include "core/array_guard.h"
 
+#include <string>
+#include <string_view>
+
 #include "core/side_effect_free.h"
 
 namespace ci {
@@ -17,10 +20,8 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray, slicesPlainly, un
   "use strict";
   const proto = Array.prototype;
   const apply = Reflect.apply;
-  // The methods guarded below, by their own names.
-  const {sort, reverse, indexOf, lastIndexOf, copyWithin, splice, shift, unshift, slice, forEach,
-         map, filter, every, some, reduce, reduceRight, flat, flatMap, fill, join, toString,
-         toLocaleString} = proto;
+  // The originals of the guarded methods, by their own names (kGuardedMethods).
+  const {ORIGINALS} = proto;
   const mutating = new Set(["sort", "reverse", "copyWithin", "splice", "shift", "unshift",
                             "fill"]);
   const refuse = (name) => {
@@ -74,87 +75,9 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray, slicesPlainly, un
   };
   // Methods of a class: V8 makes them from a description compiled once, where an object
   // literal (or a computed name per method) builds map after map in every context. Each calls
-  // its original itself, so stacks show the method and the builtin alone.
-  const guarded = class {
-    sort(...args) {
-      return direct(this, "sort") ? apply(sort, this, args) : onCopy(this, "sort", sort, args);
-    }
-    reverse(...args) {
-      return direct(this, "reverse") ? apply(reverse, this, args)
-                                     : onCopy(this, "reverse", reverse, args);
-    }
-    indexOf(...args) {
-      return direct(this, "indexOf") ? apply(indexOf, this, args)
-                                     : onCopy(this, "indexOf", indexOf, args);
-    }
-    lastIndexOf(...args) {
-      return direct(this, "lastIndexOf") ? apply(lastIndexOf, this, args)
-                                         : onCopy(this, "lastIndexOf", lastIndexOf, args);
-    }
-    copyWithin(...args) {
-      return direct(this, "copyWithin") ? apply(copyWithin, this, args)
-                                        : onCopy(this, "copyWithin", copyWithin, args);
-    }
-    splice(...args) {
-      return direct(this, "splice") ? apply(splice, this, args)
-                                    : onCopy(this, "splice", splice, args);
-    }
-    shift(...args) {
-      return direct(this, "shift") ? apply(shift, this, args) : onCopy(this, "shift", shift, args);
-    }
-    unshift(...args) {
-      return direct(this, "unshift") ? apply(unshift, this, args)
-                                     : onCopy(this, "unshift", unshift, args);
-    }
-    slice(...args) {
-      return direct(this, "slice") ? apply(slice, this, args) : onCopy(this, "slice", slice, args);
-    }
-    forEach(...args) {
-      return direct(this, "forEach") ? apply(forEach, this, args)
-                                     : onCopy(this, "forEach", forEach, args);
-    }
-    map(...args) {
-      return direct(this, "map") ? apply(map, this, args) : onCopy(this, "map", map, args);
-    }
-    filter(...args) {
-      return direct(this, "filter") ? apply(filter, this, args)
-                                    : onCopy(this, "filter", filter, args);
-    }
-    every(...args) {
-      return direct(this, "every") ? apply(every, this, args) : onCopy(this, "every", every, args);
-    }
-    some(...args) {
-      return direct(this, "some") ? apply(some, this, args) : onCopy(this, "some", some, args);
-    }
-    reduce(...args) {
-      return direct(this, "reduce") ? apply(reduce, this, args)
-                                    : onCopy(this, "reduce", reduce, args);
-    }
-    reduceRight(...args) {
-      return direct(this, "reduceRight") ? apply(reduceRight, this, args)
-                                         : onCopy(this, "reduceRight", reduceRight, args);
-    }
-    flat(...args) {
-      return direct(this, "flat") ? apply(flat, this, args) : onCopy(this, "flat", flat, args);
-    }
-    flatMap(...args) {
-      return direct(this, "flatMap") ? apply(flatMap, this, args)
-                                     : onCopy(this, "flatMap", flatMap, args);
-    }
-    fill(...args) {
-      return direct(this, "fill") ? apply(fill, this, args) : onCopy(this, "fill", fill, args);
-    }
-    join(...args) {
-      return direct(this, "join") ? apply(join, this, args) : onCopy(this, "join", join, args);
-    }
-    toString(...args) {
-      return direct(this, "toString") ? apply(toString, this, args)
-                                      : onCopy(this, "toString", toString, args);
-    }
-    toLocaleString(...args) {
-      return direct(this, "toLocaleString") ? apply(toLocaleString, this, args)
-                                            : onCopy(this, "toLocaleString", toLocaleString, args);
-    }
+  // its original itself, so stacks show the method and the builtin alone. One kGuardedMethod
+  // per name.
+  const guarded = class {METHODS
   }.prototype;
   // Plain stores: each of these is a writable, configurable data property of Array.prototype,
   // which keeps its attributes; redefining them sorted the prototype's descriptors every time.
@@ -184,7 +107,41 @@ constexpr char kArrayGuard[] = R"js((function (limit, isArray, slicesPlainly, un
     },
   }.from});
 }))js";
+// The methods the installer guards (its ORIGINALS and METHODS), and the method it gets for each,
+// NAME standing for the name.
+constexpr const char* kGuardedMethods[] = {
+    "sort",  "reverse", "indexOf",  "lastIndexOf",   "copyWithin", "splice",
+    "shift", "unshift", "slice",    "forEach",       "map",        "filter",
+    "every", "some",    "reduce",   "reduceRight",   "flat",       "flatMap",
+    "fill",  "join",    "toString", "toLocaleString"};
+constexpr char kGuardedMethod[] = R"js(
+    NAME(...args) {
+      return direct(this, "NAME") ? apply(NAME, this, args) : onCopy(this, "NAME", NAME, args);
+    })js";
 constexpr double kArrayGuardLimit = 16777216;  // 2^24
+
+void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
+  for (size_t at = text->find(from); at != std::string::npos; at = text->find(from, at)) {
+    text->replace(at, from.size(), to);
+    at += to.size();
+  }
+}
+
+// The installer's source: kArrayGuard with its placeholders filled from kGuardedMethods.
+std::string InstallerSource() {
+  std::string originals;
+  std::string methods;
+  for (const char* name : kGuardedMethods) {
+    originals += std::string(originals.empty() ? "" : ", ") + name;
+    std::string method = kGuardedMethod;
+    ReplaceAll(&method, "NAME", name);
+    methods += method;
+  }
+  std::string source = kArrayGuard;
+  ReplaceAll(&source, "{ORIGINALS}", "{" + originals + "}");
+  ReplaceAll(&source, "{METHODS", "{" + methods);
+  return source;
+}
 
 // Whether V8's slice copies `value` exactly as the guard's own loop would, running no code of
 // the script's on the way: neither an array nor a Proxy (so no Symbol.species constructor of
@@ -222,7 +179,11 @@ v8::Local<v8::FunctionTemplate> Helper(v8::Isolate* isolate, v8::FunctionCallbac
 }  // namespace
 
 bool ArrayGuard::Prepare() {
-  v8::ScriptCompiler::Source source(Name(isolate_, kArrayGuard));
+  const std::string text = InstallerSource();
+  v8::ScriptCompiler::Source source(v8::String::NewFromUtf8(isolate_, text.data(),
+                                                            v8::NewStringType::kNormal,
+                                                            static_cast<int>(text.size()))
+                                        .ToLocalChecked());
   v8::Local<v8::UnboundScript> installer;
   if (!v8::ScriptCompiler::CompileUnboundScript(isolate_, &source).ToLocal(&installer)) {
     return false;

@@ -52,13 +52,16 @@ class LargeObjectReader final : public v8::ValueDeserializer::Delegate {
       names.push_back(key.As<v8::Name>());
       values.push_back(value);
     }
-    v8::Local<v8::Value> prototype = v8::Object::New(isolate)->GetPrototype();
-    return v8::Object::New(isolate, prototype, names.data(), values.data(), count);
+    if (object_prototype_.IsEmpty()) {
+      object_prototype_ = v8::Object::New(isolate)->GetPrototype();  // the context's own
+    }
+    return v8::Object::New(isolate, object_prototype_, names.data(), values.data(), count);
   }
 
  private:
   v8::Local<v8::Context> context_;
   v8::ValueDeserializer* deserializer_ = nullptr;
+  v8::Local<v8::Value> object_prototype_;
 };
 
 }  // namespace
