@@ -49,6 +49,16 @@ std::string SafeText(py::handle value) {
                      static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
 }
 
+std::string PathStep(py::handle key, py::handle shown) {
+  std::string text = SafeText(key);
+  bool plain = !text.empty() && !(text[0] >= '0' && text[0] <= '9');
+  for (char c : text) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '$');
+  }
+  return plain ? "." + text : "[" + std::string(py::repr(shown)) + "]";
+}
+
 void RaiseError(const char* name, const std::string& message) {
   RaiseWithMessage(name, message);
 }

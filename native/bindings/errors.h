@@ -27,6 +27,9 @@ pybind11::object OutcomeError(const Outcome& outcome, const Limits& limits);
 [[noreturn]] void RaiseError(const char* name, const std::string& message);
 // A value's str() as UTF-8 for messages; lone surrogates become escapes, never an error.
 std::string SafeText(pybind11::handle value);
+// One step of a value's path in a message: ".name" when the key's text is an identifier,
+// otherwise "[" + repr(shown) + "]".
+std::string PathStep(pybind11::handle key, pybind11::handle shown);
 // Raises code_interpreter.SandboxError with `message`.
 [[noreturn]] void RaiseSandboxError(const std::string& message);
 

@@ -83,13 +83,8 @@ class Writer {
       if (frame.kind == 'A') {
         path += "[" + std::to_string(frame.position - 1) + "]";
       } else if ((frame.kind == 'o' || frame.kind == 'h') && frame.current_key != nullptr) {
-        std::string key = SafeText(py::handle(frame.current_key));
-        bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
-        for (char c : key) {
-          plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '_' || c == '$');
-        }
-        path += plain ? "." + key : "[" + std::string(py::repr(py::str(key))) + "]";
+        py::handle key(frame.current_key);
+        path += PathStep(key, py::str(SafeText(key)));
       } else if (frame.kind == '\'') {
         path += "{member}";
       }

@@ -1,7 +1,6 @@
 #include "bindings/wire_to_py.h"
 
 #include <cmath>
-#include <cstring>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "bindings/cyclic_gc_pause.h"
 #include "bindings/errors.h"
 #include "bindings/tree_to_py.h"
+#include "bindings/wire_cursor.h"
 
 namespace py = pybind11;
 
@@ -29,16 +29,13 @@ struct Frame {
 
 class Reader {
  public:
-  Reader(const std::string& wire, const ConversionLimits& limits)
-      : data_(reinterpret_cast<const uint8_t*>(wire.data())),
-        end_(data_ + wire.size()),
-        limits_(limits) {}
+  Reader(const std::string& wire, const ConversionLimits& limits) : in_(wire), limits_(limits) {}
 
   py::object Run() {
-    if (Byte() != 0xFF) {
-      Fail("missing header");
+    if (in_.Byte() != 0xFF) {
+      FailToRead("missing header");
     }
-    version_ = static_cast<uint32_t>(Varint());
+    version_ = static_cast<uint32_t>(in_.Varint());
     for (;;) {
       py::object value;
       if (ReadToken(&value) ? Attach(std::move(value)) : finished_) {
@@ -57,70 +54,10 @@ class Reader {
       } else if (frame.kind == '\'') {
         path += "{member}";
       } else if (frame.have_key) {
-        std::string key = SafeText(frame.key);
-        bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
-        for (char c : key) {
-          plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '_' || c == '$');
-        }
-        path += plain ? "." + key : "[" + std::string(py::repr(frame.key)) + "]";
+        path += PathStep(frame.key, frame.key);
       }
     }
     return path;
-  }
-
-  [[noreturn]] void Fail(const std::string& what) {
-    RaiseConversionError("cannot read the result (" + what + ")");
-  }
-
-  uint8_t Byte() {
-    if (data_ >= end_) {
-      Fail("truncated");
-    }
-    return *data_++;
-  }
-
-  uint8_t Tag() {
-    uint8_t tag;
-    do {
-      tag = Byte();
-    } while (tag == 0);  // padding
-    return tag;
-  }
-
-  uint8_t PeekTag() {
-    const uint8_t* at = data_;
-    while (at < end_ && *at == 0) {
-      ++at;
-    }
-    return at < end_ ? *at : 0;
-  }
-
-  uint64_t Varint() {
-    uint64_t value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      uint8_t byte = Byte();
-      value |= static_cast<uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) {
-        return value;
-      }
-    }
-    Fail("bad varint");
-  }
-
-  const char* Take(size_t size) {
-    if (static_cast<size_t>(end_ - data_) < size) {
-      Fail("truncated");
-    }
-    const char* at = reinterpret_cast<const char*>(data_);
-    data_ += size;
-    return at;
-  }
-
-  double Double() {
-    double value;
-    std::memcpy(&value, Take(sizeof(value)), sizeof(value));
-    return value;
   }
 
   void Count(uint64_t values) {
@@ -140,8 +77,8 @@ class Reader {
   }
 
   py::object String(uint8_t tag) {
-    size_t size = Varint();
-    const char* bytes = Take(size);
+    size_t size = in_.Varint();
+    const char* bytes = in_.Take(size);
     PyObject* text;
     if (tag == '"' && size <= kShortString) {
       // Keys repeat: one str object per distinct short key of this result.
@@ -177,17 +114,17 @@ class Reader {
   }
 
   py::object TaggedString() {
-    uint8_t tag = Tag();
+    uint8_t tag = in_.Tag();
     if (tag != '"' && tag != 'c' && tag != 'S') {
-      Fail("expected a string");
+      FailToRead("expected a string");
     }
     return String(tag);
   }
 
   py::object BigInt() {
-    uint64_t bitfield = Varint();
+    uint64_t bitfield = in_.Varint();
     size_t size = bitfield >> 1;
-    const char* digits = Take(size);
+    const char* digits = in_.Take(size);
     py::object magnitude =
         py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyLong_Type))
             .attr("from_bytes")(py::bytes(digits, size), "little");
@@ -203,7 +140,7 @@ class Reader {
   // Reads one token. Returns true with `value` set for a complete value; false when a
   // container was opened or closed (a closed one is attached by this call).
   bool ReadToken(py::object* value) {
-    uint8_t tag = Tag();
+    uint8_t tag = in_.Tag();
     switch (tag) {
       case '_':
       case '0':
@@ -217,16 +154,16 @@ class Reader {
         *value = py::bool_(false);
         return true;
       case 'I': {
-        uint64_t zigzag = Varint();
+        uint64_t zigzag = in_.Varint();
         auto number = static_cast<int64_t>((zigzag >> 1) ^ (~(zigzag & 1) + 1));
         *value = py::reinterpret_steal<py::object>(PyLong_FromLongLong(number));
         return true;
       }
       case 'U':
-        *value = py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(Varint()));
+        *value = py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(in_.Varint()));
         return true;
       case 'N':
-        *value = Number(Double());
+        *value = Number(in_.Double());
         return true;
       case 'Z':
         *value = BigInt();
@@ -237,25 +174,25 @@ class Reader {
         *value = String(tag);
         return true;
       case '?':
-        Varint();  // an object count, for checks V8 no longer makes
+        in_.Varint();  // an object count, for checks V8 no longer makes
         return false;
       case '^': {
-        uint64_t id = Varint();
+        uint64_t id = in_.Varint();
         if (id >= objects_.size()) {
-          Fail("bad reference");
+          FailToRead("bad reference");
         }
         *value = objects_[id];
         return true;
       }
       case 'D':
-        *value = Remember(DateFromMs(Double(), Path()));
+        *value = Remember(DateFromMs(in_.Double(), Path()));
         return true;
       case 'y':
       case 'x':
         *value = Remember(py::bool_(tag == 'y'));
         return true;
       case 'n':
-        *value = Remember(Number(Double()));
+        *value = Remember(Number(in_.Double()));
         return true;
       case 'z':
         *value = Remember(BigInt());
@@ -267,7 +204,7 @@ class Reader {
         size_t id = objects_.size();
         objects_.emplace_back();
         py::str pattern = TaggedString();
-        uint64_t flags = Varint();
+        uint64_t flags = in_.Varint();
         std::string text = "/" + std::string(pattern) + "/";
         // Flag bits, written in JavaScript's canonical order.
         const std::pair<uint64_t, char> kFlags[] = {{128, 'd'}, {1, 'g'},  {2, 'i'}, {4, 'm'},
@@ -302,7 +239,7 @@ class Reader {
         return false;
       case 'A':
       case 'a': {
-        uint64_t length = Varint();
+        uint64_t length = in_.Varint();
         Count(length + 1);
         py::list list(static_cast<Py_ssize_t>(length));
         for (uint64_t i = 0; i < length; ++i) {
@@ -320,30 +257,30 @@ class Reader {
         Close(tag);
         return false;
       default:
-        Fail(std::string("unsupported tag '") + static_cast<char>(tag) + "'");
+        FailToRead(std::string("unsupported tag '") + static_cast<char>(tag) + "'");
     }
   }
 
   py::object Buffer(uint8_t tag) {
-    size_t size = Varint();
+    size_t size = in_.Varint();
     if (tag == '~') {
-      Varint();  // maximum length of a resizable buffer
+      in_.Varint();  // maximum length of a resizable buffer
     }
-    const char* bytes = Take(size);
+    const char* bytes = in_.Take(size);
     bytes_ += size;
     py::object buffer = Remember(py::bytes(bytes, size));
-    if (PeekTag() != 'V') {
+    if (in_.PeekTag() != 'V') {
       return buffer;
     }
-    Tag();
-    Byte();  // the view's type: all become bytes
-    size_t offset = Varint();
-    size_t length = Varint();
+    in_.Tag();
+    in_.Byte();  // the view's type: all become bytes
+    size_t offset = in_.Varint();
+    size_t length = in_.Varint();
     if (version_ >= 14) {
-      Varint();  // view flags
+      in_.Varint();  // view flags
     }
     if (offset > size || length > size - offset) {
-      Fail("bad view");
+      FailToRead("bad view");
     }
     return Remember(py::bytes(bytes + offset, length));
   }
@@ -354,7 +291,7 @@ class Reader {
     py::dict error;
     error["name"] = "Error";
     for (;;) {
-      uint8_t tag = Tag();
+      uint8_t tag = in_.Tag();
       switch (tag) {
         case 'E':
           error["name"] = "EvalError";
@@ -384,7 +321,7 @@ class Reader {
           objects_[id] = error;
           return std::move(error);
         default:
-          Fail("unsupported error field");
+          FailToRead("unsupported error field");
       }
     }
   }
@@ -403,11 +340,11 @@ class Reader {
 
   void Close(uint8_t tag) {
     if (frames_.empty()) {
-      Fail("unbalanced end");
+      FailToRead("unbalanced end");
     }
-    Varint();  // property count (or entry count)
+    in_.Varint();  // property count (or entry count)
     if (tag == '$' || tag == '@') {
-      Varint();  // array length again
+      in_.Varint();  // array length again
     }
     py::object done = std::move(frames_.back().container);
     frames_.pop_back();
@@ -456,7 +393,7 @@ class Reader {
         }
         return false;
       default:
-        Fail("bad container");
+        FailToRead("bad container");
     }
   }
 
@@ -485,8 +422,7 @@ class Reader {
 
   static constexpr size_t kShortString = 24;
 
-  const uint8_t* data_;
-  const uint8_t* end_;
+  WireCursor in_;
   std::unordered_map<std::string_view, py::object> short_strings_;  // views into the wire
   const ConversionLimits& limits_;
   uint32_t version_ = 0;
