@@ -78,16 +78,17 @@ class Reader {
   ConversionStatus Run(v8::Local<v8::Value> root, std::string* error) {
     tree_->nodes.clear();
     tree_->nodes.emplace_back();
+    if (!root->IsObject()) {
+      // Most results are one primitive (every interpret() result is a string): no walk.
+      return Checked(Visit({0, root, 0}), 0, error);
+    }
     stack_.push_back({0, root, 0});
     while (!stack_.empty()) {
       Pending item = stack_.back();
       stack_.pop_back();
       ConversionStatus status = Visit(item);
       if (status != ConversionStatus::kOk) {
-        if (status == ConversionStatus::kUnsupported) {
-          *error = problem_ + " at " + tree_->PathOf(item.index, "result");
-        }
-        return status;
+        return Checked(status, item.index, error);
       }
     }
     return ConversionStatus::kOk;
@@ -95,6 +96,14 @@ class Reader {
 
  private:
   ValueNode& node(uint32_t index) { return tree_->nodes[index]; }
+
+  // Names the path of an unsupported value in `error`.
+  ConversionStatus Checked(ConversionStatus status, uint32_t index, std::string* error) {
+    if (status == ConversionStatus::kUnsupported) {
+      *error = problem_ + " at " + tree_->PathOf(index, "result");
+    }
+    return status;
+  }
 
   ConversionStatus Fail(std::string problem) {
     problem_ = std::move(problem);
