@@ -132,6 +132,40 @@ int main() {
         }
       }
     });
+    // JSON text both ways: V8's JSON parser builds fast-mode objects along map transitions.
+    v8::Global<v8::String> json(isolate,
+                                v8::JSON::Stringify(context, data.Get(isolate)).ToLocalChecked());
+    const double json_out = BestUs([&] {
+      v8::HandleScope scope(isolate);
+      v8::JSON::Stringify(context, data.Get(isolate)).ToLocalChecked();
+    });
+    const double json_in = BestUs([&] {
+      v8::HandleScope scope(isolate);
+      v8::JSON::Parse(context, json.Get(isolate)).ToLocalChecked();
+    });
+    // Fast-mode objects from the API: one CreateDataProperty per key.
+    const double api_fast_build = BestUs([&] {
+      v8::HandleScope scope(isolate);
+      v8::Local<v8::String> inner_keys[] = {
+          OneByte(isolate, "id", v8::NewStringType::kInternalized),
+          OneByte(isolate, "name", v8::NewStringType::kInternalized),
+          OneByte(isolate, "tags", v8::NewStringType::kInternalized),
+          OneByte(isolate, "seen", v8::NewStringType::kInternalized)};
+      v8::Local<v8::Value> tag_values[] = {OneByte(isolate, "a"), OneByte(isolate, "b")};
+      v8::Local<v8::Object> outer = v8::Object::New(isolate);
+      for (int i = 0; i < kEntries; ++i) {
+        v8::Local<v8::Object> inner = v8::Object::New(isolate);
+        inner->CreateDataProperty(context, inner_keys[0], v8::Integer::New(isolate, i)).Check();
+        inner->CreateDataProperty(context, inner_keys[1], OneByte(isolate, names[i])).Check();
+        inner->CreateDataProperty(context, inner_keys[2], v8::Array::New(isolate, tag_values, 2))
+            .Check();
+        inner->CreateDataProperty(context, inner_keys[3], v8::True(isolate)).Check();
+        outer
+            ->CreateDataProperty(context,
+                                 OneByte(isolate, keys[i], v8::NewStringType::kInternalized), inner)
+            .Check();
+      }
+    });
     std::free(wire.first);
 
     std::printf("V8 %s, W4's data (%d entries, %zu wire bytes), best of %d x %d, us:\n",
@@ -140,8 +174,12 @@ int main() {
     std::printf("  out: API walk (names + Get)     %8.1f\n", api_read);
     std::printf("  in:  ValueDeserializer          %8.1f\n", deserialize);
     std::printf("  in:  API build (Object::New)    %8.1f\n", api_build);
+    std::printf("  in:  API build (CreateDataProp) %8.1f\n", api_fast_build);
+    std::printf("  out: JSON::Stringify            %8.1f\n", json_out);
+    std::printf("  in:  JSON::Parse                %8.1f\n", json_in);
     std::printf("  cheapest in + out               %8.1f\n",
-                std::min(deserialize, api_build) + std::min(serialize, api_read));
+                std::min({deserialize, api_build, api_fast_build, json_in}) +
+                    std::min({serialize, api_read, json_out}));
   }
   isolate->Dispose();
   delete params.array_buffer_allocator;
