@@ -117,8 +117,6 @@ class Interrupter {
   py::object pending_class_ = py::none();
 };
 
-constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;
-
 // Scalars as Python values, by the wire format's mapping (core/host_functions.h).
 py::tuple ScalarsToPy(const std::vector<HostScalar>& scalars) {
   using Type = HostScalar::Type;

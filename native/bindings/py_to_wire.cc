@@ -16,7 +16,6 @@ namespace py = pybind11;
 namespace ci::bindings {
 namespace {
 
-constexpr long long kMaxSafeInteger = 9007199254740992LL;  // 2^53
 // Version 13 of the format: the oldest with everything written here; V8 reads older versions.
 constexpr uint8_t kVersion = 13;
 

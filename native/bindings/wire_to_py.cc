@@ -15,8 +15,6 @@ namespace py = pybind11;
 namespace ci::bindings {
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
-
 /** One container being filled: what it is, and where its next member goes. */
 struct Frame {
   char kind;  // 'o' object, 'A' dense array, 'a' sparse array, ';' Map, '\'' Set

@@ -5,6 +5,7 @@
 
 #include "core/isolate_holder.h"
 #include "core/v8_text.h"
+#include "core/value_tree.h"
 #include "core/wire.h"
 
 namespace ci {
@@ -21,8 +22,6 @@ void Throw(v8::Isolate* isolate, const std::string& text, bool type_error) {
                                        : v8::Exception::Error(message));
   }
 }
-
-constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
 
 bool ToScalar(v8::Isolate* isolate, v8::Local<v8::Value> value, HostScalar* out) {
   using Type = HostScalar::Type;

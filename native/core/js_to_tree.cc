@@ -8,8 +8,6 @@
 namespace ci {
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
-
 struct Pending {
   uint32_t index;
   v8::Local<v8::Value> value;

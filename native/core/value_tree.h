@@ -7,6 +7,10 @@
 
 namespace ci {
 
+// The largest integer a JavaScript number holds exactly (2^53): numbers that are integral and
+// within +-kMaxSafeInteger cross as integers, others as doubles.
+constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;
+
 /** Kinds of values that cross between JavaScript and the host (structured-clone rules). */
 enum class ValueKind : uint8_t {
   kUndefined,
