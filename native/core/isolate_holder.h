@@ -93,6 +93,7 @@ class IsolateHolder final : public TerminationTarget {
   // The isolate thread, during an attempt: stops the attempt so it is declined.
   void DeclineAttempt();
   RecyclingMeter& recycling() { return recycling_; }
+  const RecyclingMeter& recycling() const { return recycling_; }
   // Marks the isolate for replacement once this execution ends.
   void Retire() { worn_.store(true, std::memory_order_release); }
   bool worn() const { return worn_.load(std::memory_order_acquire); }

@@ -229,23 +229,27 @@ PoolStats IsolatePool::stats() const {
                   retired_};
   stats.contexts_prepared = contexts_prepared_;
   stats.contexts_made_on_call = contexts_made_on_call_retired_;
-  for (const auto& holder : idle_) {
-    stats.contexts_made_on_call += holder->contexts_made_on_call();
-    stats.compilations += holder->compilations();
-    stats.recycled_runs += holder->recycled_runs();
-    // Idle: the pool's lock orders these reads after the isolate thread's last writes.
+  // Read only where no execution writes it: on idle isolates, and on the one with the
+  // preparer, whose work leaves it alone; the pool's lock orders these reads after the last
+  // execution's writes. (Left out, the isolate just prepared for hid its figures from status.)
+  auto read_meter = [&stats](const IsolateHolder& holder) {
     stats.attempt_overhead_ms =
-        std::max(stats.attempt_overhead_ms, holder->recycling().overhead_ms());
-    double new_context = holder->recycling().new_context_ms();
+        std::max(stats.attempt_overhead_ms, holder.recycling().overhead_ms());
+    double new_context = holder.recycling().new_context_ms();
     if (new_context >= 0 && (stats.new_context_ms < 0 || new_context < stats.new_context_ms)) {
       stats.new_context_ms = new_context;
     }
+  };
+  std::vector<const IsolateHolder*> all(busy_.begin(), busy_.end());
+  for (const auto& holder : idle_) {
+    all.push_back(holder.get());
+    read_meter(*holder);
   }
-  std::vector<const IsolateHolder*> working(busy_.begin(), busy_.end());
   if (preparing_ != nullptr) {
-    working.push_back(preparing_);
+    all.push_back(preparing_);
+    read_meter(*preparing_);
   }
-  for (const IsolateHolder* holder : working) {
+  for (const IsolateHolder* holder : all) {
     stats.contexts_made_on_call += holder->contexts_made_on_call();
     stats.compilations += holder->compilations();
     stats.recycled_runs += holder->recycled_runs();

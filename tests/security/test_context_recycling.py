@@ -8,6 +8,7 @@ are themselves served by the recycled context, and check the probe sees a pristi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -205,6 +206,24 @@ def test_speculation_keeps_each_run_to_its_own_per_call_context(box: Sandbox) ->
     assert box.interpret(code) == "none"
     assert box.interpret(code) == "none"
     assert box.interpret(code, {"v": "b"}) == "b"
+
+
+def test_status_keeps_the_recycling_figures_while_an_isolate_is_being_prepared(
+    box: Sandbox,
+) -> None:
+    # Code that needs a new context every time has the pool prepare one on the isolate just
+    # released, in idle time. Meanwhile status must still show that isolate's measured attempt
+    # overhead and context cost, not only the figures of the unmeasured standby.
+    probe(box, "1 + 1")
+    seen = []
+    for k in range(40):
+        box.interpret(f"var g{k} = {k}")  # a global write: this code always takes a new context
+        for _ in range(20):
+            isolates = box.get_status()["isolates"]
+            seen.append((isolates["attempt_overhead_ms"], isolates["new_context_ms"]))
+            time.sleep(0.0002)
+    assert box.get_status()["isolates"]["contexts_prepared"] > 0
+    assert all(overhead is not None and cost is not None for overhead, cost in seen)
 
 
 def test_function_heavy_scripts_leave_the_cost_of_an_attempt_flat(box: Sandbox) -> None:
