@@ -1,6 +1,7 @@
 // What V8 alone needs to run compare.py's workloads with fresh state per call, with no Python
 // and none of the package's own work (no limits, no guard, no conversion): the floor under
-// our W3f, W5f and W3L figures, and the per-call cost of entering an isolate (W1).
+// our W3f, W5f and W3L figures, and the per-call cost of entering an isolate (W1), with and
+// without the calling thread's V8 state parked.
 // Built and run by ci/fresh-floor against the same V8 as the package.
 #include <libplatform/libplatform.h>
 #include <v8.h>
@@ -174,6 +175,13 @@ int main(int argc, char** argv) {
       std::function<void()> work;
       if (only == "w1")
         work = run_persistent(w1_bound);
+      if (only == "w1-parked") {
+        // The thread keeps its V8 state archived between calls (core/thread_parking.h): an
+        // outer lock, released, both held to the end.
+        new v8::Locker(isolate);
+        new v8::Unlocker(isolate);
+        work = run_persistent(w1_bound);
+      }
       if (only == "w3")
         work = run_persistent(w3_bound);
       if (only == "w3f")
@@ -188,7 +196,7 @@ int main(int argc, char** argv) {
           run_ahead();
         };
       if (!work) {
-        std::fprintf(stderr, "usage: fresh_floor [w1|w3|w3f|w5f|context|w3-ahead COUNT]\n");
+        std::fprintf(stderr, "usage: fresh_floor [w1|w1-parked|w3|w3f|w5f|context|w3-ahead COUNT]\n");
         return 2;
       }
       for (int i = 0; i < count; ++i) {
@@ -197,6 +205,15 @@ int main(int argc, char** argv) {
     } else {
       figures = {
           {"W1, one context", MedianUs(20000, run_persistent(w1_bound))},
+          {"W1, thread state parked",
+           [&] {
+             auto* outer = new v8::Locker(isolate);
+             auto* parked = new v8::Unlocker(isolate);
+             double us = MedianUs(20000, run_persistent(w1_bound));
+             delete parked;
+             delete outer;
+             return us;
+           }()},
           {"W3 warm, one context", MedianUs(2000, run_persistent(w3_bound))},
           {"W5 warm, one context", MedianUs(100, run_persistent(w5_bound))},
           {"Context::New alone", MedianUs(300, new_context)},

@@ -6,6 +6,7 @@
 #include "core/execution_stats.h"
 #include "core/platform.h"
 #include "core/side_effect_free.h"
+#include "core/thread_parking.h"
 
 namespace py = pybind11;
 
@@ -19,6 +20,13 @@ PYBIND11_MODULE(_core, module) {
     return ci::Platform::V8Version();
   });
   module.attr("V8_HEADERS_VERSION") = CI_V8_VERSION;
+  // Threads' V8 states parked on isolates now, and those given up by disposed isolates.
+  module.def("thread_parking", [] {
+    py::dict counts;
+    counts["parked"] = ci::ThreadParking::parked();
+    counts["orphans"] = ci::ThreadParking::orphans();
+    return counts;
+  });
   // Whether fresh-context runs can be served by a recycled context (runner.cc).
   module.attr("RECYCLES_CONTEXTS") = ci::kSideEffectFreeEvaluation;
   // The layout of duration_buckets(), for merging histograms of several sandboxes.

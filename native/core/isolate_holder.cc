@@ -26,6 +26,7 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
   // check below runs) when the old generation approaches our limit, not V8's.
   params.constraints.set_initial_old_generation_size_in_bytes(config.memory_limit_bytes / 2);
   isolate_ = v8::Isolate::New(params);
+  parking_ = std::make_unique<ThreadParking>(isolate_);
   isolate_->SetData(0, this);
   isolate_->AddNearHeapLimitCallback(NearHeapLimit, this);
   isolate_->AddGCEpilogueCallback(AfterFullCollection, this, v8::kGCTypeMarkSweepCompact);
@@ -47,6 +48,7 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
 }
 
 IsolateHolder::~IsolateHolder() {
+  parking_->Close();  // before V8's lock (the lot's lock order), and before the isolate goes
   {
     v8::Locker locker(isolate_);
     v8::Isolate::Scope isolate_scope(isolate_);

@@ -20,6 +20,7 @@
 #include "core/script_cache.h"
 #include "core/security_profile.h"
 #include "core/termination.h"
+#include "core/thread_parking.h"
 #include "core/timers.h"
 #include "core/watchdog.h"
 
@@ -69,6 +70,7 @@ class IsolateHolder final : public TerminationTarget {
   const std::shared_ptr<HostCompletions>& host_completions() { return host_completions_; }
   TimerQueue& timers() { return timers_; }
   WatchdogSlot& deadline() { return deadline_; }
+  ThreadParking& parking() { return *parking_; }
 
   // Call with the isolate locked. Returns the id the watchdog must be armed with.
   uint64_t BeginExecution(CancelToken* token);
@@ -144,6 +146,7 @@ class IsolateHolder final : public TerminationTarget {
   const IsolateConfig config_;
   std::unique_ptr<CappedArrayBufferAllocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
+  std::unique_ptr<ThreadParking> parking_;
   ConsoleBuffer console_;
   ScriptCache scripts_;
   TimerQueue timers_;

@@ -66,6 +66,7 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
   const Clock::time_point started = Clock::now();
   const double cpu_started = request.measure_cpu ? ThreadCpuMs() : 0;
   v8::Isolate* isolate = holder.isolate();
+  holder.parking().BeforeLock();
   {
     v8::Locker locker(isolate);
     v8::Isolate::Scope isolate_scope(isolate);

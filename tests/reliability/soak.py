@@ -1,6 +1,6 @@
-"""Soak run: many executions, timeouts, memory-limit hits and sandbox create/kill cycles,
-with RSS, thread and file-descriptor counts sampled. Fails when RSS grows past a bound after
-warm-up, or when threads or descriptors grow at all.
+"""Soak run: many executions, timeouts, memory-limit hits, sandbox create/kill cycles and
+short-lived calling threads, with RSS, thread and file-descriptor counts sampled. Fails when
+RSS grows past a bound after warm-up, or when threads or descriptors grow at all.
 
     python tests/reliability/soak.py            # the full run (ci/soak)
     python tests/reliability/soak.py --smoke    # a few seconds
@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -25,10 +26,11 @@ class SoakPlan:
     timeouts: int = 2_000
     memory_hits: int = 1_000
     cycles: int = 100
+    threads: int = 2_000
     max_rss_growth_mb: float = 50.0
 
 
-SMOKE = SoakPlan(executions=3_000, timeouts=20, memory_hits=10, cycles=5)
+SMOKE = SoakPlan(executions=3_000, timeouts=20, memory_hits=10, cycles=5, threads=20)
 
 
 @dataclass
@@ -117,10 +119,34 @@ def run_phases(plan: SoakPlan, report: SoakReport, scale: float) -> None:
             box.interpret("1 + 1")
             box.kill(graceful=False)
 
+    def threads() -> None:
+        # Each thread calls often enough to park its V8 state on the shared isolate, then exits
+        # (giving it back); every tenth also leaves a sandbox of its own for another thread to
+        # kill (its parked state orphaned, up to the process's cap).
+        shared = create_sandbox(persistent_context=True, max_concurrent_executions=2)
+        try:
+            for index in range(int(plan.threads * scale)):
+                own = create_sandbox(persistent_context=True) if index % 10 == 0 else None
+
+                def calls(own: object = own) -> None:
+                    for box in (shared, own):
+                        for i in range(40):
+                            if box is not None and box.interpret(f"{i} * 2") != str(i * 2):
+                                raise AssertionError("wrong result in a calling thread")
+
+                thread = threading.Thread(target=calls)
+                thread.start()
+                thread.join()
+                if own is not None:
+                    own.kill()
+        finally:
+            shared.kill()
+
     timed("executions", executions)
     timed("timeouts", timeouts)
     timed("memory_hits", memory_hits)
     timed("cycles", cycles)
+    timed("threads", threads)
 
 
 def soak(plan: SoakPlan, log: bool = False) -> SoakReport:
