@@ -2,6 +2,7 @@
 
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
+#include "bindings/quiet_interpret.h"
 #include "bindings/sandbox_binding.h"
 #include "core/execution_stats.h"
 #include "core/platform.h"
@@ -15,6 +16,7 @@ PYBIND11_MODULE(_core, module) {
   ci::bindings::RegisterModuleStore(module);
   ci::bindings::RegisterHostFunctions(module);
   ci::bindings::RegisterSandbox(module);
+  ci::bindings::RegisterQuietInterpret(module);
   module.def("v8_version", [] {
     ci::Platform::EnsureInitialized();
     return ci::Platform::V8Version();

@@ -358,20 +358,18 @@ class NativeSandbox {
   std::atomic<bool> read_heap_{false};
 };
 
-// evaluate(sandbox, code, context, raw): the hot path as a plain fast-call function, without
-// keyword parsing; timeout is the sandbox's own.
-PyObject* FastEvaluate(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 4) {
-    PyErr_SetString(PyExc_TypeError, "evaluate(sandbox, code, context, raw) takes 4 arguments");
-    return nullptr;
-  }
+}  // namespace
+
+void* NativeSandboxOf(py::handle native) {
+  return py::cast<NativeSandbox*>(native);
+}
+
+PyObject* EvaluateQuietly(void* sandbox, PyObject* code, PyObject* context, bool raw) {
   try {
-    auto* sandbox = py::cast<NativeSandbox*>(py::handle(args[0]));
-    int raw = PyObject_IsTrue(args[3]);
-    if (raw < 0) {
-      return nullptr;
-    }
-    return sandbox->Evaluate(args[1], args[2], std::nan(""), raw != 0, nullptr).release().ptr();
+    return static_cast<NativeSandbox*>(sandbox)
+        ->Evaluate(code, context, std::nan(""), raw, nullptr)
+        .release()
+        .ptr();
   } catch (py::error_already_set& error) {
     error.restore();
   } catch (py::builtin_exception& error) {
@@ -382,16 +380,7 @@ PyObject* FastEvaluate(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return nullptr;
 }
 
-// CPython's documented way to register a METH_FASTCALL function is through PyCFunction.
-PyMethodDef kFastEvaluate = {
-    "evaluate", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(FastEvaluate)),
-    METH_FASTCALL, "evaluate(sandbox, code, context, raw)"};
-
-}  // namespace
-
 void RegisterSandbox(py::module_& module) {
-  module.attr("evaluate") =
-      py::reinterpret_steal<py::object>(PyCFunction_NewEx(&kFastEvaluate, nullptr, nullptr));
   py::class_<PyCancelToken>(module, "CancelToken")
       .def(py::init<>())
       .def("cancel", &PyCancelToken::Cancel)

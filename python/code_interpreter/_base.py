@@ -123,6 +123,7 @@ class SandboxBase:
         self._idle_since = time.monotonic()
         # The fast path: code the scanner already passed, and nothing to report per call.
         self._approved = self._scanner.approved
+        self._quiet_path = _core.QuietPath(self._native, self._approved)
         self._quiet = False
         self._update_quiet()
         self.id: str = uuid.uuid4().hex[:16]
@@ -167,6 +168,7 @@ class SandboxBase:
                 )
             )
         )
+        self._quiet_path.quiet = self._quiet
 
     # -- events, status, metrics ----------------------------------------------------------
     def on(self, event: str, listener: Listener) -> None:

@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 V8_HEADERS_VERSION: str
 RECYCLES_CONTEXTS: bool
@@ -16,9 +16,13 @@ class CancelToken:
     @property
     def cancelled(self) -> bool: ...
 
-def evaluate(
-    sandbox: NativeSandbox, code: str, context: dict[str, Any] | None, raw: bool
-) -> Any: ...
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+class QuietPath:
+    quiet: bool
+    def __init__(self, native: NativeSandbox, approved: set[str]) -> None: ...
+
+def interpret_method(checked: _Method) -> _Method: ...
 
 class ModuleStore:
     def __init__(

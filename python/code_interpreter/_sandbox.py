@@ -20,8 +20,6 @@ from ._result import ExecutionResult
 
 __all__ = ["Sandbox", "create_sandbox", "quick_interpret"]
 
-_evaluate = _core.evaluate
-
 
 class Sandbox(SandboxBase, KillOnExit):
     """Runs JavaScript in V8 isolates of its own, under its options' limits.
@@ -49,16 +47,6 @@ class Sandbox(SandboxBase, KillOnExit):
         """Runs `code` and returns its result: a string as the seed gives it, or Python values
         with ``return_raw_result=True``. ``timeout`` (ms) can only shorten the sandbox's
         ``max_execution_time``. ``enable_profiling`` logs the execution's timing and heap use."""
-        if (
-            self._quiet
-            and code.__class__ is str
-            and code in self._approved
-            and timeout is None
-            and not enable_profiling
-        ):
-            # Nothing to check or report: one native call does the rest (fork check, kill
-            # check, counters, durations).
-            return _evaluate(self._native, code, context, return_raw_result)
         if self._logging:
             return self.execute(
                 code,
@@ -76,6 +64,11 @@ class Sandbox(SandboxBase, KillOnExit):
             raise
         self._finish(execution_id, started, code, None, enable_profiling)
         return value
+
+    # Calls with nothing to check or report (a quiet sandbox, code its scanner already passed,
+    # no options but `return_raw_result`) go straight to the native evaluation, without this
+    # method's Python frame: the method above takes every other call.
+    interpret = _core.interpret_method(interpret)
 
     def execute(
         self,
