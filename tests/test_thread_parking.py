@@ -16,6 +16,14 @@ from code_interpreter import _core
 def parking():
     return _core.thread_parking()
 
+def after_exits():
+    # join() returns before an exiting thread's C++ thread-locals are destroyed, which is when
+    # it gives its parked state back: wait for that, for up to ten seconds.
+    deadline = time.monotonic() + 10
+    while parking()["parked"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return parking()
+
 def calls(box, count, code="Math.sqrt(16) + 5"):
     return [box.interpret(code) for _ in range(count)]
 
@@ -54,7 +62,7 @@ def test_a_thread_parks_after_some_calls_and_gives_its_state_back_when_it_exits(
                     "after_many": parking()}
         seen = in_thread(work)
         seen["before"] = before
-        seen["after_exit"] = parking()
+        seen["after_exit"] = after_exits()
         box.kill()
         print(json.dumps(seen))
         """
@@ -87,7 +95,7 @@ def test_parked_threads_share_an_isolate_and_its_state() -> None:
         for thread in threads:
             thread.join()
         print(json.dumps({"count": box.interpret("count"), "peaks": peaks,
-                          "after": parking()}))
+                          "after": after_exits()}))
         box.kill()
         """
     )
@@ -154,7 +162,7 @@ def test_a_kill_from_another_thread_orphans_the_parked_state_and_the_thread_goes
         seen["after_close"] = parking()
         closed.set()
         thread.join()
-        seen["after_exit"] = parking()
+        seen["after_exit"] = after_exits()
         print(json.dumps(seen))
         """
     )
@@ -181,7 +189,7 @@ def test_a_thread_exiting_waits_for_a_run_on_its_isolate_before_giving_its_state
             time.sleep(0.05)  # the long run holds the isolate as this thread exits
         in_thread(work)
         runner.join()
-        print(json.dumps({"after": parking(), "next": calls(box, 2)}))
+        print(json.dumps({"after": after_exits(), "next": calls(box, 2)}))
         box.kill()
         """
     )
@@ -216,3 +224,33 @@ def test_parking_stops_for_the_process_once_orphans_reach_their_cap() -> None:
     )
     assert report["capped"]["orphans"] == 64
     assert report["after"]["parked"] == 0
+
+
+def test_a_parked_thread_gives_javascript_the_same_stack_from_any_depth() -> None:
+    # A parked state keeps the stack limit of the call that parked it; each call must set its
+    # own, below its own frame, or a call from deeper in the thread's stack gets less of it.
+    report = run_child(
+        """
+        import sys
+        sys.setrecursionlimit(20_000)
+        DEPTH = "function f(n) { try { return f(n + 1) } catch (e) { return n } } f(0)"
+        def deeper(levels, work):
+            # Each level re-enters the interpreter from C, so the thread's C stack grows.
+            if levels == 0:
+                return work()
+            return next(map(lambda left: deeper(left, work), [levels - 1]))
+        box = create_sandbox(persistent_context=True, max_execution_time=20_000)
+        def work():
+            shallow = [int(box.interpret(DEPTH)) for _ in range(20)][-1]
+            parked = parking()["parked"]
+            deep = deeper(500, lambda: int(box.interpret(DEPTH)))
+            return {"parked": parked, "shallow": shallow, "deep": deep,
+                    "shallow_again": int(box.interpret(DEPTH))}
+        seen = in_thread(work)
+        box.kill()
+        print(json.dumps(seen))
+        """
+    )
+    assert report["parked"] == 1
+    assert report["shallow"] > 1000
+    assert report["deep"] == report["shallow"] == report["shallow_again"]

@@ -174,8 +174,9 @@ class NativeSandbox {
     closing_.store(true, std::memory_order_release);
     if (graceful) {
       RunWithoutGil([this] {
+        awaiting_idle_.store(true, std::memory_order_seq_cst);
         std::unique_lock<std::mutex> lock(in_flight_mutex_);
-        idle_.wait(lock, [this] { return in_flight_ == 0; });
+        idle_.wait(lock, [this] { return in_flight_.load(std::memory_order_seq_cst) == 0; });
       });
     }
     pool_->Kill();
@@ -183,10 +184,7 @@ class NativeSandbox {
 
   bool closing() const { return closing_.load(std::memory_order_acquire); }
   uint64_t executions() const { return executions_.load(std::memory_order_relaxed); }
-  size_t in_flight() const {
-    std::lock_guard<std::mutex> lock(in_flight_mutex_);
-    return in_flight_;
-  }
+  size_t in_flight() const { return in_flight_.load(std::memory_order_acquire); }
 
   py::dict Stats() const { return PoolReport(pool_->stats()); }
 
@@ -205,18 +203,24 @@ class NativeSandbox {
   }
 
  private:
-  /** Counts a call in flight for its whole length, including while it waits for an isolate. */
+  /**
+   * Counts a call in flight for its whole length, including while it waits for an isolate.
+   *
+   * Without a lock per call: the last call out wakes a graceful close only if one waits. Both
+   * sides are sequentially consistent, so either the call sees the close waiting, or the close
+   * sees the call gone; the wake-up takes the mutex, so it cannot fall between the close's check
+   * and its wait.
+   */
   class InFlight {
    public:
     InFlight(NativeSandbox* owner, size_t count) : owner_(owner), count_(count) {
-      std::lock_guard<std::mutex> lock(owner_->in_flight_mutex_);
-      owner_->in_flight_ += count_;
+      owner_->in_flight_.fetch_add(count_, std::memory_order_seq_cst);
       owner_->executions_.fetch_add(count_, std::memory_order_relaxed);
     }
     ~InFlight() {
-      std::lock_guard<std::mutex> lock(owner_->in_flight_mutex_);
-      owner_->in_flight_ -= count_;
-      if (owner_->in_flight_ == 0) {
+      if (owner_->in_flight_.fetch_sub(count_, std::memory_order_seq_cst) == count_ &&
+          owner_->awaiting_idle_.load(std::memory_order_seq_cst)) {
+        std::lock_guard<std::mutex> lock(owner_->in_flight_mutex_);
         owner_->idle_.notify_all();
       }
     }
@@ -349,9 +353,10 @@ class NativeSandbox {
   ExecutionStats stats_;
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> executions_{0};
-  mutable std::mutex in_flight_mutex_;
+  std::mutex in_flight_mutex_;  // only for a graceful close's wait
   std::condition_variable idle_;
-  size_t in_flight_ = 0;
+  std::atomic<size_t> in_flight_{0};
+  std::atomic<bool> awaiting_idle_{false};
   std::atomic<uint64_t> heap_used_{0};
   std::atomic<uint64_t> heap_total_{0};
   std::atomic<uint64_t> external_{0};

@@ -70,7 +70,8 @@ bool IsolateHolder::AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::
   return self != nullptr && self->config_.profile.webassembly;
 }
 
-uint64_t IsolateHolder::BeginExecution(CancelToken* token) {
+uint64_t IsolateHolder::BeginExecution(CancelToken* token,
+                                       WatchdogSlot::Clock::time_point deadline) {
   uint64_t id;
   {
     std::lock_guard<std::mutex> lock(termination_mutex_);
@@ -78,10 +79,12 @@ uint64_t IsolateHolder::BeginExecution(CancelToken* token) {
     reason_.store(Termination::kNone, std::memory_order_release);
     allocator_->ResetRefusals();
     id = ++execution_id_;
+    deadline_.Store(deadline, id);
     if (kill_requested_) {
       TerminateLocked(Termination::kKilled);
     }
   }
+  deadline_.Nudge();
   token_ = token;
   if (token != nullptr && token->Attach(this, id)) {
     RequestTerminationOf(id, Termination::kCancelled);
@@ -99,14 +102,22 @@ Termination IsolateHolder::EndExecution() {
   watching_protectors_ = false;
   std::lock_guard<std::mutex> lock(termination_mutex_);
   running_ = false;
-  isolate_->CancelTerminateExecution();
+  if (termination_pending_) {
+    isolate_->CancelTerminateExecution();
+    termination_pending_ = false;
+  }
   return reason_.load(std::memory_order_acquire);
+}
+
+void IsolateHolder::TerminateLockedNow() {
+  termination_pending_ = true;
+  isolate_->TerminateExecution();
 }
 
 void IsolateHolder::TerminateLocked(Termination reason) {
   Termination none = Termination::kNone;
   reason_.compare_exchange_strong(none, reason, std::memory_order_acq_rel);
-  isolate_->TerminateExecution();
+  TerminateLockedNow();
   if (config_.profile.host) {
     config_.profile.host->Interrupt(this);  // V8 cannot stop the host's code: it is asked to
   }
@@ -138,7 +149,7 @@ void IsolateHolder::OnDeadline(uint64_t execution_id, bool repeat) {
   }
   if (attempting_) {
     attempt_stopped_ = true;
-    isolate_->TerminateExecution();
+    TerminateLockedNow();
     return;
   }
   TerminateLocked(Termination::kTimeout);
@@ -183,7 +194,7 @@ void IsolateHolder::DeclineAttempt() {
   std::lock_guard<std::mutex> lock(termination_mutex_);
   if (attempting_) {
     attempt_stopped_ = true;
-    isolate_->TerminateExecution();
+    TerminateLockedNow();
   }
 }
 

@@ -72,8 +72,9 @@ class IsolateHolder final : public TerminationTarget {
   WatchdogSlot& deadline() { return deadline_; }
   ThreadParking& parking() { return *parking_; }
 
-  // Call with the isolate locked. Returns the id the watchdog must be armed with.
-  uint64_t BeginExecution(CancelToken* token);
+  // Call with the isolate locked. Arms the execution's deadline (see ArmDeadline) and returns
+  // the execution's id.
+  uint64_t BeginExecution(CancelToken* token, WatchdogSlot::Clock::time_point deadline);
   // Call with the isolate locked and no JS on the stack. Returns why the run was stopped.
   Termination EndExecution();
   // Any thread. Acts only while an execution is running (kKilled also sticks for later ones).
@@ -142,6 +143,8 @@ class IsolateHolder final : public TerminationTarget {
   static bool AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::Local<v8::String>);
   void OnMemoryLimit();
   void TerminateLocked(Termination reason);
+  // With termination_mutex_ held: V8's TerminateExecution, noted for EndExecution.
+  void TerminateLockedNow();
 
   const IsolateConfig config_;
   std::unique_ptr<CappedArrayBufferAllocator> allocator_;
@@ -165,6 +168,9 @@ class IsolateHolder final : public TerminationTarget {
   std::atomic<uint64_t> compilations_{0};
   bool attempting_ = false;       // under termination_mutex_
   bool attempt_stopped_ = false;  // under termination_mutex_
+  // Under termination_mutex_: TerminateExecution was called during this execution, so its end
+  // must cancel it (V8's cancelling takes a lock of its own: not paid on every run).
+  bool termination_pending_ = false;
   RecyclingMeter recycling_;
   bool watching_protectors_ = false;
   bool protectors_changed_ = false;

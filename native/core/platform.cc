@@ -34,13 +34,15 @@ const int g_fork_watch = pthread_atfork(nullptr, nullptr, [] {
 //   permissive contexts get WebAssembly, built on demand (core/webassembly_on_demand.h).
 // --no-experimental-wasm-threads: shared WebAssembly memory would hand out SharedArrayBuffers,
 //   which no level offers.
-// --stack-size=800: JS recursion raises RangeError well before the ~1 MB V8 assumes is left,
-//   leaving room for our own frames on threads with small stacks.
+// --stack-size (Platform::kJsStackKb, 800): JS recursion raises RangeError well before the
+//   ~1 MB V8 assumes is left, leaving room for our own frames on threads with small stacks.
 constexpr char kFlags[] =
-    "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=800";
+    "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=";
 
 void InitializeOnce() {
-  v8::V8::SetFlagsFromString((std::string(kFlags) + WebAssemblyOnDemandFlags()).c_str());
+  v8::V8::SetFlagsFromString(
+      (std::string(kFlags) + std::to_string(Platform::kJsStackKb) + WebAssemblyOnDemandFlags())
+          .c_str());
   // Two worker threads: this is a 2-core target, and GC helpers beyond that only contend.
   // Deliberately leaked: isolates may still run while the process exits.
   v8::Platform* platform =

@@ -18,6 +18,10 @@ class Platform {
   static std::string V8Version();
   // Changes in the child of each fork(): what V8 and its threads were made before it is unusable.
   static uint64_t ForkGeneration();
+
+  // How much of a calling thread's stack, below where it takes an isolate's lock, JavaScript
+  // may use (V8's --stack-size).
+  static constexpr uint32_t kJsStackKb = 800;
 };
 
 }  // namespace ci

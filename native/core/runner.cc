@@ -66,17 +66,19 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
   const Clock::time_point started = Clock::now();
   const double cpu_started = request.measure_cpu ? ThreadCpuMs() : 0;
   v8::Isolate* isolate = holder.isolate();
-  holder.parking().BeforeLock();
+  const bool parked = holder.parking().BeforeLock();
   {
     v8::Locker locker(isolate);
+    if (parked) {
+      ThreadParking::LimitStackFromHere(isolate);
+    }
     v8::Isolate::Scope isolate_scope(isolate);
     v8::HandleScope handle_scope(isolate);
 
-    const uint64_t execution_id = holder.BeginExecution(request.token);
     Clock::time_point deadline =
         started + std::chrono::duration_cast<Clock::duration>(
                       std::chrono::duration<double, std::milli>(request.timeout_ms));
-    holder.ArmDeadline(deadline, execution_id);
+    const uint64_t execution_id = holder.BeginExecution(request.token, deadline);
 
     const IsolateConfig& config = holder.config();
     const bool persistent = config.persistent_context;

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/platform.h"
+
 namespace ci {
 
 /** What the threads parked on one isolate share with the isolate's owner. */
@@ -139,24 +141,33 @@ ThreadParking::~ThreadParking() {
   Close();
 }
 
-void ThreadParking::BeforeLock() {
+bool ThreadParking::BeforeLock() {
   if (!g_parking_allowed.load(std::memory_order_relaxed) || t_spots_gone) {
-    return;
+    return false;
   }
   Spot* spot = t_spots.FindOrAdd(lot_);
-  if (spot->parked || ++spot->calls < kCallsBeforeParking) {
-    return;
+  if (spot->parked) {
+    return true;
+  }
+  if (++spot->calls < kCallsBeforeParking) {
+    return false;
   }
   spot->calls = 0;  // if refused below, asked again after as many calls
   {
     std::lock_guard<std::mutex> lock(lot_->mutex);
     if (lot_->closed || lot_->parked >= kMaxParkedPerIsolate) {
-      return;
+      return false;
     }
     lot_->parked++;
   }
   // The caller holds this isolate from its pool: no one disposes of it meanwhile.
   spot->Park();
+  return true;
+}
+
+void ThreadParking::LimitStackFromHere(v8::Isolate* isolate) {
+  const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  isolate->SetStackLimit(here - uintptr_t{Platform::kJsStackKb} * 1024);
 }
 
 void ThreadParking::Close() {

@@ -33,8 +33,12 @@ class ThreadParking {
   ThreadParking(const ThreadParking&) = delete;
   ThreadParking& operator=(const ThreadParking&) = delete;
 
-  // Before the calling thread locks the isolate for an execution, without V8's lock.
-  void BeforeLock();
+  // Before the calling thread locks the isolate for an execution, without V8's lock. True when
+  // the thread's state is parked: once locked, call LimitStackFromHere().
+  bool BeforeLock();
+  // With the isolate locked by a parked thread: a parked state keeps the stack limit of the call
+  // that parked it, so each call sets it again below its own frame, as a top-level lock does.
+  static void LimitStackFromHere(v8::Isolate* isolate);
   // Before the isolate is disposed, without V8's lock: restores and frees the calling thread's
   // own parked state, and keeps threads that exit later away from the isolate.
   void Close();
