@@ -34,6 +34,17 @@ def test_results_are_stringified_as_the_seed_does(sandbox: Sandbox) -> None:
     assert sandbox.interpret("0.1 + 0.2") == "0.30000000000000004"
 
 
+def test_numbers_are_stringified_as_string_of_them_gives(sandbox: Sandbox) -> None:
+    # Integers that fit 32 bits are written as digits directly; the rest go through V8's own
+    # String(); both must agree with JavaScript for each value.
+    cases = ["0", "-0", "7", "-5", "2 ** 31 - 1", "-(2 ** 31)", "2 ** 31", "-(2 ** 31) - 1"]
+    cases += ["1e21", "1.5", "-1e-7", "NaN", "-Infinity", "2 ** 53 + 2", "0x7fffffff | 0"]
+    for case in cases:
+        assert sandbox.interpret(case) == sandbox.interpret(f"String({case})"), case
+    assert sandbox.interpret("-(2 ** 31)") == "-2147483648"
+    assert sandbox.interpret("-0") == "0"
+
+
 def test_returned_promise_is_awaited(sandbox: Sandbox) -> None:
     assert sandbox.interpret("Promise.resolve(7)") == "7"
     assert sandbox.interpret("(async () => { await null; return [1] })()") == "[1]"

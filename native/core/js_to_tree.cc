@@ -49,6 +49,10 @@ void ReadString(v8::Isolate* isolate, v8::Local<v8::String> text, ValueNode* nod
   }
 }
 
+std::string TooLarge(const ConversionLimits& limits) {
+  return "result larger than " + std::to_string(limits.max_bytes >> 20) + " MB";
+}
+
 /** Object identity -> node index, for shared references and cycles. */
 class SeenObjects {
  public:
@@ -154,7 +158,7 @@ class Reader {
   ConversionStatus Account(size_t bytes) {
     bytes_ += bytes;
     if (bytes_ > limits_.max_bytes) {
-      return Fail("result larger than " + std::to_string(limits_.max_bytes >> 20) + " MB");
+      return Fail(TooLarge(limits_));
     }
     return ConversionStatus::kOk;
   }
@@ -308,6 +312,23 @@ ConversionStatus JsToTree(v8::Local<v8::Context> context,
                           ValueTree* tree,
                           std::string* error) {
   return Reader(context, limits, tree).Run(value, error);
+}
+
+ConversionStatus StringToTree(v8::Isolate* isolate,
+                              v8::Local<v8::String> text,
+                              const ConversionLimits& limits,
+                              ValueTree* tree,
+                              std::string* error) {
+  const uint64_t bytes = static_cast<uint64_t>(text->Length()) * (text->IsOneByte() ? 1 : 2);
+  if (bytes > limits.max_bytes) {
+    *error = TooLarge(limits) + " at result";
+    return ConversionStatus::kUnsupported;
+  }
+  tree->nodes.assign(1, ValueNode());
+  ValueNode& node = tree->nodes[0];
+  node.kind = ValueKind::kString;
+  ReadString(isolate, text, &node);
+  return ConversionStatus::kOk;
 }
 
 }  // namespace ci

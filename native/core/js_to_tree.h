@@ -25,6 +25,16 @@ ConversionStatus JsToTree(v8::Local<v8::Context> context,
                           ValueTree* tree,
                           std::string* error);
 
+/**
+ * One string as a tree of one node, within `limits`: a string result (every interpret() result
+ * is one) needs no walk.
+ */
+ConversionStatus StringToTree(v8::Isolate* isolate,
+                              v8::Local<v8::String> text,
+                              const ConversionLimits& limits,
+                              ValueTree* tree,
+                              std::string* error);
+
 }  // namespace ci
 
 #endif  // CODE_INTERPRETER_CORE_JS_TO_TREE_H_

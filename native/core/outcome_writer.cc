@@ -157,6 +157,16 @@ void OutcomeWriter::Convert(v8::Local<v8::Value> result) {
     }
   }
   // The seed's stringification: strings as they are, objects as JSON, the rest as String(v).
+  if (result->IsInt32()) {
+    // String(n) of an integer is its decimal digits: no V8 string is made for it.
+    outcome_->value.nodes.assign(1, ValueNode());
+    ValueNode& node = outcome_->value.nodes[0];
+    node.kind = ValueKind::kString;
+    node.one_byte = true;
+    node.text = std::to_string(result.As<v8::Int32>()->Value());
+    outcome_->kind = OutcomeKind::kValue;
+    return;
+  }
   v8::Local<v8::String> text;
   if (result->IsString()) {
     text = result.As<v8::String>();
@@ -183,7 +193,7 @@ void OutcomeWriter::Convert(v8::Local<v8::Value> result) {
     return;
   }
   std::string problem;
-  if (JsToTree(context_, text, ConversionLimits(), &outcome_->value, &problem) !=
+  if (StringToTree(isolate_, text, ConversionLimits(), &outcome_->value, &problem) !=
       ConversionStatus::kOk) {
     outcome_->kind = OutcomeKind::kConversionError;
     outcome_->detail = problem;
