@@ -123,7 +123,7 @@ class NativeSandbox {
           request.raw_result = raw;
           request.capture_console = false;
           request.read_heap = read_heap_.load(std::memory_order_relaxed);
-          outcomes[i] = pool->Execute(request);
+          pool->Execute(request, &outcomes[i]);
         }
       } catch (const std::exception& error) {
         failure = error.what();
@@ -328,7 +328,7 @@ class NativeSandbox {
       InFlight guard(this, 1);
       RunWithoutGil([&] {
         try {
-          outcome = pool->Execute(request);
+          pool->Execute(request, &outcome);
         } catch (const std::exception& error) {
           failure = error.what();  // e.g. V8 unusable in a forked child
         }

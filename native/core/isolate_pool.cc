@@ -28,16 +28,14 @@ IsolatePool::~IsolatePool() {
   }
 }
 
-Outcome IsolatePool::Execute(const ExecutionRequest& request) {
+void IsolatePool::Execute(const ExecutionRequest& request, Outcome* outcome) {
   std::unique_ptr<IsolateHolder> holder = Acquire();
   if (!holder) {
-    Outcome killed;
-    killed.kind = OutcomeKind::kKilled;
-    return killed;
+    outcome->kind = OutcomeKind::kKilled;
+    return;
   }
-  Outcome outcome = RunExecution(*holder, request);
+  RunExecution(*holder, request, outcome);
   Release(std::move(holder));
-  return outcome;
 }
 
 void IsolatePool::Prewarm(uint32_t count) {

@@ -58,7 +58,8 @@ class IsolatePool final : public ContextPreparation {
   IsolatePool(const IsolatePool&) = delete;
   IsolatePool& operator=(const IsolatePool&) = delete;
 
-  Outcome Execute(const ExecutionRequest& request);
+  // Fills `outcome`, a new one, with the execution's (kKilled once the pool is killed).
+  void Execute(const ExecutionRequest& request, Outcome* outcome);
   // Makes isolates up front, up to `count`.
   void Prewarm(uint32_t count);
   void Kill();

@@ -61,8 +61,8 @@ void RunCompiled(IsolateHolder& holder, const ExecutionRequest& request, Outcome
 
 }  // namespace
 
-Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
-  Outcome outcome;
+void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcome* result) {
+  Outcome& outcome = *result;
   const Clock::time_point started = Clock::now();
   const double cpu_started = request.measure_cpu ? ThreadCpuMs() : 0;
   v8::Isolate* isolate = holder.isolate();
@@ -149,7 +149,6 @@ Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request) {
   if (request.measure_cpu) {
     outcome.cpu_ms = ThreadCpuMs() - cpu_started;
   }
-  return outcome;
 }
 
 }  // namespace ci

@@ -11,9 +11,10 @@ namespace ci {
  * fresh-context mode, a try on the recycled pristine context (core/recycled_run.h); when that
  * is not tried or declined, the compiled path in a new or the persistent context
  * (core/compiled_run.h); then console, heap figures and the termination reason, if any.
- * Always returns exactly one outcome; never throws.
+ * Always writes exactly one outcome into `outcome` (a new one: filled in place, so the
+ * outcome's many members are never moved on the way out); never throws.
  */
-Outcome RunExecution(IsolateHolder& holder, const ExecutionRequest& request);
+void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcome* outcome);
 
 }  // namespace ci
 
