@@ -254,3 +254,27 @@ def test_a_parked_thread_gives_javascript_the_same_stack_from_any_depth() -> Non
     assert report["parked"] == 1
     assert report["shallow"] > 1000
     assert report["deep"] == report["shallow"] == report["shallow_again"]
+
+
+def test_a_host_function_can_kill_a_sandbox_its_thread_is_parked_on() -> None:
+    # The thread gives its state on the other isolate back while its own isolate is locked and
+    # entered, in the middle of a script.
+    report = run_child(
+        """
+        other = create_sandbox(persistent_context=True)
+        calls(other, 20)
+        box = create_sandbox(persistent_context=True,
+                             expose={"kill_other": lambda: other.kill() or "killed"})
+        calls(box, 20)
+        seen = {"before": parking(), "killed": box.interpret("kill_other()"),
+                "after_kill": parking(), "still": calls(box, 3)}
+        box.kill()
+        seen["after"] = parking()
+        print(json.dumps(seen))
+        """
+    )
+    assert report["before"] == {"parked": 2, "orphans": 0}
+    assert report["killed"] == "killed"
+    assert report["after_kill"] == {"parked": 1, "orphans": 0}
+    assert report["still"] == ["9"] * 3
+    assert report["after"] == {"parked": 0, "orphans": 0}
