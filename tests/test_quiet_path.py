@@ -61,6 +61,16 @@ def test_options_other_than_the_raw_result_go_to_the_checked_method() -> None:
             box.interpret("[1, 2]", raw=True)
 
 
+def test_the_context_may_come_by_keyword_but_only_once() -> None:
+    with create_sandbox() as box:
+        for _ in range(2):  # checked, then quiet
+            assert box.interpret("context.a + 1", context={"a": 1}) == "2"
+            assert box.interpret("context.a", context={"a": [1]}, return_raw_result=True) == [1]
+            assert box.interpret("typeof context", context=None) == "undefined"
+            with pytest.raises(TypeError, match="multiple values"):
+                box.interpret("context.a + 1", {"a": 1}, context={"a": 2})  # type: ignore[misc]
+
+
 def test_the_quiet_path_gives_the_checked_methods_errors() -> None:
     with create_sandbox() as box:
         assert box.interpret("context.a + 1", {"a": 1}) == "2"

@@ -23,9 +23,10 @@ struct QuietPath {
 
 struct InterpretMethod {
   PyObject_HEAD vectorcallfunc vectorcall;
-  PyObject* checked;     // the Python method for every call the quiet path does not take
-  PyObject* state_name;  // kStateAttribute, interned
-  PyObject* raw_name;    // "return_raw_result", interned
+  PyObject* checked;       // the Python method for every call the quiet path does not take
+  PyObject* state_name;    // kStateAttribute, interned
+  PyObject* raw_name;      // "return_raw_result", interned
+  PyObject* context_name;  // "context", interned
 };
 
 PyTypeObject* g_quiet_path_type = nullptr;
@@ -82,17 +83,24 @@ PyObject* TryQuietly(InterpretMethod* method,
     return nullptr;
   }
   int raw = 0;
+  PyObject* context = count == 3 ? args[2] : Py_None;
   const Py_ssize_t keywords = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  // Keyword names are compared by identity first: the call site's are interned.
+  auto is = [](PyObject* name, PyObject* expected) {
+    return name == expected || PyUnicode_Compare(name, expected) == 0;
+  };
   for (Py_ssize_t i = 0; i < keywords; ++i) {
     PyObject* name = PyTuple_GET_ITEM(kwnames, i);
-    if (name != method->raw_name &&
-        PyUnicode_Compare(name, method->raw_name) != 0) {  // only identical once interned
-      return nullptr;
-    }
-    raw = PyObject_IsTrue(args[count + i]);
-    if (raw < 0) {
-      PyErr_Clear();  // the checked method reports it
-      return nullptr;
+    if (is(name, method->raw_name)) {
+      raw = PyObject_IsTrue(args[count + i]);
+      if (raw < 0) {
+        PyErr_Clear();  // the checked method reports it
+        return nullptr;
+      }
+    } else if (count == 2 && is(name, method->context_name)) {
+      context = args[count + i];
+    } else {
+      return nullptr;  // other options, or a context given twice: the checked method's
     }
   }
   PyObject* state = PyObject_GetAttr(args[0], method->state_name);
@@ -106,7 +114,7 @@ PyObject* TryQuietly(InterpretMethod* method,
     const int approved = path->quiet ? PySet_Contains(path->approved, args[1]) : 0;
     if (approved == 1) {
       *taken = true;
-      result = EvaluateQuietly(path->sandbox, args[1], count == 3 ? args[2] : Py_None, raw != 0);
+      result = EvaluateQuietly(path->sandbox, args[1], context, raw != 0);
     } else if (approved < 0) {
       PyErr_Clear();  // the checked method scans the code instead
     }
@@ -148,7 +156,8 @@ PyObject* InterpretMethodNew(PyTypeObject* type, PyObject* args, PyObject* kwarg
   self->checked = checked;
   self->state_name = PyUnicode_InternFromString(kStateAttribute);
   self->raw_name = PyUnicode_InternFromString("return_raw_result");
-  if (self->state_name == nullptr || self->raw_name == nullptr) {
+  self->context_name = PyUnicode_InternFromString("context");
+  if (self->state_name == nullptr || self->raw_name == nullptr || self->context_name == nullptr) {
     Py_DECREF(self);
     return nullptr;
   }
@@ -161,6 +170,7 @@ void InterpretMethodDealloc(PyObject* object) {
   Py_XDECREF(self->checked);
   Py_XDECREF(self->state_name);
   Py_XDECREF(self->raw_name);
+  Py_XDECREF(self->context_name);
   type->tp_free(object);
   Py_DECREF(type);
 }

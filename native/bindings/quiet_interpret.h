@@ -11,10 +11,10 @@ namespace ci::bindings {
  * `QuietPath(native, approved)` is a sandbox's state for it: its NativeSandbox, the set of code
  * texts its scanner passed, and `quiet` (no listeners, logging or rate limit), which the
  * sandbox keeps current. `interpret_method(checked)` is a method descriptor, called like a
- * Python method without a bound-method object: a call with the code, an optional context and
- * at most `return_raw_result`, on a quiet sandbox, with code already approved, goes straight
- * to the native evaluation; every other call goes to `checked(self, ...)`, the Python method
- * that scans, admits and reports.
+ * Python method without a bound-method object. A call with the code, a context (by position or
+ * keyword) and `return_raw_result` at most, on a quiet sandbox, with code already approved,
+ * goes straight to the native evaluation; every other call goes to `checked(self, ...)`, the
+ * Python method that scans, admits and reports.
  */
 void RegisterQuietInterpret(pybind11::module_& module);
 

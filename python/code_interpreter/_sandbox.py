@@ -66,8 +66,8 @@ class Sandbox(SandboxBase, KillOnExit):
         return value
 
     # Calls with nothing to check or report (a quiet sandbox, code its scanner already passed,
-    # no options but `return_raw_result`) go straight to the native evaluation, without this
-    # method's Python frame: the method above takes every other call.
+    # no options but `context` and `return_raw_result`) go straight to the native evaluation,
+    # without this method's Python frame: the method above takes every other call.
     interpret = _core.interpret_method(interpret)
 
     def execute(
