@@ -15,14 +15,16 @@ namespace {
 constexpr const char* kStateAttribute = "_quiet_path";
 
 struct QuietPath {
-  PyObject_HEAD PyObject* native;  // the NativeSandbox, kept alive for `sandbox`
-  void* sandbox;                   // its C++ object
-  PyObject* approved;              // a set of code texts
-  char quiet;                      // a T_BOOL member
+  PyObject ob_base;    // what PyObject_HEAD declares
+  PyObject* native;    // the NativeSandbox, kept alive for `sandbox`
+  void* sandbox;       // its C++ object
+  PyObject* approved;  // a set of code texts
+  char quiet;          // a T_BOOL member
 };
 
 struct InterpretMethod {
-  PyObject_HEAD vectorcallfunc vectorcall;
+  PyObject ob_base;
+  vectorcallfunc vectorcall;
   PyObject* checked;       // the Python method for every call the quiet path does not take
   PyObject* state_name;    // kStateAttribute, interned
   PyObject* raw_name;      // "return_raw_result", interned

@@ -78,12 +78,7 @@ class Reader {
       : context_(context), isolate_(context->GetIsolate()), limits_(limits), tree_(tree) {}
 
   ConversionStatus Run(v8::Local<v8::Value> root, std::string* error) {
-    tree_->nodes.clear();
-    tree_->nodes.emplace_back();
-    if (!root->IsObject()) {
-      // Most results are one primitive (every interpret() result is a string): no walk.
-      return Checked(Visit({0, root, 0}), 0, error);
-    }
+    tree_->ResetToRoot();
     stack_.push_back({0, root, 0});
     while (!stack_.empty()) {
       Pending item = stack_.back();
@@ -324,8 +319,7 @@ ConversionStatus StringToTree(v8::Isolate* isolate,
     *error = TooLarge(limits) + " at result";
     return ConversionStatus::kUnsupported;
   }
-  tree->nodes.assign(1, ValueNode());
-  ValueNode& node = tree->nodes[0];
+  ValueNode& node = tree->ResetToRoot();
   node.kind = ValueKind::kString;
   ReadString(isolate, text, &node);
   return ConversionStatus::kOk;

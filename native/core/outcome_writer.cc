@@ -159,8 +159,7 @@ void OutcomeWriter::Convert(v8::Local<v8::Value> result) {
   // The seed's stringification: strings as they are, objects as JSON, the rest as String(v).
   if (result->IsInt32()) {
     // String(n) of an integer is its decimal digits: no V8 string is made for it.
-    outcome_->value.nodes.assign(1, ValueNode());
-    ValueNode& node = outcome_->value.nodes[0];
+    ValueNode& node = outcome_->value.ResetToRoot();
     node.kind = ValueKind::kString;
     node.one_byte = true;
     node.text = std::to_string(result.As<v8::Int32>()->Value());

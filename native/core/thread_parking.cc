@@ -21,9 +21,9 @@ struct ParkingLot {
 
   v8::Isolate* const isolate;
   std::mutex mutex;
-  bool closed = false;           // under `mutex`: the isolate is about to go, or gone
-  uint32_t parked = 0;           // under `mutex`
-  std::atomic<bool> open{true};  // `!closed`, readable without the mutex
+  // Set under `mutex` (the isolate is about to go, or gone); read without it to prune spots.
+  std::atomic<bool> closed{false};
+  uint32_t parked = 0;  // under `mutex`
 };
 
 namespace {
@@ -120,7 +120,7 @@ class ThreadSpots {
     // isolate, or was counted as an orphan).
     spots_.erase(std::remove_if(spots_.begin(), spots_.end(),
                                 [](const auto& spot) {
-                                  return !spot->lot->open.load(std::memory_order_acquire);
+                                  return spot->lot->closed.load(std::memory_order_acquire);
                                 }),
                  spots_.end());
     spots_.push_back(std::make_unique<Spot>(lot));
@@ -186,8 +186,7 @@ void ThreadParking::Close() {
       g_parking_allowed.store(false, std::memory_order_relaxed);
     }
   }
-  lot_->closed = true;
-  lot_->open.store(false, std::memory_order_release);
+  lot_->closed.store(true, std::memory_order_release);
 }
 
 size_t ThreadParking::orphans() {

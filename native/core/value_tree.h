@@ -54,6 +54,12 @@ struct ValueTree {
 
   bool empty() const { return nodes.empty(); }
 
+  // Makes the tree a single root node, as new, and returns it.
+  ValueNode& ResetToRoot() {
+    nodes.assign(1, ValueNode());
+    return nodes[0];
+  }
+
   // "result.a[3]"-style path of a node, for error messages.
   std::string PathOf(uint32_t index, const std::string& root_name) const;
 };

@@ -124,7 +124,6 @@ class SandboxBase:
         # The fast path: code the scanner already passed, and nothing to report per call.
         self._approved = self._scanner.approved
         self._quiet_path = _core.QuietPath(self._native, self._approved)
-        self._quiet = False
         self._update_quiet()
         self.id: str = uuid.uuid4().hex[:16]
         self.created_at: float = time.time()
@@ -155,7 +154,8 @@ class SandboxBase:
 
     def _update_quiet(self) -> None:
         events = self._events
-        self._quiet = not (
+        # Read by interpret()'s native fast path, and by _admit and _finish below.
+        self._quiet_path.quiet = not (
             self._logging
             or self._rate is not None
             or any(
@@ -168,7 +168,6 @@ class SandboxBase:
                 )
             )
         )
-        self._quiet_path.quiet = self._quiet
 
     # -- events, status, metrics ----------------------------------------------------------
     def on(self, event: str, listener: Listener) -> None:
@@ -250,7 +249,7 @@ class SandboxBase:
             limit = min(limit, timeout)
         if self._closing:
             raise SandboxKilled(f"sandbox {self.id} was killed")
-        if not self._quiet and self._rate is not None:
+        if not self._quiet_path.quiet and self._rate is not None:
             self._rate.admit()
         try:
             self._scanner.check(code)
@@ -280,7 +279,7 @@ class SandboxBase:
     ) -> None:
         """Reports an execution that has ended, successfully when `error` is None. Counters and
         durations are kept natively; this fires events and writes logs."""
-        if self._quiet and not profile and error is None:
+        if self._quiet_path.quiet and not profile and error is None:
             return
         duration = (time.perf_counter() - started) * 1000
         events = self._events
