@@ -196,7 +196,8 @@ int main(int argc, char** argv) {
           run_ahead();
         };
       if (!work) {
-        std::fprintf(stderr, "usage: fresh_floor [w1|w1-parked|w3|w3f|w5f|context|w3-ahead COUNT]\n");
+        std::fprintf(stderr,
+                     "usage: fresh_floor [w1|w1-parked|w3|w3f|w5f|context|w3-ahead COUNT]\n");
         return 2;
       }
       for (int i = 0; i < count; ++i) {

@@ -145,6 +145,23 @@ def test_python_cycles_and_shared_references_are_preserved(sandbox: Sandbox) -> 
     assert raw(sandbox, code, {"v": loop}) == [True, True]
 
 
+def test_many_shared_python_containers_keep_their_identity(sandbox: Sandbox) -> None:
+    # Thousands of containers, each sent twice: every second mention is a reference.
+    items = [{"i": i} for i in range(3000)]
+    code = "context.v.every((x, i) => i < 3000 ? x === context.v[i + 3000] : x.i === i - 3000)"
+    assert raw(sandbox, code, {"v": items + items}) is True
+
+
+def test_many_distinct_short_strings_come_back_exactly(sandbox: Sandbox) -> None:
+    # More distinct short keys and values than results share str objects for, many of them
+    # colliding; Latin-1 and ASCII, at and around the shortest and the longest shared length.
+    words = [f"{c}{i}" for i in range(2500) for c in ("k", "\u00e9", "\u00ff")]
+    words += ["", "x" * 23, "x" * 24, "x" * 25, "\u00e9" * 24, "\u00e9" * 25]
+    code = "Object.fromEntries(context.words.map((w, i) => [w, [w, i, w.length]]))"
+    expected = {w: [w, i, len(w)] for i, w in enumerate(words)}
+    assert raw(sandbox, code, {"words": words}) == expected
+
+
 def test_shared_reference_blowup_stays_small_in_raw_mode(sandbox: Sandbox) -> None:
     value = raw(sandbox, "let a = [1]; for (let i = 0; i < 64; i++) a = [a, a]; a")
     for _ in range(64):

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 #include "bindings/errors.h"
+#include "bindings/object_ids.h"
+#include "bindings/wire_buffer.h"
 #include "core/wire.h"
 
 namespace py = pybind11;
@@ -52,13 +53,13 @@ class Writer {
   }
 
   std::string Run(py::handle root) {
-    out_.push_back(static_cast<char>(0xFF));
-    out_.push_back(static_cast<char>(kVersion));
+    out_.Put(static_cast<char>(0xFF));
+    out_.Put(static_cast<char>(kVersion));
     Value(root.ptr());
     while (!frames_.empty()) {
       Step();
     }
-    return std::move(out_);
+    return out_.Release();
   }
 
  private:
@@ -66,14 +67,14 @@ class Writer {
     do {
       uint8_t byte = value & 0x7F;
       value >>= 7;
-      out_.push_back(static_cast<char>(value ? byte | 0x80 : byte));
+      out_.Put(static_cast<char>(value ? byte | 0x80 : byte));
     } while (value);
   }
 
   void Double(double value) {
     char bytes[sizeof(double)];
     std::memcpy(bytes, &value, sizeof(value));
-    out_.append(bytes, sizeof(bytes));
+    out_.Append(bytes, sizeof(bytes));
   }
 
   std::string Path() const {
@@ -111,9 +112,9 @@ class Writer {
     const int kind = PyUnicode_KIND(text);
     const void* data = PyUnicode_DATA(text);
     if (kind == PyUnicode_1BYTE_KIND) {
-      out_.push_back('"');
+      out_.Put('"');
       Varint(static_cast<uint64_t>(length));
-      out_.append(static_cast<const char*>(data), static_cast<size_t>(length));
+      out_.Append(static_cast<const char*>(data), static_cast<size_t>(length));
       return;
     }
     std::u16string units;
@@ -128,9 +129,9 @@ class Writer {
         units.push_back(static_cast<char16_t>(code_point));
       }
     }
-    out_.push_back('c');
+    out_.Put('c');
     Varint(units.size() * 2);
-    out_.append(reinterpret_cast<const char*>(units.data()), units.size() * 2);
+    out_.Append(reinterpret_cast<const char*>(units.data()), units.size() * 2);
   }
 
   void BigInt(PyObject* number) {
@@ -141,9 +142,9 @@ class Writer {
     size_t bits = magnitude.attr("bit_length")().cast<size_t>();
     size_t bytes = (bits + 63) / 64 * 8;
     std::string digits = magnitude.attr("to_bytes")(bytes, "little").cast<std::string>();
-    out_.push_back('Z');
+    out_.Put('Z');
     Varint((bytes << 1) | (negative ? 1 : 0));
-    out_.append(digits);
+    out_.Append(digits);
   }
 
   static double DateMilliseconds(PyObject* object) {
@@ -165,26 +166,29 @@ class Writer {
   void Value(PyObject* object) {
     Count();
     if (object == Py_None) {
-      out_.push_back('0');
+      out_.Put('0');
     } else if (object == Py_True || object == Py_False) {
-      out_.push_back(object == Py_True ? 'T' : 'F');
+      out_.Put(object == Py_True ? 'T' : 'F');
     } else if (PyLong_Check(object)) {
       int overflow = 0;
       long long number = PyLong_AsLongLongAndOverflow(object, &overflow);
       if (overflow == 0 && number >= INT32_MIN && number <= INT32_MAX) {
-        out_.push_back('I');
+        out_.Put('I');
         Varint((static_cast<uint64_t>(number) << 1) ^ static_cast<uint64_t>(number >> 63));
       } else if (overflow == 0 && number >= -kMaxSafeInteger && number <= kMaxSafeInteger) {
-        out_.push_back('N');
+        out_.Put('N');
         Double(static_cast<double>(number));
       } else {
         BigInt(object);
       }
     } else if (PyFloat_Check(object)) {
-      out_.push_back('N');
+      out_.Put('N');
       Double(PyFloat_AS_DOUBLE(object));
     } else if (PyUnicode_Check(object)) {
       String(object);
+    } else if (PyList_Check(object) || PyTuple_Check(object) || PyDict_Check(object) ||
+               PyAnySet_Check(object)) {
+      Open(object);
     } else if (PyBytes_Check(object) || PyByteArray_Check(object) || PyMemoryView_Check(object)) {
       Py_buffer view;
       if (PyObject_GetBuffer(object, &view, PyBUF_CONTIG_RO) != 0) {
@@ -192,37 +196,33 @@ class Writer {
         Unsupported("a non-contiguous buffer");
       }
       // An ArrayBuffer and a Uint8Array over all of it: two objects.
-      out_.push_back('B');
+      out_.Put('B');
       Varint(static_cast<uint64_t>(view.len));
-      out_.append(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
-      out_.push_back('V');
-      out_.push_back('B');
+      out_.Append(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+      out_.Put('V');
+      out_.Put('B');
       Varint(0);
       Varint(static_cast<uint64_t>(view.len));
       PyBuffer_Release(&view);
       next_id_ += 2;
     } else if (PyDateTime_Check(object)) {
-      out_.push_back('D');
+      out_.Put('D');
       Double(DateMilliseconds(object));
       next_id_++;
-    } else if (PyList_Check(object) || PyTuple_Check(object) || PyDict_Check(object) ||
-               PyAnySet_Check(object)) {
-      Open(object);
     } else {
       Unsupported(std::string("a value of type ") + Py_TYPE(object)->tp_name);
     }
   }
 
   void Open(PyObject* object) {
-    auto [seen, inserted] = ids_.emplace(object, next_id_);
-    if (!inserted) {
-      const uint32_t id = seen->second;
+    uint32_t id = next_id_;
+    if (!ids_.Insert(object, &id)) {
       if (large_dicts_ && std::any_of(frames_.begin(), frames_.end(), [&](const Frame& open) {
             return open.kind == 'h' && open.id == id;
           })) {
         throw SelfReferenceInLargeDict();
       }
-      out_.push_back('^');
+      out_.Put('^');
       Varint(id);
       return;
     }
@@ -236,20 +236,20 @@ class Writer {
     frame.id = next_id_ - 1;
     if (PyList_Check(object) || PyTuple_Check(object)) {
       frame.kind = 'A';
-      out_.push_back('A');
+      out_.Put('A');
       Varint(static_cast<uint64_t>(PySequence_Fast_GET_SIZE(object)));
     } else if (PyDict_Check(object) && large_dicts_ &&
                static_cast<size_t>(PyDict_GET_SIZE(object)) >= kDictionaryModeKeys) {
       frame.kind = 'h';  // core/wire.h
-      out_.push_back('\\');
+      out_.Put('\\');
       frame.declared = PyDict_GET_SIZE(object);
       Varint(static_cast<uint64_t>(frame.declared));
     } else if (PyDict_Check(object)) {
       frame.kind = 'o';
-      out_.push_back('o');
+      out_.Put('o');
     } else {
       frame.kind = '\'';
-      out_.push_back('\'');
+      out_.Put('\'');
       frame.iterator = py::reinterpret_steal<py::object>(PyObject_GetIter(object));
       if (!frame.iterator) {
         throw py::error_already_set();
@@ -270,7 +270,7 @@ class Writer {
           Value(item);  // may push a frame: `frame` is not used after this
           return;
         }
-        out_.push_back('$');
+        out_.Put('$');
         Varint(0);
         Varint(static_cast<uint64_t>(size));
         break;
@@ -296,7 +296,7 @@ class Writer {
           return;
         }
         if (frame.kind == 'o') {
-          out_.push_back('{');
+          out_.Put('{');
           Varint(static_cast<uint64_t>(frame.count));
         } else if (frame.count != frame.declared) {
           RaiseConversionError("a dict changed size while it was converted, at " + Path());
@@ -315,7 +315,7 @@ class Writer {
         if (PyErr_Occurred()) {
           throw py::error_already_set();
         }
-        out_.push_back(',');
+        out_.Put(',');
         Varint(static_cast<uint64_t>(frame.count));
         break;
       }
@@ -324,9 +324,9 @@ class Writer {
   }
 
   const ConversionLimits& limits_;
-  std::string out_;
+  WireBuffer out_;
   std::vector<Frame> frames_;
-  std::unordered_map<PyObject*, uint32_t> ids_;
+  ObjectIds ids_;
   std::vector<py::object> keep_;
   uint32_t next_id_ = 0;
   uint64_t values_ = 0;

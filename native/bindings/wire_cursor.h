@@ -49,6 +49,9 @@ class WireCursor {
   }
 
   uint64_t Varint() {
+    if (data_ < end_ && *data_ < 0x80) {
+      return *data_++;  // most lengths, counts and small integers: one byte
+    }
     uint64_t value = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       uint8_t byte = Byte();

@@ -1,12 +1,11 @@
 #include "bindings/wire_to_py.h"
 
 #include <cmath>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "bindings/cyclic_gc_pause.h"
 #include "bindings/errors.h"
+#include "bindings/short_strings.h"
 #include "bindings/tree_to_py.h"
 #include "bindings/wire_cursor.h"
 
@@ -78,19 +77,12 @@ class Reader {
     size_t size = in_.Varint();
     const char* bytes = in_.Take(size);
     PyObject* text;
-    if (tag == '"' && size <= kShortString) {
-      // Keys repeat: one str object per distinct short key of this result.
-      auto found = short_strings_.find(std::string_view(bytes, size));
-      if (found != short_strings_.end()) {
-        return found->second;
-      }
-      text = PyUnicode_DecodeLatin1(bytes, static_cast<Py_ssize_t>(size), nullptr);
+    if (tag == '"' && size <= ShortStrings::kMaxLength) {
+      text = short_strings_.Get(bytes, size);
       if (text == nullptr) {
         throw py::error_already_set();
       }
-      py::object value = py::reinterpret_steal<py::object>(text);
-      short_strings_.emplace(std::string_view(bytes, size), value);
-      return value;
+      return py::reinterpret_steal<py::object>(text);
     }
     if (tag == '"') {
       text = PyUnicode_DecodeLatin1(bytes, static_cast<Py_ssize_t>(size), nullptr);
@@ -418,10 +410,8 @@ class Reader {
     }
   }
 
-  static constexpr size_t kShortString = 24;
-
   WireCursor in_;
-  std::unordered_map<std::string_view, py::object> short_strings_;  // views into the wire
+  ShortStrings short_strings_;
   const ConversionLimits& limits_;
   uint32_t version_ = 0;
   uint64_t values_ = 0;
