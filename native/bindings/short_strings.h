@@ -12,10 +12,10 @@ namespace ci::bindings {
 
 /**
  * The Python str objects made for short one-byte strings during one conversion. Keys repeat
- * from one record to the next ("id", "name"), and so do enum-like values: each distinct one
- * is made once. A direct-mapped table (a slot keeps the last string that hashed to it) costs a
- * hash and a compare per hit, and nothing is allocated until the first short string. Use with
- * the GIL held.
+ * from one record to the next ("id", "name"), and so do enum-like values: a repeated one is
+ * made once unless another string took its slot in between. A direct-mapped table (a slot
+ * keeps the last string that hashed to it) costs a hash and a compare per hit, and nothing is
+ * allocated until the first short string. Use with the GIL held.
  */
 class ShortStrings {
  public:
