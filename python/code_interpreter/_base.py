@@ -122,8 +122,7 @@ class SandboxBase:
         self._idle_count = 0
         self._idle_since = time.monotonic()
         # The fast path: code the scanner already passed, and nothing to report per call.
-        self._approved = self._scanner.approved
-        self._quiet_path = _core.QuietPath(self._native, self._approved)
+        self._quiet_path = _core.QuietPath(self._native, self._scanner.approved)
         self._update_quiet()
         self.id: str = uuid.uuid4().hex[:16]
         self.created_at: float = time.time()
