@@ -325,6 +325,9 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
     holder.contexts().DiscardPristine(modules);
     return Recycling::kNotTried;
   }
+  if (made && !pristine.prepared) {
+    holder.recycling().NoteNewContext(MsSince(started));  // often the isolate's second context
+  }
   const bool first_attempt = cached->speculation == Speculation::kUntried;
   Recycling recycling = Recycling::kDeclined;
   {

@@ -18,8 +18,19 @@ namespace ci {
  */
 class RecyclingMeter {
  public:
+  // The first context an isolate makes is its coldest (new heap and code pages: often two or
+  // three times a warm one's time), and kept attempts make no more: an average started there
+  // would judge them against it for good. So the estimate starts from the lower of the first two
+  // (the second is often the recycled context's own), and averages from there.
   void NoteNewContext(double ms) {
-    new_context_ms_ = new_context_ms_ < 0 ? ms : new_context_ms_ + (ms - new_context_ms_) / 8;
+    if (contexts_noted_ == 0) {
+      new_context_ms_ = ms;
+    } else if (contexts_noted_ == 1) {
+      new_context_ms_ = std::min(new_context_ms_, ms);
+    } else {
+      new_context_ms_ += (ms - new_context_ms_) / 8;
+    }
+    contexts_noted_ += contexts_noted_ < 2;
   }
   // Negative until a new context was made on this isolate.
   double new_context_ms() const { return new_context_ms_; }
@@ -46,6 +57,7 @@ class RecyclingMeter {
   static constexpr double kWornShare = 16;
 
   double new_context_ms_ = -1;
+  int contexts_noted_ = 0;  // up to 2
   uint64_t attempts_ = 0;
   double overhead_ms_ = -1;
   double lowest_overhead_ms_ = std::numeric_limits<double>::infinity();
