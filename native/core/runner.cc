@@ -134,6 +134,14 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcom
       reason = Termination::kMemory;
     }
     if (reason != Termination::kNone) {
+      // What a stopped run allocated can stay alive into later executions on this isolate (the
+      // next full collection may still find its context alive: V8 frees it a collection or more
+      // later), where it would count against another execution's limit. A stopped run that
+      // holds more than a quarter of the limit costs its isolate.
+      if (reason != Termination::kMemory &&
+          holder.ReadHeapUsage().heap_used > config.memory_limit_bytes / 4) {
+        holder.Retire();
+      }
       outcome.kind = KindOf(reason);
       outcome.value.nodes.clear();
       outcome.wire.clear();

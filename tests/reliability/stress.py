@@ -36,12 +36,7 @@ EXPECTED = {"value": (), "raw": (), "timeout": (ExecutionTimeout, SandboxKilled)
 
 
 class Stress:
-    def __init__(
-        self, threads: int, seconds: float, seed: int = 0, strict_memory: bool = True
-    ) -> None:
-        # strict_memory=False tolerates a memory-limit hit on a call that allocates little:
-        # seen rarely while bombs run beside it (a known defect), so the smoke run stays green.
-        self.strict_memory = strict_memory
+    def __init__(self, threads: int, seconds: float, seed: int = 0) -> None:
         self.threads = threads
         self.seconds = seconds
         self.random = random.Random(seed)
@@ -82,10 +77,6 @@ class Stress:
         except EXPECTED[kind] as error:
             self.record(kind, type(error).__name__)
             return
-        except MemoryLimitExceeded as error:
-            problem = None if not self.strict_memory else f"{kind}: {error!r}"
-            self.record(kind, "MemoryLimitExceeded", problem)
-            return
         except BaseException as error:
             self.record(kind, "unexpected", f"{kind}: {type(error).__name__}: {error}")
             return
@@ -119,10 +110,6 @@ class Stress:
                     except EXPECTED[kind] as error:
                         self.record(f"async {kind}", type(error).__name__)
                         continue
-                    except MemoryLimitExceeded as error:
-                        problem = None if not self.strict_memory else f"async {kind}: {error!r}"
-                        self.record(f"async {kind}", "MemoryLimitExceeded", problem)
-                        continue
                     except BaseException as error:
                         self.record(f"async {kind}", "unexpected", f"async {kind}: {error!r}")
                         continue
@@ -155,8 +142,8 @@ class Stress:
                 box.kill(graceful=False)
 
 
-def stress(threads: int, seconds: float, strict_memory: bool = True) -> Stress:
-    run = Stress(threads, seconds, strict_memory=strict_memory)
+def stress(threads: int, seconds: float) -> Stress:
+    run = Stress(threads, seconds)
     run.run()
     return run
 

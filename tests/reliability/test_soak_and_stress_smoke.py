@@ -13,7 +13,7 @@ def test_soak_smoke_keeps_rss_threads_and_fds_flat() -> None:
 
 
 def test_stress_smoke_every_call_returns_a_typed_outcome() -> None:
-    run = stress.stress(threads=8, seconds=3, strict_memory=False)
+    run = stress.stress(threads=8, seconds=3)
     assert run.unexpected == []
     kinds = {key.split(":")[0] for key in run.counts}
     assert {"value", "timeout", "bomb", "kill"} <= kinds, run.counts
