@@ -184,6 +184,8 @@ int main(int argc, char** argv) {
       }
       if (only == "w3")
         work = run_persistent(w3_bound);
+      if (only == "w5")
+        work = run_persistent(w5_bound);
       if (only == "w3f")
         work = run_new(w3);
       if (only == "w5f")
@@ -197,7 +199,7 @@ int main(int argc, char** argv) {
         };
       if (!work) {
         std::fprintf(stderr,
-                     "usage: fresh_floor [w1|w1-parked|w3|w3f|w5f|context|w3-ahead COUNT]\n");
+                     "usage: fresh_floor [w1|w1-parked|w3|w5|w3f|w5f|context|w3-ahead COUNT]\n");
         return 2;
       }
       for (int i = 0; i < count; ++i) {

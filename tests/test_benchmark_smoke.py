@@ -62,3 +62,9 @@ def test_cluster_smoke_run_reports_speedup_round_trip_and_crossover(tmp_path: Pa
     assert figures["trivial_us"]["cluster"] > 0 and figures["trivial_us"]["in_process"] > 0
     assert [row["loop"] for row in figures["crossover"]] == [0, 10_000]
     assert "crossover" in stdout
+
+
+def test_instruction_floor_smoke_run_runs_every_row_on_both_sides(tmp_path: Path) -> None:
+    subprocess.run([str(ROOT / "ci" / "v8-probe"), "fresh_floor", "--build-only"], check=True)
+    results, stdout = smoke_run("instruction_floor.py", tmp_path)
+    assert len(results["rows_run"]) == stdout.count("both sides ran") >= 2
