@@ -166,8 +166,9 @@ int main() {
             .Check();
       }
     });
-    // An object built by Object::New is in dictionary mode: the W4 script and the serializer
-    // then cost more than on the deserializer's fast-mode objects, which the sum below omits.
+    // An object built by Object::New is in dictionary mode: W4's pass over the entries (here
+    // storing `seen`, which this data has already) and the serializer then cost more than on the
+    // deserializer's fast-mode objects, which the sum below omits.
     v8::Global<v8::Value> read_in(isolate, [&] {
       v8::EscapableHandleScope scope(isolate);
       v8::ValueDeserializer deserializer(isolate, wire.first, wire.second);

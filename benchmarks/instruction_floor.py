@@ -5,7 +5,7 @@ difference of the two counts over N2 - N1 is one call, start-up and the first N1
 alike on both sides (for the fresh row, N1 is past our default mode's first calls: its standby
 isolate, the recycled context's first attempts).
 
-    ci/instruction-floor [--repeats R] [--json PATH]   every row, R times (3: about 5 minutes)
+    ci/instruction-floor [--repeats R] [--json PATH]   every row, R times (3: about three minutes)
     .venv/bin/python benchmarks/instruction_floor.py --smoke  each row once on both sides, uncounted
 
 Run through ci/instruction-floor, which builds the probe first. "Ours" is the package this
