@@ -83,6 +83,8 @@ py::object OutcomeError(const Outcome& outcome, const Limits& limits) {
       return ErrorClass("SandboxKilled")("the sandbox was killed");
     case OutcomeKind::kCancelled:
       return ErrorClass("SandboxKilled")("the execution was cancelled");
+    case OutcomeKind::kInterrupted:
+      return ErrorClass("SandboxError")("a host function interrupted the execution");
     case OutcomeKind::kConversionError:
       return ErrorClass("ConversionError")(Text(outcome.detail));
     case OutcomeKind::kUnsettledPromise:

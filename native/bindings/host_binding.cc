@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -186,26 +187,69 @@ bool ToScalar(const py::object& result, HostScalar* out) {
   return true;
 }
 
-// With the GIL: `error` as the reply to script, kept in `record` for __cause__.
+// Error ids name host exceptions for __cause__. Unique in the process, so an error that script
+// keeps in a persistent context and throws in a later execution never names another
+// execution's exception.
+std::atomic<uint64_t> last_error_id{0};
+
+// A record keeps only the latest exceptions: a script that catches millions would otherwise
+// keep each (with its traceback) for the whole execution.
+constexpr size_t kKeptErrors = 64;
+
+// The class name of an exception type, without running Python code: `__name__` is an
+// attribute a metaclass may compute (and fail in); tp_name is what the class was made with.
+std::string ClassName(PyObject* type) {
+  if (type == nullptr || !PyType_Check(type)) {
+    return "Error";
+  }
+  const char* name = reinterpret_cast<PyTypeObject*>(type)->tp_name;
+  const char* dot = std::strrchr(name, '.');
+  return dot != nullptr ? dot + 1 : name;
+}
+
+// str(exception), or a note that it failed; never raises.
+std::string Describe(PyObject* value) {
+  PyObject* text = value != nullptr ? PyObject_Str(value) : nullptr;
+  const char* utf8 = text != nullptr ? PyUnicode_AsUTF8(text) : nullptr;
+  std::string described = utf8 != nullptr ? utf8 : "(the exception's str() failed)";
+  Py_XDECREF(text);
+  PyErr_Clear();
+  return described;
+}
+
+// Exceptions a host function raises that are not errors of the call but requests to stop the
+// program: they end the execution and reach the caller.
+bool IsInterrupt(PyObject* type) {
+  return PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt) ||
+         PyErr_GivenExceptionMatches(type, PyExc_SystemExit);
+}
+
+// With the GIL: `error` as the reply to script, kept in `record` for __cause__. Raises nothing
+// (it runs inside V8's callback, where an escaping C++ exception ends the process); only a
+// thread's forced unwinding at interpreter exit passes through, as it must.
 void Fail(py::error_already_set& error, HostReply* reply, HostCallRecord* record) {
-  py::object type = error.type();
+  PyObject* type = error.type().ptr();
   const py::object& interrupted = Interrupter::Get().interrupted_class();
-  if (type.ptr() == PyExc_KeyboardInterrupt ||
-      (!interrupted.is_none() && PyErr_GivenExceptionMatches(type.ptr(), interrupted.ptr()))) {
+  if (!interrupted.is_none() && PyErr_GivenExceptionMatches(type, interrupted.ptr())) {
     reply->kind = HostReply::Kind::kStopped;
     return;
   }
-  reply->kind = HostReply::Kind::kError;
-  reply->name = py::str(type.attr("__name__"));
-  py::object value = error.value();
-  try {
-    reply->message = py::str(value);
-  } catch (py::error_already_set&) {
-    reply->message = "(the exception's str() failed)";
+  if (IsInterrupt(type)) {
+    reply->kind = HostReply::Kind::kAbort;
+    if (record != nullptr && record->interrupt.is_none()) {
+      record->interrupt = error.value();
+    }
+    return;
   }
+  reply->kind = HostReply::Kind::kError;
+  reply->name = ClassName(type);
+  reply->message = Describe(error.value().ptr());
   if (record != nullptr) {
-    record->errors.push_back(value);
-    reply->error_id = record->errors.size();
+    reply->error_id = ++last_error_id;
+    record->errors.emplace_back(reply->error_id, error.value());
+    if (record->errors.size() > kKeptErrors) {
+      record->errors.pop_front();
+    }
   }
 }
 
@@ -218,28 +262,57 @@ void Answer(const py::object& result, HostReply* reply) {
   }
 }
 
+// With the GIL: the arguments as Python values, or a TypeError reply naming why they cannot be.
+bool ArgumentsToPy(const HostArguments& arguments,
+                   const std::string& name,
+                   py::object* values,
+                   HostReply* reply) {
+  try {
+    *values = arguments.scalar ? ScalarsToPy(arguments.scalars)
+                               : WireToPy(arguments.wire, ConversionLimits(), "arguments");
+    return true;
+  } catch (py::error_already_set& error) {
+    reply->kind = HostReply::Kind::kError;
+    reply->type_error = true;
+    reply->name = "TypeError";
+    reply->message = "the arguments of " + name +
+                     "() cannot be passed to the host: " + Describe(error.value().ptr());
+  }
+  return false;
+}
+
 // With the GIL: posts the reply of `call` once `future` (a concurrent.futures.Future) is done.
 void AwaitLater(const HostCall& call,
                 const py::object& future,
                 const std::shared_ptr<HostCallRecord>& record) {
   std::shared_ptr<HostCompletionSink> sink = call.completions;
   const uint64_t call_id = call.call_id;
+  uint64_t pending_id = 0;
   if (record) {
-    record->pending.push_back(future);
+    pending_id = ++record->last_pending_id;
+    record->pending.emplace(pending_id, future);
   }
-  future.attr("add_done_callback")(py::cpp_function([sink, call_id, record](py::object done) {
-    HostReply reply;
-    try {
-      if (done.attr("cancelled")().cast<bool>()) {
-        reply.kind = HostReply::Kind::kStopped;
-      } else {
-        Answer(done.attr("result")(), &reply);
-      }
-    } catch (py::error_already_set& error) {
-      Fail(error, &reply, record.get());
-    }
-    sink->Post(call_id, std::move(reply));
-  }));
+  future.attr("add_done_callback")(
+      py::cpp_function([sink, call_id, record, pending_id](py::object done) {
+        HostReply reply;
+        try {
+          if (done.attr("cancelled")().cast<bool>()) {
+            reply.kind = HostReply::Kind::kStopped;
+          } else {
+            Answer(done.attr("result")(), &reply);
+          }
+        } catch (py::error_already_set& error) {
+          Fail(error, &reply, record.get());
+        } catch (const std::exception& error) {
+          reply.kind = HostReply::Kind::kError;
+          reply.name = "Error";
+          reply.message = error.what();
+        }
+        if (record) {
+          record->pending.erase(pending_id);  // done: nothing left to cancel
+        }
+        sink->Post(call_id, std::move(reply));
+      }));
 }
 
 class PyHostFunctions final : public HostFunctions {
@@ -276,15 +349,16 @@ class PyHostFunctions final : public HostFunctions {
       running_[caller] = token;
     }
     try {
-      py::object values = arguments.scalar ? ScalarsToPy(arguments.scalars)
-                                           : WireToPy(arguments.wire, ConversionLimits());
-      py::object result = callables_[index](*values);
-      const py::object& pending = Interrupter::Get().pending_class();
-      if (!pending.is_none() && PyObject_IsInstance(result.ptr(), pending.ptr()) == 1) {
-        AwaitLater(call, result.attr("future"), record);
-        reply.kind = HostReply::Kind::kPending;
-      } else {
-        Answer(result, &reply);
+      py::object values;
+      if (ArgumentsToPy(arguments, names_[index], &values, &reply)) {
+        py::object result = callables_[index](*values);
+        const py::object& pending = Interrupter::Get().pending_class();
+        if (!pending.is_none() && PyObject_IsInstance(result.ptr(), pending.ptr()) == 1) {
+          AwaitLater(call, result.attr("future"), record);
+          reply.kind = HostReply::Kind::kPending;
+        } else {
+          Answer(result, &reply);
+        }
       }
     } catch (py::error_already_set& error) {
       Fail(error, &reply, record.get());
@@ -342,20 +416,35 @@ HostErrorScope::~HostErrorScope() {
   }
   t_record = outer_;
   // Calls still running when their execution ended are not awaited by anyone: cancelled.
-  for (py::object& future : record_->pending) {
+  std::unordered_map<uint64_t, py::object> pending;
+  pending.swap(record_->pending);  // a cancel runs done callbacks, which erase from the record
+  for (auto& [id, future] : pending) {
     try {
       future.attr("cancel")();
     } catch (py::error_already_set&) {
     }
   }
-  record_->pending.clear();
 }
 
 py::object HostErrorScope::Take(uint64_t error_id) {
-  if (!record_ || error_id == 0 || error_id > record_->errors.size()) {
+  if (!record_ || error_id == 0) {
     return py::none();
   }
-  return record_->errors[error_id - 1];
+  for (const auto& [id, error] : record_->errors) {
+    if (id == error_id) {
+      return error;
+    }
+  }
+  return py::none();
+}
+
+py::object HostErrorScope::TakeInterrupt() {
+  if (!record_) {
+    return py::none();
+  }
+  py::object interrupt = std::move(record_->interrupt);
+  record_->interrupt = py::none();
+  return interrupt;
 }
 
 std::shared_ptr<HostFunctions> MakeHostFunctions(std::vector<std::string> names,

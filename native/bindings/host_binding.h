@@ -4,12 +4,27 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/host_functions.h"
 
 namespace ci::bindings {
+
+/** What host calls of one execution left: exceptions, and futures of calls answered later. */
+struct HostCallRecord {
+  // The latest exceptions, by their process-wide error id (HostReply::error_id).
+  std::deque<std::pair<uint64_t, pybind11::object>> errors;
+  // Futures of `async def` calls still running, by an id of the record's own.
+  std::unordered_map<uint64_t, pybind11::object> pending;
+  uint64_t last_pending_id = 0;
+  // The first KeyboardInterrupt or SystemExit a host function raised: it ended the execution,
+  // and the caller re-raises it. None otherwise.
+  pybind11::object interrupt = pybind11::none();
+};
 
 /**
  * Keeps the Python exceptions that host functions raised during one execution on this thread
@@ -18,12 +33,6 @@ namespace ci::bindings {
  * still running. Scopes nest, for a host function that uses another sandbox. Make and drop
  * with the GIL held.
  */
-/** What host calls of one execution left: exceptions, and futures of calls answered later. */
-struct HostCallRecord {
-  std::vector<pybind11::object> errors;
-  std::vector<pybind11::object> pending;
-};
-
 class HostErrorScope {
  public:
   // Does nothing (no allocation on the execution's path) when the sandbox has no `host`.
@@ -33,6 +42,8 @@ class HostErrorScope {
   HostErrorScope& operator=(const HostErrorScope&) = delete;
   // The exception `error_id` names (Outcome::host_error), or None.
   pybind11::object Take(uint64_t error_id);
+  // The interrupt that ended the execution (HostCallRecord::interrupt), or None; taken once.
+  pybind11::object TakeInterrupt();
 
  private:
   std::shared_ptr<HostCallRecord> record_;

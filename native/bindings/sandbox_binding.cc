@@ -124,6 +124,10 @@ class NativeSandbox {
           request.capture_console = false;
           request.read_heap = read_heap_.load(std::memory_order_relaxed);
           pool->Execute(request, &outcomes[i]);
+          if (outcomes[i].kind == OutcomeKind::kInterrupted) {
+            outcomes.resize(i + 1);  // the interrupt ends the batch too
+            break;
+          }
         }
       } catch (const std::exception& error) {
         failure = error.what();
@@ -132,9 +136,14 @@ class NativeSandbox {
     if (!failure.empty()) {
       RaiseSandboxError(failure);
     }
+    for (const Outcome& outcome : outcomes) {
+      Book(outcome);
+    }
+    if (!outcomes.empty() && outcomes.back().kind == OutcomeKind::kInterrupted) {
+      RaiseInterrupt(host_errors);
+    }
     py::list results;
     for (Outcome& outcome : outcomes) {
-      Book(outcome);
       if (outcome.kind == OutcomeKind::kValue) {
         try {
           results.append(py::make_tuple(true, ValueOf(outcome), outcome.wall_ms));
@@ -169,9 +178,19 @@ class NativeSandbox {
   }
 
   // Refuses new calls; a graceful close first waits for the calls in flight, then the isolates
-  // are stopped and disposed. Safe from any thread, any number of times.
-  void Close(bool graceful) {
+  // are stopped and disposed. Safe from any thread, any number of times. A graceful close that
+  // may not wait (`wait` false, or made from inside a host call of this sandbox, whose own
+  // execution it would wait for) returns at once; the last call in flight stops the pool.
+  void Close(bool graceful, bool wait) {
     closing_.store(true, std::memory_order_release);
+    if (graceful && (!wait || InHostCallOf(config_.isolate.profile.host.get()))) {
+      kill_when_idle_.store(true, std::memory_order_seq_cst);
+      if (in_flight_.load(std::memory_order_seq_cst) == 0 &&
+          kill_when_idle_.exchange(false, std::memory_order_seq_cst)) {
+        pool_->Kill();
+      }
+      return;
+    }
     if (graceful) {
       RunWithoutGil([this] {
         awaiting_idle_.store(true, std::memory_order_seq_cst);
@@ -218,10 +237,16 @@ class NativeSandbox {
       owner_->executions_.fetch_add(count_, std::memory_order_relaxed);
     }
     ~InFlight() {
-      if (owner_->in_flight_.fetch_sub(count_, std::memory_order_seq_cst) == count_ &&
-          owner_->awaiting_idle_.load(std::memory_order_seq_cst)) {
+      if (owner_->in_flight_.fetch_sub(count_, std::memory_order_seq_cst) != count_) {
+        return;
+      }
+      if (owner_->awaiting_idle_.load(std::memory_order_seq_cst)) {
         std::lock_guard<std::mutex> lock(owner_->in_flight_mutex_);
         owner_->idle_.notify_all();
+      }
+      if (owner_->kill_when_idle_.load(std::memory_order_seq_cst) &&
+          owner_->kill_when_idle_.exchange(false, std::memory_order_seq_cst)) {
+        owner_->pool_->Kill();
       }
     }
     InFlight(const InFlight&) = delete;
@@ -289,6 +314,17 @@ class NativeSandbox {
     }
   }
 
+  // Re-raises the KeyboardInterrupt (or SystemExit) a host function raised, which ended the
+  // execution: it belongs to the caller, not to script.
+  static void RaiseInterrupt(HostErrorScope& host_errors) {
+    py::object interrupt = host_errors.TakeInterrupt();
+    if (interrupt.is_none()) {
+      RaiseSandboxError("a host function interrupted the execution");
+    }
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(interrupt.ptr())), interrupt.ptr());
+    throw py::error_already_set();
+  }
+
   void Book(const Outcome& outcome) {
     stats_.Record(outcome.wall_ms, outcome.kind == OutcomeKind::kValue);
     if (outcome.heap_total != 0) {
@@ -338,6 +374,9 @@ class NativeSandbox {
       RaiseSandboxError(failure);
     }
     Book(outcome);
+    if (outcome.kind == OutcomeKind::kInterrupted) {
+      RaiseInterrupt(host_errors);
+    }
     if (outcome.kind != OutcomeKind::kValue) {
       RaiseOutcome(outcome, Limits{request.timeout_ms, MemoryLimitMb()},
                    host_errors.Take(outcome.host_error));
@@ -357,6 +396,7 @@ class NativeSandbox {
   std::condition_variable idle_;
   std::atomic<size_t> in_flight_{0};
   std::atomic<bool> awaiting_idle_{false};
+  std::atomic<bool> kill_when_idle_{false};  // a graceful close that could not wait
   std::atomic<uint64_t> heap_used_{0};
   std::atomic<uint64_t> heap_total_{0};
   std::atomic<uint64_t> external_{0};
@@ -420,7 +460,7 @@ void RegisterSandbox(py::module_& module) {
       .def("evaluate_many", &NativeSandbox::EvaluateMany, py::arg("codes"), py::arg("context"),
            py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false)
       .def("prewarm", &NativeSandbox::Prewarm, py::arg("count"))
-      .def("close", &NativeSandbox::Close, py::arg("graceful"))
+      .def("close", &NativeSandbox::Close, py::arg("graceful"), py::arg("wait") = true)
       .def_property_readonly("closing", &NativeSandbox::closing)
       .def_property_readonly("executions", &NativeSandbox::executions)
       .def_property_readonly("in_flight", &NativeSandbox::in_flight)

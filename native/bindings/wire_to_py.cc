@@ -26,7 +26,8 @@ struct Frame {
 
 class Reader {
  public:
-  Reader(const std::string& wire, const ConversionLimits& limits) : in_(wire), limits_(limits) {}
+  Reader(const std::string& wire, const ConversionLimits& limits, const char* root_name)
+      : in_(wire), limits_(limits), root_name_(root_name) {}
 
   py::object Run() {
     if (in_.Byte() != 0xFF) {
@@ -44,7 +45,7 @@ class Reader {
  private:
   // "result.a[3]": where the value being read sits.
   std::string Path() const {
-    std::string path = "result";
+    std::string path = root_name_;
     for (const Frame& frame : frames_) {
       if (frame.kind == 'A') {
         path += "[" + std::to_string(frame.index) + "]";
@@ -60,8 +61,8 @@ class Reader {
   void Count(uint64_t values) {
     values_ += values;
     if (values_ > limits_.max_nodes) {
-      RaiseConversionError("result has more than " + std::to_string(limits_.max_nodes) +
-                           " values at " + Path());
+      RaiseConversionError("more than " + std::to_string(limits_.max_nodes) + " values at " +
+                           Path());
     }
   }
 
@@ -98,7 +99,8 @@ class Reader {
     }
     bytes_ += size;
     if (bytes_ > limits_.max_bytes) {
-      RaiseConversionError("result larger than " + std::to_string(limits_.max_bytes >> 20) + " MB");
+      RaiseConversionError("larger than " + std::to_string(limits_.max_bytes >> 20) + " MB at " +
+                           Path());
     }
     return py::reinterpret_steal<py::object>(text);
   }
@@ -318,8 +320,8 @@ class Reader {
 
   void Open(char kind, py::object container, Py_ssize_t length) {
     if (frames_.size() >= limits_.max_depth) {
-      RaiseConversionError("result nested more than " + std::to_string(limits_.max_depth) +
-                           " levels");
+      RaiseConversionError(std::string(root_name_) + " nested more than " +
+                           std::to_string(limits_.max_depth) + " levels");
     }
     Frame frame;
     frame.kind = kind;
@@ -413,6 +415,7 @@ class Reader {
   WireCursor in_;
   ShortStrings short_strings_;
   const ConversionLimits& limits_;
+  const char* root_name_;
   uint32_t version_ = 0;
   uint64_t values_ = 0;
   uint64_t bytes_ = 0;
@@ -424,9 +427,11 @@ class Reader {
 
 }  // namespace
 
-py::object WireToPy(const std::string& wire, const ConversionLimits& limits) {
+py::object WireToPy(const std::string& wire,
+                    const ConversionLimits& limits,
+                    const char* root_name) {
   CyclicGcPause pause;  // thousands of new containers, all reachable from the result
-  return Reader(wire, limits).Run();
+  return Reader(wire, limits, root_name).Run();
 }
 
 }  // namespace ci::bindings

@@ -12,9 +12,12 @@ namespace ci::bindings {
 /**
  * Reads a value V8 serialized (core/wire.h) straight into Python objects, by the same mapping
  * as TreeToPy, without recursion; shared references and cycles come out as such. Too many
- * values, or values Python cannot hold, raise ConversionError. Call with the GIL held.
+ * values, or values Python cannot hold, raise ConversionError naming the path from `root_name`
+ * ("result.a[3]"). Call with the GIL held.
  */
-pybind11::object WireToPy(const std::string& wire, const ConversionLimits& limits);
+pybind11::object WireToPy(const std::string& wire,
+                          const ConversionLimits& limits,
+                          const char* root_name = "result");
 
 }  // namespace ci::bindings
 

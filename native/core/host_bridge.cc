@@ -3,7 +3,9 @@
 #include <cmath>
 #include <string>
 
+#include "core/host_completions.h"
 #include "core/isolate_holder.h"
+#include "core/js_to_tree.h"
 #include "core/v8_text.h"
 #include "core/value_tree.h"
 #include "core/wire.h"
@@ -13,6 +15,33 @@ namespace {
 
 v8::Local<v8::Private> ErrorIdKey(v8::Isolate* isolate) {
   return v8::Private::ForApi(isolate, NewString(isolate, "code_interpreter.host_error"));
+}
+
+// Host calls an execution may have made that script has not yet seen settled. Each holds a
+// promise, a call in the host (an `async def` coroutine) and its arguments outside the heap.
+constexpr size_t kMaxPendingHostCalls = 1000;
+
+void ThrowRangeError(v8::Isolate* isolate, const std::string& text) {
+  v8::Local<v8::String> message;
+  if (NewText(isolate, text).ToLocal(&message)) {
+    isolate->ThrowException(v8::Exception::RangeError(message));
+  }
+}
+
+size_t StringBytes(v8::Local<v8::String> text) {
+  return static_cast<size_t>(text->Length()) * (text->IsOneByte() ? 1 : 2);
+}
+
+// Why V8's serializer refused `arguments`: the conversion walk names what and where.
+std::string WhyNotSerializable(v8::Local<v8::Context> context, v8::Local<v8::Array> arguments) {
+  v8::TryCatch quiet(context->GetIsolate());  // a getter that throws explains nothing more
+  ValueTree tree;
+  std::string why;
+  if (JsToTree(context, arguments, ConversionLimits(), &tree, &why, "arguments") ==
+      ConversionStatus::kUnsupported) {
+    return why;
+  }
+  return "functions, symbols and proxies do not cross";
 }
 
 void Throw(v8::Isolate* isolate, const std::string& text, bool type_error) {
@@ -126,15 +155,46 @@ void HostBridge::Call(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   auto* holder = static_cast<IsolateHolder*>(isolate->GetData(0));
   HostFunctions* host = holder->config().profile.host.get();
+  HostCompletions* completions = holder->host_completions().get();
+  const size_t memory_limit = holder->config().memory_limit_bytes;
   const size_t index = static_cast<size_t>(info.Data().As<v8::Integer>()->Value());
   const std::string& name = host->names()[index];
+  auto refuse_arguments = [&](const std::string& why) {
+    Throw(isolate, "the arguments of " + name + "() cannot be passed to the host: " + why, true);
+  };
 
+  if (holder->stopping()) {
+    // V8 lands a termination at its next check (a loop, a function entry), which straight-line
+    // code may not reach before its next host call: the host is not called again.
+    return;
+  }
+  if (completions->pending_count() >= kMaxPendingHostCalls) {
+    ThrowRangeError(isolate, std::to_string(kMaxPendingHostCalls) +
+                                 " host calls are pending in this execution, the most there may "
+                                 "be: await some before calling " +
+                                 name + "() again");
+    return;
+  }
+  // A string argument is copied out whole: one larger than the memory limit is refused before
+  // V8 flattens it.
+  for (int i = 0; i < info.Length(); ++i) {
+    if (info[i]->IsString() && StringBytes(info[i].As<v8::String>()) > memory_limit) {
+      refuse_arguments("arguments[" + std::to_string(i) + "] is larger than the memory limit (" +
+                       std::to_string(memory_limit >> 20) + " MB)");
+      return;
+    }
+  }
   HostArguments arguments;
   arguments.scalars.resize(static_cast<size_t>(info.Length()));
   for (int i = 0; i < info.Length() && arguments.scalar; ++i) {
     arguments.scalar = ToScalar(isolate, info[i], &arguments.scalars[static_cast<size_t>(i)]);
   }
-  if (!arguments.scalar) {
+  size_t bytes = 0;
+  if (arguments.scalar) {
+    for (const HostScalar& scalar : arguments.scalars) {
+      bytes += sizeof(HostScalar) + scalar.text.size();
+    }
+  } else {
     arguments.scalars.clear();
     std::vector<v8::Local<v8::Value>> values;
     for (int i = 0; i < info.Length(); ++i) {
@@ -143,26 +203,38 @@ void HostBridge::Call(const v8::FunctionCallbackInfo<v8::Value>& info) {
     v8::Local<v8::Array> array = v8::Array::New(isolate, values.data(), values.size());
     if (!SerializeValue(context, array, &arguments.wire)) {
       if (!isolate->IsExecutionTerminating()) {
-        Throw(isolate,
-              "the arguments of " + name +
-                  "() cannot be passed to the host: functions, symbols and proxies do not cross",
-              true);
+        refuse_arguments(WhyNotSerializable(context, array));
       }
       return;
     }
+    bytes = arguments.wire.size();
+    if (bytes > memory_limit) {
+      refuse_arguments("they are larger than the memory limit (" +
+                       std::to_string(memory_limit >> 20) + " MB)");
+      return;
+    }
+  }
+  // Arguments of calls still pending are held by the host for the execution: they count
+  // against its memory limit as the heap does.
+  if (completions->pending_bytes() + bytes > memory_limit) {
+    holder->RequestTermination(Termination::kMemory);
+    return;
   }
   HostCall call;
   call.caller = holder;
-  call.call_id = holder->host_completions()->NextCallId();
+  call.call_id = completions->NextCallId();
   call.completions = holder->host_completions();
   HostReply reply = host->Call(call, index, arguments);
+  if (reply.kind == HostReply::Kind::kAbort) {
+    holder->RequestTermination(Termination::kInterrupted);  // the host re-raises it
+  }
   if (holder->stopping()) {
     return;  // timed out, killed or out of memory while the host ran: that is the outcome
   }
   if (reply.kind == HostReply::Kind::kPending) {
     v8::Local<v8::Promise::Resolver> resolver;
     if (v8::Promise::Resolver::New(context).ToLocal(&resolver)) {
-      holder->host_completions()->Await(call.call_id, isolate, resolver, name);
+      completions->Await(call.call_id, isolate, resolver, name, bytes);
       info.GetReturnValue().Set(resolver->GetPromise());
     }
     return;
@@ -212,6 +284,10 @@ bool HostBridge::Read(v8::Local<v8::Context> context,
           !NewText(isolate, reply.name).ToLocal(&error_name)) {
         return error(name + "() failed");
       }
+      if (reply.type_error) {
+        *out = v8::Exception::TypeError(message);
+        return false;
+      }
       v8::Local<v8::Object> thrown = v8::Exception::Error(message).As<v8::Object>();
       thrown->Set(context, NewString(isolate, "name"), error_name).FromMaybe(false);
       if (reply.error_id != 0) {
@@ -223,6 +299,10 @@ bool HostBridge::Read(v8::Local<v8::Context> context,
       *out = thrown;
       return false;
     }
+    case HostReply::Kind::kAbort:
+      holder->RequestTermination(Termination::kInterrupted);  // the host re-raises it
+      *out = v8::Local<v8::Value>();
+      return false;
     case HostReply::Kind::kStopped:
     case HostReply::Kind::kPending:
       break;

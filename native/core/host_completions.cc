@@ -13,6 +13,7 @@ void HostCompletions::BeginExecution() {
 
 void HostCompletions::EndExecution() {
   resolvers_.clear();
+  pending_bytes_ = 0;
   std::lock_guard<std::mutex> lock(mutex_);
   replies_.clear();
   running_ = false;
@@ -21,10 +22,13 @@ void HostCompletions::EndExecution() {
 void HostCompletions::Await(uint64_t call_id,
                             v8::Isolate* isolate,
                             v8::Local<v8::Promise::Resolver> resolver,
-                            const std::string& name) {
+                            const std::string& name,
+                            size_t argument_bytes) {
   Awaited& awaited = resolvers_[call_id];
   awaited.resolver.Reset(isolate, resolver);
   awaited.name = name;
+  awaited.argument_bytes = argument_bytes;
+  pending_bytes_ += argument_bytes;
 }
 
 void HostCompletions::Post(uint64_t call_id, HostReply reply) {
@@ -63,6 +67,7 @@ size_t HostCompletions::SettleArrived(v8::Local<v8::Context> context) {
     }
     v8::Local<v8::Promise::Resolver> resolver = found->second.resolver.Get(isolate);
     const std::string name = std::move(found->second.name);
+    pending_bytes_ -= found->second.argument_bytes;
     resolvers_.erase(found);
     HostBridge::Settle(context, resolver, name, reply);
     ++settled;

@@ -30,12 +30,17 @@ class HostCompletions final : public HostCompletionSink {
   uint64_t NextCallId() { return ++last_call_id_; }
   void BeginExecution();
   void EndExecution();  // with the isolate locked: forgets every promise
-  // The promise of call `call_id` of the host function `name`, to settle when its reply comes.
+  // The promise of call `call_id` of the host function `name`, to settle when its reply comes;
+  // its arguments took `argument_bytes` in the host.
   void Await(uint64_t call_id,
              v8::Isolate* isolate,
              v8::Local<v8::Promise::Resolver> resolver,
-             const std::string& name);
+             const std::string& name,
+             size_t argument_bytes);
   bool pending() const { return !resolvers_.empty(); }
+  // Calls awaited and not yet settled in script, and the bytes of their arguments.
+  size_t pending_count() const { return resolvers_.size(); }
+  size_t pending_bytes() const { return pending_bytes_; }
   // Settles the promises whose replies arrived; how many. Use with the context entered.
   size_t SettleArrived(v8::Local<v8::Context> context);
   // Waits until a reply arrives or `until`.
@@ -49,8 +54,10 @@ class HostCompletions final : public HostCompletionSink {
   struct Awaited {
     v8::Global<v8::Promise::Resolver> resolver;
     std::string name;
+    size_t argument_bytes = 0;
   };
   std::unordered_map<uint64_t, Awaited> resolvers_;
+  size_t pending_bytes_ = 0;
   uint64_t last_call_id_ = 0;
 
   std::mutex mutex_;

@@ -32,13 +32,17 @@ struct HostArguments {
 /** What a host function gave back to script. */
 struct HostReply {
   // kPending: the host will post the reply later (HostCompletionSink); script gets a promise.
-  enum class Kind { kValue, kError, kStopped, kPending };
+  // kAbort: the host must end the whole execution at once (an interrupt the caller receives,
+  // such as Python's KeyboardInterrupt), which script may not catch.
+  enum class Kind { kValue, kError, kStopped, kPending, kAbort };
   Kind kind = Kind::kValue;
   bool scalar = false;  // kValue: the result is `value`, else `wire`
   HostScalar value;
   std::string wire;  // kValue: the result in V8's wire format (core/wire.h)
-  // kError: thrown at the call site as an Error with this name and message; `error_id`
-  // (non-zero) names the host's exception, for Outcome::host_error.
+  // kError: thrown at the call site as an Error with this name and message (a TypeError when
+  // `type_error`: the arguments could not cross); `error_id` (non-zero) names the host's
+  // exception, for Outcome::host_error.
+  bool type_error = false;
   std::string name;
   std::string message;
   uint64_t error_id = 0;

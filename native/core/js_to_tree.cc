@@ -50,7 +50,7 @@ void ReadString(v8::Isolate* isolate, v8::Local<v8::String> text, ValueNode* nod
 }
 
 std::string TooLarge(const ConversionLimits& limits) {
-  return "result larger than " + std::to_string(limits.max_bytes >> 20) + " MB";
+  return "larger than " + std::to_string(limits.max_bytes >> 20) + " MB";
 }
 
 /** Object identity -> node index, for shared references and cycles. */
@@ -74,8 +74,15 @@ class SeenObjects {
 
 class Reader {
  public:
-  Reader(v8::Local<v8::Context> context, const ConversionLimits& limits, ValueTree* tree)
-      : context_(context), isolate_(context->GetIsolate()), limits_(limits), tree_(tree) {}
+  Reader(v8::Local<v8::Context> context,
+         const ConversionLimits& limits,
+         ValueTree* tree,
+         const char* root_name)
+      : context_(context),
+        isolate_(context->GetIsolate()),
+        limits_(limits),
+        tree_(tree),
+        root_name_(root_name) {}
 
   ConversionStatus Run(v8::Local<v8::Value> root, std::string* error) {
     tree_->ResetToRoot();
@@ -97,7 +104,7 @@ class Reader {
   // Names the path of an unsupported value in `error`.
   ConversionStatus Checked(ConversionStatus status, uint32_t index, std::string* error) {
     if (status == ConversionStatus::kUnsupported) {
-      *error = problem_ + " at " + tree_->PathOf(index, "result");
+      *error = problem_ + " at " + tree_->PathOf(index, root_name_);
     }
     return status;
   }
@@ -239,7 +246,7 @@ class Reader {
 
   ConversionStatus Reserve(uint64_t count) {
     if (tree_->nodes.size() + count > limits_.max_nodes) {
-      return Fail("result has more than " + std::to_string(limits_.max_nodes) + " values");
+      return Fail("more than " + std::to_string(limits_.max_nodes) + " values");
     }
     return ConversionStatus::kOk;
   }
@@ -292,6 +299,7 @@ class Reader {
   v8::Isolate* isolate_;
   const ConversionLimits& limits_;
   ValueTree* tree_;
+  const char* root_name_;
   std::vector<Pending> stack_;
   std::vector<v8::Local<v8::Value>> children_;
   SeenObjects seen_;
@@ -305,8 +313,9 @@ ConversionStatus JsToTree(v8::Local<v8::Context> context,
                           v8::Local<v8::Value> value,
                           const ConversionLimits& limits,
                           ValueTree* tree,
-                          std::string* error) {
-  return Reader(context, limits, tree).Run(value, error);
+                          std::string* error,
+                          const char* root_name) {
+  return Reader(context, limits, tree, root_name).Run(value, error);
 }
 
 ConversionStatus StringToTree(v8::Isolate* isolate,

@@ -17,13 +17,15 @@ enum class ConversionStatus {
 
 /**
  * Reads a JavaScript value into a ValueTree by structured-clone rules, iteratively and within
- * `limits`. Getters and Proxy traps run, so call it inside the execution's deadline.
+ * `limits`. Getters and Proxy traps run, so call it inside the execution's deadline. An
+ * unsupported value's `error` names its path from `root_name` ("result.a[3]").
  */
 ConversionStatus JsToTree(v8::Local<v8::Context> context,
                           v8::Local<v8::Value> value,
                           const ConversionLimits& limits,
                           ValueTree* tree,
-                          std::string* error);
+                          std::string* error,
+                          const char* root_name = "result");
 
 /**
  * One string as a tree of one node, within `limits`: a string result (every interpret() result

@@ -37,6 +37,7 @@ enum class OutcomeKind {
   kMemory,
   kKilled,
   kCancelled,
+  kInterrupted,  // by a host function's interrupt, which the host re-raises
   kConversionError,
   kUnsettledPromise,
 };

@@ -29,6 +29,8 @@ OutcomeKind KindOf(Termination reason) {
       return OutcomeKind::kKilled;
     case Termination::kCancelled:
       return OutcomeKind::kCancelled;
+    case Termination::kInterrupted:
+      return OutcomeKind::kInterrupted;
     case Termination::kNone:
       break;
   }

@@ -5,8 +5,11 @@
 
 namespace ci {
 
-/** Why an execution was stopped from outside the script. The first reason set wins. */
-enum class Termination : uint8_t { kNone, kTimeout, kMemory, kKilled, kCancelled };
+/**
+ * Why an execution was stopped from outside the script. The first reason set wins.
+ * kInterrupted: a host function raised an interrupt (KeyboardInterrupt) that the caller gets.
+ */
+enum class Termination : uint8_t { kNone, kTimeout, kMemory, kKilled, kCancelled, kInterrupted };
 
 /** Something the watchdog can stop when a deadline passes. */
 class TerminationTarget {

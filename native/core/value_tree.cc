@@ -59,9 +59,15 @@ std::string ValueTree::PathOf(uint32_t index, const std::string& root_name) cons
     }
     index = nodes[index].parent;
   }
+  // A path thousands of steps deep says no more in full than its two ends do.
+  constexpr size_t kEndSteps = 8;
   std::string path = root_name;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-    path += *it;
+  for (size_t step = 0; step < parts.size(); ++step) {
+    if (parts.size() > 3 * kEndSteps && step == kEndSteps) {
+      path += "...(" + std::to_string(parts.size() - 2 * kEndSteps) + " more)...";
+      step = parts.size() - kEndSteps;
+    }
+    path += parts[parts.size() - 1 - step];
   }
   return path;
 }

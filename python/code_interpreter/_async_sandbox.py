@@ -16,7 +16,8 @@ from typing import Any
 
 from . import _core
 from ._base import SandboxBase
-from ._host import running_on_loop
+from ._errors import SandboxError
+from ._host import in_host_call_of, running_on_loop
 from ._options import SandboxOptions
 from ._result import ExecutionResult
 from ._sandbox import Sandbox
@@ -86,6 +87,7 @@ class AsyncSandbox(SandboxBase):
         **options: Any,
     ) -> list[Any]:
         """As `Sandbox.interpret_many`, in one worker thread."""
+        self._refuse_own_host_call()
         loop = asyncio.get_running_loop()
 
         def run() -> list[Any]:
@@ -95,9 +97,21 @@ class AsyncSandbox(SandboxBase):
         return await loop.run_in_executor(self._executor, run)
 
     async def kill(self, graceful: bool = True) -> None:
-        """Stops the sandbox; graceful waits for running executions without blocking the loop."""
-        await asyncio.to_thread(self._kill, graceful, "requested")
+        """Stops the sandbox; graceful waits for running executions without blocking the loop.
+        From one of the sandbox's own host functions, whose execution waits for it, a graceful
+        kill returns at once and the running executions finish afterwards."""
+        if in_host_call_of(self._host_key):
+            self._kill(graceful, "requested", wait=False)
+        else:
+            await asyncio.to_thread(self._kill, graceful, "requested")
         self._executor.shutdown(wait=False)
+
+    def _refuse_own_host_call(self) -> None:
+        if in_host_call_of(self._host_key):
+            raise SandboxError(
+                "an async host function called its own sandbox, whose execution waits for it: "
+                "run it on another sandbox"
+            )
 
     async def __aenter__(self) -> AsyncSandbox:
         return self
@@ -119,6 +133,7 @@ class AsyncSandbox(SandboxBase):
         profile: bool,
         with_console: bool,
     ) -> Any:
+        self._refuse_own_host_call()
         timeout_ms, execution_id = self._admit(code, context, timeout)
         token = _core.CancelToken()
         loop = asyncio.get_running_loop()

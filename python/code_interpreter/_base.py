@@ -61,9 +61,11 @@ class SandboxBase:
             )
         modules = load_modules(allowed_modules, options.module_paths)
         expose = None
+        # Marks the coroutines of this sandbox's async host functions (in_host_call_of).
+        self._host_key = object()
         if options.expose:
             expose = {
-                name: awaiting_on_loop(function) if is_async(function) else function
+                name: awaiting_on_loop(function, self._host_key) if is_async(function) else function
                 for name, function in check_expose(
                     options.expose, allow_async=self._awaits_host_functions
                 ).items()
@@ -339,9 +341,11 @@ class SandboxBase:
             )
 
     # -- lifecycle ------------------------------------------------------------------------
-    def _kill(self, graceful: bool, reason: str) -> None:
+    def _kill(self, graceful: bool, reason: str, wait: bool = True) -> None:
+        """Stops the sandbox. A graceful kill that may not wait (made from one of the sandbox's
+        own host calls) lets the running executions finish after it returns."""
         self._closing = True
-        self._native.close(graceful)
+        self._native.close(graceful, wait)
         with self._kill_lock:
             first = not self._killed
             self._killed = True

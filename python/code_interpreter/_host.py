@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import os
 import re
@@ -23,6 +24,7 @@ __all__ = [
     "HostCallInterrupted",
     "awaiting_on_loop",
     "check_expose",
+    "in_host_call_of",
     "is_async",
     "running_on_loop",
     "start_interrupter",
@@ -62,15 +64,33 @@ class running_on_loop:
         _loops.loop = self._outer
 
 
-def awaiting_on_loop(function: Callable[..., Any]) -> Callable[..., Pending]:
-    """An ``async def`` host function as the native side calls it: its coroutine is started on
-    the event loop of the execution that called it."""
+# The sandboxes whose async host calls the running task is inside (their `_host_key`s). Tasks
+# the call starts inherit it.
+_host_calls: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
+    "code_interpreter_host_calls", default=()
+)
+
+
+def in_host_call_of(key: object) -> bool:
+    """Whether the running coroutine is (inside) an async host call of the sandbox `key` marks:
+    its execution waits for the call, so the call must not wait for the sandbox."""
+    return key in _host_calls.get()
+
+
+async def _as_host_call(key: object, call: Any) -> Any:
+    _host_calls.set((*_host_calls.get(), key))  # this task's own copy of the context
+    return await call
+
+
+def awaiting_on_loop(function: Callable[..., Any], key: object) -> Callable[..., Pending]:
+    """An ``async def`` host function of the sandbox `key` marks, as the native side calls it:
+    its coroutine is started on the event loop of the execution that called it."""
 
     def start(*args: Any) -> Pending:
         loop = getattr(_loops, "loop", None)
         if loop is None:
             raise RuntimeError("an async host function runs only under an AsyncSandbox")
-        return Pending(asyncio.run_coroutine_threadsafe(function(*args), loop))
+        return Pending(asyncio.run_coroutine_threadsafe(_as_host_call(key, function(*args)), loop))
 
     return start
 
