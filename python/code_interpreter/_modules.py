@@ -4,8 +4,9 @@ Each allowed package, and each of its declared dependencies that can be found, i
 closed virtual file system (``/node_modules/<name>/...``) handed to the native core, which
 resolves ``require`` over it as Node does inside a package. Nothing is read from the host after
 that, so no script can reach a file outside these packages, whatever it asks for. Only
-``.js``, ``.cjs`` and ``.json`` files are read, and only files whose real path (symlinks
-resolved) lies inside their package's folder.
+regular ``.js``, ``.cjs`` and ``.json`` files are read (a FIFO or a device would block or never
+end), of at most 32 MB each, and only files whose real path (symlinks resolved) lies inside
+their package's folder.
 
 PYTEST_DONT_REWRITE (see __init__).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -92,6 +94,39 @@ _READ_EXTENSIONS = (".js", ".cjs", ".json")
 _REQUIRE_CONDITIONS = ("require", "node", "default")  # what Node's require matches
 _MAX_FILES = 100_000
 _MAX_BYTES = 256 << 20
+_MAX_FILE_BYTES = 32 << 20
+
+
+class _NotRegular(OSError):
+    """A path that is not a regular file (a FIFO, a socket, a device, a folder)."""
+
+
+def _read_regular(path: str) -> bytes:
+    """The bytes of the regular file at `path`. Opening never blocks (O_NONBLOCK: a FIFO opens
+    at once), and what was opened is checked with fstat, so a file swapped for a FIFO between
+    a check and the open cannot block either. Raises _NotRegular, OSError, or
+    ConfigurationError for a file over the size bound."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise _NotRegular(path)
+        if status.st_size > _MAX_FILE_BYTES:
+            raise ConfigurationError(_too_large(path))
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(_MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > _MAX_FILE_BYTES:  # it grew after fstat
+        raise ConfigurationError(_too_large(path))
+    return data
+
+
+def _too_large(path: str) -> str:
+    return (
+        f"allowed_modules: {path} is larger than {_MAX_FILE_BYTES >> 20} MB, more than a module "
+        "file may be"
+    )
 
 
 def check_module_names(option: str, names: Iterable[str]) -> None:
@@ -123,8 +158,7 @@ class _Package:
 def _read_manifest(folder: str) -> dict[str, Any]:
     path = os.path.join(folder, "package.json")
     try:
-        with open(path, "rb") as file:
-            manifest = json.loads(file.read().decode("utf-8-sig"))
+        manifest = json.loads(_read_regular(path).decode("utf-8-sig"))
     except (OSError, ValueError) as error:
         raise ConfigurationError(f"{path} could not be read as JSON: {error}") from None
     if not isinstance(manifest, dict):
@@ -181,10 +215,9 @@ class _Reader:
                 if not _within(os.path.realpath(path), package.folder):
                     continue  # a symlink that leaves the package: as if absent
                 try:
-                    with open(path, "rb") as file:
-                        data = file.read()
+                    data = _read_regular(path)
                 except OSError:
-                    continue
+                    continue  # not a regular file, or unreadable: as if absent
                 self.total += len(data)
                 if len(self.files) >= _MAX_FILES or self.total > _MAX_BYTES:
                     raise ConfigurationError(
@@ -218,8 +251,9 @@ class _Reader:
         the folder's index."""
         if "package.json" in present:
             try:
-                with open(os.path.join(here, "package.json"), "rb") as file:
-                    manifest = json.loads(file.read().decode("utf-8-sig"))
+                manifest = json.loads(
+                    _read_regular(os.path.join(here, "package.json")).decode("utf-8-sig")
+                )
             except (OSError, ValueError):
                 manifest = None
             main = manifest.get("main") if isinstance(manifest, dict) else None
@@ -271,6 +305,9 @@ def _condition_target(value: Any) -> str | None:
     return None
 
 
+_INVALID_MATCH_SEGMENTS = frozenset(["", ".", "..", "node_modules"])
+
+
 def _exports_table(package: _Package, paths: set[str]) -> dict[str, str] | None:
     """Subpath ("." or "./sub") -> virtual file, from package.json "exports", with patterns
     expanded over the package's files; None when the package has no "exports"."""
@@ -311,7 +348,11 @@ def _exports_table(package: _Package, paths: set[str]) -> dict[str, str] | None:
                 and len(path) >= len(target_prefix) + len(target_suffix)
             ):
                 match = path[len(target_prefix) : len(path) - len(target_suffix)]
-                if match:
+                # As Node: what a pattern matches may not step into another package (a nested
+                # node_modules) or use empty, "." or ".." segments.
+                if match and not any(
+                    segment.lower() in _INVALID_MATCH_SEGMENTS for segment in match.split("/")
+                ):
                     table.setdefault(key_prefix + match + key_suffix, path)
     return table
 

@@ -428,3 +428,56 @@ def test_modules_that_touch_the_realm_are_loaded_when_required(
             assert sandbox.interpret("return require('later').v") == "0"
             later = "const later = require('later'); return Promise.resolve().then(() => later.v)"
             assert sandbox.interpret(later) == "1"
+
+
+def test_a_fifo_or_device_named_like_a_module_is_not_read(
+    make_package: MakePackage, node_modules: Path
+) -> None:
+    """Reading a FIFO would block the sandbox's creation forever: only regular files are read."""
+    package = make_package("piped", {"index.js": "module.exports = 'piped';"})
+    os.mkfifo(package / "stuck.js")
+    os.mkfifo(package / "stuck.json")
+    (package / "lib").mkdir()
+    os.mkfifo(package / "lib" / "package.json")
+    os.symlink("stuck.js", package / "alias.js")
+    with box(node_modules, "piped") as sandbox:
+        assert sandbox.interpret("require('piped')") == "piped"
+        error = js_error(sandbox, "require('piped/stuck')")
+        assert "Cannot find module" in error.message
+
+
+def test_a_file_larger_than_the_bound_is_refused_by_name(
+    make_package: MakePackage, node_modules: Path
+) -> None:
+    package = make_package("huge", {"index.js": "module.exports = 1;"})
+    with open(package / "blob.js", "wb") as blob:
+        blob.truncate(65 << 20)  # sparse: no disk used
+    with pytest.raises(ConfigurationError, match=r"blob\.js.*larger than"):
+        box(node_modules, "huge")
+
+
+def test_exports_patterns_never_reach_into_nested_node_modules(
+    make_package: MakePackage, node_modules: Path
+) -> None:
+    make_package("dep", {"index.js": "module.exports = 'top dep';"})
+    make_package(
+        "opener",
+        {"index.js": "module.exports = 'opener';", "lib/a.js": "module.exports = 'a';"},
+        exports={".": "./index.js", "./*": "./*", "./lib/*": "./lib/*.js"},
+        dependencies={"dep": "1"},
+    )
+    # A second `dep`, under opener's own node_modules, read as opener's dependency there.
+    make_package(
+        "dep",
+        {"index.js": "module.exports = 'nested dep';"},
+        folder=node_modules / "opener" / "node_modules",
+    )
+    with box(node_modules, "opener", "dep", security_level="permissive") as sandbox:
+        assert sandbox.interpret("require('opener/lib/a')") == "a"
+        assert sandbox.interpret("require('dep')") == "top dep"
+        for request in [
+            "opener/node_modules/dep/index.js",
+            "opener/node_modules/dep/package.json",
+        ]:
+            error = js_error(sandbox, f"require({request!r})")
+            assert 'is not defined by "exports"' in error.message, error
