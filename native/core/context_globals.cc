@@ -109,7 +109,23 @@ bool LazyContextGlobals::Whole(v8::Local<v8::Context> context, v8::Local<v8::Val
     holder_.DeclineAttempt();
     return false;
   }
+  // A new context copies each key's value into its global before the script runs; the script
+  // may change `context` before it first reads a key's global, so the values are taken now,
+  // before the object is handed out, into an object the script never sees.
+  v8::Local<v8::Object> members = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  if ((*out)->IsObject()) {
+    v8::Local<v8::Object> object = out->As<v8::Object>();
+    for (size_t i = 1; i < installed_.size(); ++i) {  // [0] is `context` itself
+      v8::Local<v8::Value> member;
+      if (!object->Get(context, installed_[i]).ToLocal(&member) ||
+          members->CreateDataProperty(context, installed_[i], member).IsNothing()) {
+        holder_.DeclineAttempt();
+        return false;
+      }
+    }
+  }
   whole_.Reset(isolate, *out);
+  members_.Reset(isolate, members);
   return true;
 }
 
@@ -124,12 +140,13 @@ void LazyContextGlobals::ReadWhole(v8::Local<v8::Name>,
 void LazyContextGlobals::ReadMember(v8::Local<v8::Name> name,
                                     const v8::PropertyCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  LazyContextGlobals* globals = From(info);
   v8::Local<v8::Value> whole;
   v8::Local<v8::Value> member;
-  if (!From(info)->Whole(context, &whole)) {
+  if (!globals->Whole(context, &whole)) {
     return;
   }
-  if (whole.As<v8::Object>()->Get(context, name).ToLocal(&member)) {
+  if (globals->members_.Get(info.GetIsolate())->Get(context, name).ToLocal(&member)) {
     info.GetReturnValue().Set(member);
   } else {
     From(info)->holder_.DeclineAttempt();

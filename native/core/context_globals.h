@@ -26,9 +26,11 @@ bool InjectContextGlobals(OutcomeWriter& writer, const ExecutionRequest& request
 /**
  * The same globals on a recycled context (core/recycled_run.h), as lazy data properties: read
  * first during the attempt, their values are the attempt's own objects, which V8 lets it
- * change. Realized, each is an ordinary data property. Remove() deletes them all before the
- * context is kept. A getter that cannot build its value (near the stack limit, say) declines
- * the attempt instead of throwing into the script, so the compiled path decides the outcome.
+ * change. A key's global answers the value the key had when the execution began, as a new
+ * context's copy does, whatever the script did to `context` before reading it. Realized, each is an
+ * ordinary data property. Remove() deletes them all before the context is kept. A getter that
+ * cannot build its value (near the stack limit, say) declines the attempt instead of throwing into
+ * the script, so the compiled path decides the outcome.
  */
 class LazyContextGlobals {
  public:
@@ -49,6 +51,7 @@ class LazyContextGlobals {
   IsolateHolder& holder_;
   const std::string* wire_ = nullptr;
   v8::Global<v8::Value> whole_;
+  v8::Global<v8::Object> members_;  // each key's value as the execution began
   std::vector<v8::Local<v8::Name>> installed_;
 };
 

@@ -55,6 +55,13 @@ CORPUS: list[tuple[str, dict[str, Any] | None, bool | None]] = [
     ("return [typeof context, typeof v, v]", {"v": 1}, True),
     ("return context.items.filter(x => x > 1)", {"items": [1, 2, 3]}, True),
     ("const {items} = context; items.length", {"items": [1, 2]}, True),
+    # A key's global holds the value the key had when the execution began.
+    ("context.v = 2; v", {"v": 1}, True),
+    ("context.o = {x: 9}; [o.x, context.o.x]", {"o": {"x": 1}}, True),
+    ("delete context.v; typeof v", {"v": 1}, None),
+    ("const first = v; context.v = 3; [first, v, v === context.v]", {"v": [1]}, True),
+    ("context.o.x = 5; o.x", {"o": {"x": 1}}, True),
+    ("o === context.o", {"o": {"x": 1}}, True),
     ("throw new TypeError('boom')", None, False),
     ("return null.x", None, False),
     ("\n  (function () { return undefinedName })()", None, False),
