@@ -1,5 +1,6 @@
 #include "core/compiled_run.h"
 
+#include <chrono>
 #include <string_view>
 
 #include "core/code_compiler.h"
@@ -25,13 +26,21 @@ CachedScript* CompiledRun::Run(const ContextLease& lease) {
     compiled = CodeCompiler::FromCache(isolate, *cached);
   } else {
     holder_.CountCompilation();
-    if (!compiler.Compile(code, &compiled)) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool compiled_ok = compiler.Compile(code, &compiled);
+    compile_ms_ =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    if (!compiled_ok) {
       writer.DrainLeftovers();
       return nullptr;
     }
     if (use_cache) {
       cached = holder_.scripts().Insert(isolate, code, compiled.script, compiled.form,
                                         compiled.wrapper_length);
+      if (cached != nullptr && holder_.config().ledger) {
+        holder_.config().ledger->Seed(code, cached);  // what the pool's other isolates learned
+      }
     }
   }
   // In the persistent context, what this code was bound to last time is reused. Not for a

@@ -26,11 +26,14 @@ class CompiledRun {
 
   // Returns the cache entry of the code, or null when the cache does not hold it.
   CachedScript* Run(const ContextLease& lease);
+  // How long the run spent compiling the code (0 when the cache had it).
+  double compile_ms() const { return compile_ms_; }
 
  private:
   IsolateHolder& holder_;
   const ExecutionRequest& request_;
   Outcome* outcome_;
+  double compile_ms_ = 0;
 };
 
 }  // namespace ci

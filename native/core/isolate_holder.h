@@ -11,6 +11,7 @@
 
 #include "core/cancel_token.h"
 #include "core/capped_allocator.h"
+#include "core/code_ledger.h"
 #include "core/console.h"
 #include "core/context_factory.h"
 #include "core/cpu_throttle.h"
@@ -34,6 +35,8 @@ struct IsolateConfig {
   size_t console_max_entries = 1000;
   size_t console_max_bytes = 1 << 20;
   SecurityProfile profile;
+  // What the pool's isolates learned of each code (fresh-context mode); set by the pool.
+  std::shared_ptr<CodeLedger> ledger;
 };
 
 /** Heap figures read after an execution. */

@@ -15,10 +15,18 @@ constexpr uint64_t kContextsBeforePreparing = 2;
 // caller's turnaround between back-to-back calls, short beside a service's idle time.
 constexpr auto kIdleBeforePreparing = std::chrono::microseconds(100);
 
+// The pool's config, with the ledger its isolates share.
+PoolConfig WithLedger(PoolConfig config) {
+  if (!config.isolate.persistent_context && !config.isolate.ledger) {
+    config.isolate.ledger = std::make_shared<CodeLedger>();
+  }
+  return config;
+}
+
 }  // namespace
 
 IsolatePool::IsolatePool(const PoolConfig& config)
-    : config_(config),
+    : config_(WithLedger(config)),
       prepares_contexts_(!config.isolate.persistent_context && config.keep_idle > 0) {}
 
 IsolatePool::~IsolatePool() {

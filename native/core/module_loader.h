@@ -50,6 +50,9 @@ class ModuleLoader {
   const std::vector<int>& requested() const { return requested_; }
   // A request of the sandbox's code failed (not found, or the module threw).
   bool request_failed() const { return request_failed_; }
+  // Time the sandbox's code spent in require() since ResetRecord(): what a pristine context
+  // that holds the modules saves.
+  double load_ms() const { return load_ms_; }
 
   // Loads `files`, in order, into `context` as the sandbox's code requiring them would. False
   // when one threw or the run was stopped.
@@ -83,6 +86,7 @@ class ModuleLoader {
   std::vector<int> requested_;
   std::string header_;  // the module function's wrapper, up to its body
   bool request_failed_ = false;
+  double load_ms_ = 0;
 };
 
 }  // namespace ci

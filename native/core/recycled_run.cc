@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <tuple>
 
 #include "core/code_compiler.h"
 #include "core/context_globals.h"
@@ -14,12 +15,16 @@ namespace {
 
 using Clock = RecycledRun::Clock;
 
-// An attempt may take a few times what the code took on the compiled path (the mode checks
-// every allocation and store), and at least what ten new contexts cost, so that a preemption
-// or a collection rarely declines one; both scale with the host. It is only made when the
-// execution's own time limit is four times its budget.
-constexpr double kBudgetFactor = 3;
-constexpr double kBudgetInNewContexts = 10;
+// A kept attempt saves one new context, nothing more: the mode checks every call, allocation
+// and store, and has no optimizing tier, so code that runs long takes several times longer
+// there. An attempt is made only for code whose own run (its context's making left out) is at
+// most what a new context costs, and its budget is that cost: a losing attempt never costs
+// more than a winning one saves. It is only made when the execution's own time limit is four
+// times its budget.
+constexpr double kMaxCodeInNewContexts = 1;
+// Code whose run is at most this share of the budget loses an attempt only to a preemption or
+// a collection: it is tried again. Longer code that lost its whole budget is not.
+constexpr double kShortShareOfBudget = 0.25;
 constexpr int kMaxMissesInARow = 3;
 // A kept attempt is judged against the code's last run in a new context, and a kept code has
 // no more such runs: one slow run (a collection in it, a large input, a busy moment) would
@@ -125,6 +130,12 @@ class Attempt {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
     }
     v8::Local<v8::Value> result;
+    if (stopped && Clock::now() >= budget_deadline) {
+      const double budget_ms = MsSince(started) - MsSince(budget_deadline);
+      if (cached_->code_ms > kShortShareOfBudget * budget_ms) {
+        cached_->lost = true;  // too long for the recycled path, not unlucky
+      }
+    }
     if (stopped || !completion.ToLocal(&result)) {
       // A side effect, an exception or the budget (often a collection or a preemption that
       // fell in the attempt) may depend on the data or the moment: code is refused only after
@@ -217,36 +228,85 @@ class Attempt {
   LazyContextGlobals globals_;
 };
 
-// The cache entry `request` may try on the pristine context, or null; and the attempt's budget.
-CachedScript* Candidate(IsolateHolder& holder,
-                        const ExecutionRequest& request,
-                        Clock::time_point deadline,
-                        Clock::duration* budget) {
+// Compiles the code on this isolate, which never ran it (another isolate of the pool did:
+// core/code_ledger.h), into its cache with what the pool learned. Null when it cannot be
+// tried here after all. Use with `context` entered.
+CachedScript* CompileHere(IsolateHolder& holder,
+                          const ExecutionRequest& request,
+                          const ContextLease& lease) {
+  Outcome scratch;  // a failure here is only a reason not to try
+  OutcomeWriter writer(holder, request, &scratch, lease.context, lease.microtasks);
+  const std::string_view code(request.code, request.code_length);
+  CompiledCode compiled;
+  holder.CountCompilation();
+  if (!CodeCompiler(writer).Compile(code, &compiled)) {
+    writer.try_catch().Reset();
+    return nullptr;
+  }
+  CachedScript* cached = holder.scripts().Insert(holder.isolate(), code, compiled.script,
+                                                 compiled.form, compiled.wrapper_length);
+  if (cached == nullptr) {
+    return nullptr;
+  }
+  holder.config().ledger->Seed(code, cached);
+  const bool may_try =
+      cached->form != CodeForm::kAsyncFunctionBody && cached->speculation != Speculation::kRefused;
+  return may_try ? cached : nullptr;
+}
+
+// Whether code of which this is known may be attempted now, and the attempt's budget.
+bool MayAttempt(IsolateHolder& holder,
+                Speculation speculation,
+                float code_ms,
+                bool lost,
+                Clock::time_point deadline,
+                Clock::duration* budget) {
+  const double saving = holder.recycling().new_context_ms();
+  if (speculation == Speculation::kRefused || lost || code_ms < 0 || saving <= 0 ||
+      code_ms > kMaxCodeInNewContexts * saving) {
+    return false;
+  }
+  *budget = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::milli>(saving));
+  return deadline - Clock::now() >= 4 * *budget;
+}
+
+/**
+ * Whether `request` may try the pristine context, with the attempt's budget. `*cached` is this
+ * isolate's cache entry; null when only another isolate of the pool ran the code, whose
+ * knowledge is then in `learned` (the attempt compiles the code here first).
+ */
+bool Candidate(IsolateHolder& holder,
+               const ExecutionRequest& request,
+               Clock::time_point deadline,
+               Clock::duration* budget,
+               CachedScript** cached,
+               CodeLedger::Knowledge* learned) {
   if (!kSideEffectFreeEvaluation || !holder.config().cache_scripts ||
       holder.config().persistent_context) {
-    return nullptr;
+    return false;
   }
   if (request.context_wire != nullptr && request.context_keys == nullptr) {
-    return nullptr;  // its globals are only known for a plain dict
+    return false;  // its globals are only known for a plain dict
   }
-  CachedScript* cached = holder.scripts().Find(std::string_view(request.code, request.code_length));
-  if (cached == nullptr || cached->speculation == Speculation::kRefused ||
-      cached->compiled_run_ms < 0) {
-    return nullptr;  // the first run of any code takes a new context
+  const std::string_view code(request.code, request.code_length);
+  *cached = holder.scripts().Find(code);
+  CachedScript* entry = *cached;
+  if (entry == nullptr) {
+    // The first run of any code in the pool takes a new context.
+    const CodeLedger* ledger = holder.config().ledger.get();
+    return ledger != nullptr && ledger->Read(code, learned) &&
+           MayAttempt(holder, learned->speculation, learned->code_ms, learned->lost, deadline,
+                      budget);
   }
-  if (cached->slow_keeps >= kSlowKeepsBeforeRemeasuring) {
-    return nullptr;  // measured anew in a new context (NoteCompiledRun)
+  if (entry->slow_keeps >= kSlowKeepsBeforeRemeasuring) {
+    return false;  // measured anew in a new context (NoteCompiledRun)
   }
-  if (cached->form == CodeForm::kAsyncFunctionBody) {
-    cached->speculation = Speculation::kRefused;  // it awaits, which the mode refuses
-    return nullptr;
+  if (entry->form == CodeForm::kAsyncFunctionBody) {
+    entry->speculation = Speculation::kRefused;  // it awaits, which the mode refuses
+    return false;
   }
-  const double budget_ms =
-      std::max(kBudgetFactor * cached->compiled_run_ms,
-               kBudgetInNewContexts * std::max(holder.recycling().new_context_ms(), 0.0));
-  *budget = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double, std::milli>(budget_ms));
-  return deadline - Clock::now() < 4 * *budget ? nullptr : cached;
+  return MayAttempt(holder, entry->speculation, entry->code_ms, entry->lost, deadline, budget);
 }
 
 // Loads the modules `cached` required into a new pristine context, before any attempt sees
@@ -313,12 +373,13 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
                            Clock::time_point* deadline,
                            Outcome* outcome) {
   Clock::duration budget{};
-  CachedScript* cached = Candidate(holder, request, *deadline, &budget);
-  if (cached == nullptr) {
+  CachedScript* cached = nullptr;
+  CodeLedger::Knowledge learned;
+  if (!Candidate(holder, request, *deadline, &budget, &cached, &learned)) {
     return Recycling::kNotTried;
   }
   const Clock::time_point started = Clock::now();
-  const std::vector<int> modules = cached->modules;
+  const std::vector<int> modules = cached != nullptr ? cached->modules : learned.modules;
   bool made = false;
   ContextLease pristine = holder.contexts().PristineContext(modules, &made);
   if (pristine.context.IsEmpty()) {
@@ -328,8 +389,18 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
   if (made && !pristine.prepared) {
     holder.recycling().NoteNewContext(MsSince(started));  // often the isolate's second context
   }
-  const bool first_attempt = cached->speculation == Speculation::kUntried;
   Recycling recycling = Recycling::kDeclined;
+  {
+    v8::Context::Scope context_scope(pristine.context);
+    if (cached == nullptr && (cached = CompileHere(holder, request, pristine)) == nullptr) {
+      return Recycling::kNotTried;  // the pristine context is untouched: kept for another
+    }
+  }
+  const bool first_attempt = cached->speculation == Speculation::kUntried;
+  const auto record = [](const CachedScript& entry) {
+    return std::make_tuple(entry.speculation, entry.misses_in_a_row, entry.lost);
+  };
+  const auto before = record(*cached);
   {
     v8::Context::Scope context_scope(pristine.context);
     holder.WatchProtectors(true);
@@ -339,8 +410,9 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
         return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
       }
     } else {
+      // The budget is the attempt's own: making the pristine context serves later ones too.
       recycling = Attempt(holder, request, outcome, pristine.context, pristine.microtasks, cached)
-                      .Run(std::min(*deadline, started + budget), *deadline, execution_id);
+                      .Run(std::min(*deadline, Clock::now() + budget), *deadline, execution_id);
     }
     if (holder.recycling().CountAttempt(first_attempt) && !holder.stopping()) {
       const double overhead = MeasureAttemptOverheadMs(pristine.context);
@@ -349,6 +421,9 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
       }
     }
     holder.WatchProtectors(false);  // a new context made next is ours, not the script's doing
+  }
+  if (record(*cached) != before) {
+    holder.config().ledger->Publish(std::string_view(request.code, request.code_length), *cached);
   }
   if (recycling == Recycling::kKept) {
     holder.CountRecycledRun();
@@ -365,11 +440,22 @@ Recycling RecycledRun::Try(IsolateHolder& holder,
   return recycling;
 }
 
-void RecycledRun::NoteCompiledRun(CachedScript* cached,
+void RecycledRun::NoteCompiledRun(IsolateHolder& holder,
+                                  std::string_view code,
+                                  CachedScript* cached,
                                   double run_ms,
-                                  const Outcome& outcome,
-                                  const ModuleLoader* modules) {
+                                  double setup_ms,
+                                  const Outcome& outcome) {
+  const ModuleLoader* modules = holder.modules();
   cached->compiled_run_ms = static_cast<float>(run_ms);
+  // What a kept attempt would not redo: the context's making, the compiling, and loading the
+  // modules (the pristine context it takes holds them).
+  const double loads_ms = modules != nullptr ? modules->load_ms() : 0;
+  cached->code_ms = static_cast<float>(std::max(run_ms - setup_ms - loads_ms, 0.0));
+  const double saving = holder.recycling().new_context_ms();
+  if (cached->lost && saving > 0 && cached->code_ms <= kShortShareOfBudget * saving) {
+    cached->lost = false;  // short now (other data, say): worth an attempt again
+  }
   cached->slow_keeps = 0;
   cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
   if (modules != nullptr) {
@@ -377,6 +463,9 @@ void RecycledRun::NoteCompiledRun(CachedScript* cached,
       cached->speculation = Speculation::kRefused;  // no pristine context could hold that
     }
     cached->modules = modules->requested();
+  }
+  if (holder.config().ledger) {
+    holder.config().ledger->Publish(code, *cached);
   }
 }
 

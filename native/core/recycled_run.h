@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 #include "core/isolate_holder.h"
 #include "core/outcome.h"
@@ -47,13 +48,16 @@ class RecycledRun {
                        Clock::time_point* deadline,
                        Outcome* outcome);
 
-  // After a run of `cached` in a new context, the making of the context included: what a
-  // later attempt of it is judged by.
-  // `modules` is the isolate's loader, when the sandbox allows modules.
-  static void NoteCompiledRun(CachedScript* cached,
+  // After a run of `code` (its entry `cached`) in a new context: `run_ms` with the context's
+  // making, `setup_ms` of it the making and the compiling (0 for a prepared context and cached
+  // code). What later attempts are judged by, here and (core/code_ledger.h) on the pool's other
+  // isolates.
+  static void NoteCompiledRun(IsolateHolder& holder,
+                              std::string_view code,
+                              CachedScript* cached,
                               double run_ms,
-                              const Outcome& outcome,
-                              const ModuleLoader* modules);
+                              double setup_ms,
+                              const Outcome& outcome);
 };
 
 }  // namespace ci

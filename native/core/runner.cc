@@ -43,6 +43,7 @@ void RunCompiled(IsolateHolder& holder, const ExecutionRequest& request, Outcome
   const Clock::time_point started = Clock::now();
   ContextLease lease =
       persistent ? holder.contexts().PersistentContext() : holder.NewExecutionContext();
+  const double context_ms = persistent || lease.prepared ? 0 : MsSince(started);
   if (lease.context.IsEmpty()) {
     outcome->kind = OutcomeKind::kConversionError;
     outcome->detail = "the sandbox's custom globals could not be installed";
@@ -50,14 +51,17 @@ void RunCompiled(IsolateHolder& holder, const ExecutionRequest& request, Outcome
   }
   if (!persistent) {
     if (!lease.prepared) {
-      holder.recycling().NoteNewContext(MsSince(started));
+      holder.recycling().NoteNewContext(context_ms);
     }
     holder.WatchProtectors(true);
   }
   v8::Context::Scope context_scope(lease.context);
-  CachedScript* cached = CompiledRun(holder, request, outcome).Run(lease);
+  CompiledRun run(holder, request, outcome);
+  CachedScript* cached = run.Run(lease);
   if (!persistent && cached != nullptr) {
-    RecycledRun::NoteCompiledRun(cached, MsSince(started), *outcome, holder.modules());
+    // An attempt reuses the compiled code as it reuses a context: neither is the code's run.
+    RecycledRun::NoteCompiledRun(holder, std::string_view(request.code, request.code_length),
+                                 cached, MsSince(started), context_ms + run.compile_ms(), *outcome);
   }
 }
 

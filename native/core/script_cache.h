@@ -35,8 +35,13 @@ struct CachedScript {
   // A script with top-level let/const/class, as the block a recycled attempt runs instead.
   v8::Global<v8::UnboundScript> block_script;
   bool completed = false;  // a run in a new context ended with a value at least once
-  // Its last run in a new context, the making of the context included.
+  // Its last run in a new context, the making of the context included; and the code's own
+  // share of that run (the context's making left out).
   float compiled_run_ms = -1;
+  float code_ms = -1;
+  // An attempt of it lost its whole budget while the code was not short against it: not tried
+  // again until a run in a new context finds the code short (its data changed, say).
+  bool lost = false;
   uint8_t misses_in_a_row = 0;  // attempts in a row that did not keep the context
   // Kept attempts since its last run in a new context that took longer than a new context
   // costs; after kSlowKeepsBeforeRemeasuring of them its next run takes a new context.

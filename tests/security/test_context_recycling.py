@@ -8,6 +8,7 @@ are themselves served by the recycled context, and check the probe sees a pristi
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -228,16 +229,18 @@ def test_status_keeps_the_recycling_figures_while_an_isolate_is_being_prepared(
 
 def test_function_heavy_scripts_leave_the_cost_of_an_attempt_flat(box: Sandbox) -> None:
     # Every function first called in an attempt leaves a V8 debug record that every later attempt
-    # walks. Scripts of thousands of functions each must neither slow down an unrelated `1 + 1`
-    # nor push it off the recycled path: the isolate is retired once the records cost too much.
+    # walks. Many scripts of many functions each (each short enough to be attempted) must neither
+    # slow down an unrelated `1 + 1` nor push it off the recycled path: the isolate is retired
+    # once the records cost too much.
     probe(box, "1 + 1")
     baseline = box.get_status()["isolates"]["attempt_overhead_ms"]
     assert baseline is not None
     for k in range(12):
-        functions = ",".join(f"(x) => x + {k * 3000 + i}" for i in range(3000))
-        heavy = f"(() => {{ let s = 0; for (const f of [{functions}]) s += f(1); return s }})()"
-        for _ in range(2):  # compiled, then attempted: the attempt leaves the records
-            box.interpret(heavy)
+        for j in range(8):
+            functions = ",".join(f"(x) => x + {(k * 8 + j) * 60 + i}" for i in range(60))
+            heavy = f"(() => {{ let s = 0; for (const f of [{functions}]) s += f(1); return s }})()"
+            for _ in range(2):  # compiled, then attempted: the attempt leaves the records
+                box.interpret(heavy)
         before = recycled(box)
         assert [box.interpret("1 + 1") for _ in range(70)] == ["2"] * 70
         # All recycled, but the first after a retirement (it compiles again) and one that a
@@ -344,3 +347,37 @@ def test_one_slow_run_in_a_new_context_does_not_keep_code_on_a_slower_path(box: 
     for _ in range(40):
         assert box.interpret(code, {"pad": []}) == expected
     assert recycled(box) - before < 40
+
+
+def test_what_one_isolate_learned_serves_the_pools_other_isolates() -> None:
+    # Which isolate of a pool serves a call depends on the caller's timing; how much is recycled
+    # must not. Code run once on one isolate is attempted on the other the first time it lands
+    # there. Host calls that wait hold each isolate in turn, so the code lands where chosen.
+    gates = [threading.Event(), threading.Event()]
+    entered = [threading.Event(), threading.Event()]
+
+    def hold(which: int) -> int:
+        entered[which].set()
+        gates[which].wait(30)
+        return which
+
+    with create_sandbox(
+        expose={"hold": hold}, max_concurrent_executions=2, max_execution_time=30_000
+    ) as box:
+        code = "[3, 1, 2].sort().map((x) => x * 10).join()"
+        first = threading.Thread(target=box.interpret, args=("hold(0)",))
+        first.start()
+        assert entered[0].wait(30)
+        assert box.interpret(code) == "10,20,30"  # on the other isolate: compiled there
+        second = threading.Thread(target=box.interpret, args=("hold(1)",))
+        second.start()
+        assert entered[1].wait(30)  # holds the isolate that ran the code
+        gates[0].set()
+        first.join(30)
+        before = recycled(box)
+        assert box.interpret(code) == "10,20,30"  # the first isolate, which never ran it
+        served = recycled(box) - before
+        gates[1].set()
+        second.join(30)
+        assert box.get_status()["isolates"]["live_isolates"] == 2
+        assert served == 1

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import ray
 
-from .._errors import RateLimitExceeded, SandboxError
+from .._errors import RateLimitExceeded, SandboxError, SandboxKilled
 from .._options import SandboxOptions
 from .._sandbox import Sandbox
 from ._histogram import add_buckets
@@ -100,6 +100,9 @@ class SandboxWorker:
         self._max_sandboxes_per_user = max_sandboxes_per_user
         self._max_executions_per_minute = max_executions_per_minute
         self._lock = threading.Lock()
+        # Signalled when the last execution leaves (a graceful close waits for it).
+        self._idle = threading.Condition(self._lock)
+        self._closed = False
         self._tenants: OrderedDict[str, Sandbox] = OrderedDict()
         self._running: dict[str, int] = {}
         self._dropped = _Totals()
@@ -161,8 +164,12 @@ class SandboxWorker:
     @ray.method(concurrency_group="control")
     def close(self, graceful: bool) -> None:
         """Kills every sandbox (graceful: after their running executions) and gives the
-        tenants' leases back."""
+        tenants' leases back. An execution counts as running from the moment it was taken,
+        before its sandbox admits it: a graceful close waits for it rather than refusing it."""
         with self._lock:
+            self._closed = True
+            if graceful:
+                self._idle.wait_for(lambda: self._busy == 0)
             sandboxes = list(self._tenants.items())
             self._tenants.clear()
         for tenant, sandbox in sandboxes:
@@ -236,6 +243,8 @@ class SandboxWorker:
         """The sandbox for `tenant`, made on first use; marks it running so it is not
         dropped meanwhile."""
         with self._lock:
+            if self._closed:
+                raise SandboxKilled("this worker's sandboxes were killed")
             if tenant is None:
                 if self._shared is None:
                     raise SandboxError("this worker could not make its sandbox")
@@ -250,6 +259,8 @@ class SandboxWorker:
     def _leave(self, tenant: str | None, executions: int = 1) -> None:
         with self._lock:
             self._busy -= 1
+            if self._busy == 0:
+                self._idle.notify_all()
             self._executions += executions
             if tenant is not None:
                 left = self._running[tenant] - 1
