@@ -16,6 +16,8 @@ import pytest
 import uvicorn
 
 from code_interpreter.server import ServerSettings, create_app
+from code_interpreter.server._protocol import ConnectionLimits
+from code_interpreter.server._serve import uvicorn_config
 
 KEYS = ("key-one-0123456789", "key-two-9876543210")
 
@@ -27,13 +29,14 @@ def free_port() -> int:
 
 
 class RunningServer:
-    """A real uvicorn server on a loopback port, in a thread of this process."""
+    """A real uvicorn server on a loopback port, in a thread of this process, configured as
+    `serve` configures it."""
 
     def __init__(self, settings: ServerSettings) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+        config = uvicorn_config(
+            create_app(settings), ConnectionLimits(), port=self.port, log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

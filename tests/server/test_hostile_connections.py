@@ -125,9 +125,13 @@ def test_one_address_holds_at_most_its_connections_and_others_are_served(
     assert status == 200
 
 
-# Four bodies of 10.2 MB each made of `[],[],...`: 3.4 million empty arrays apiece.
+# Bodies of 10.2 MB made of `[],[],...`: 3.4 million empty arrays apiece, about 280 MB once
+# parsed. Measured on this 2-core VM, eight at once: peak RSS grew by about 1 GB and
+# /api/health stalled for up to 5.7 s while all eight were parsed on the event loop; with
+# one body's bytes parsed at a time, off the loop, about 490 MB and 0.5-1.0 s.
 ARRAYS = 3_400_000
 BODY = b'{"code": "1", "context": {"a": [' + b"[]," * (ARRAYS - 1) + b"[]]}}"
+ATTACKERS = 8
 
 
 def test_concurrent_large_bodies_keep_memory_bounded_and_health_responsive(
@@ -145,7 +149,7 @@ def test_concurrent_large_bodies_keep_memory_bounded_and_health_responsive(
         with httpx.Client(base_url=server.url, timeout=300) as client:
             statuses.append(client.post("/api/execute", content=BODY, headers=headers).status_code)
 
-    attackers = [threading.Thread(target=attack) for _ in range(4)]
+    attackers = [threading.Thread(target=attack) for _ in range(ATTACKERS)]
     for thread in attackers:
         thread.start()
     slowest = 0.0
@@ -159,6 +163,8 @@ def test_concurrent_large_bodies_keep_memory_bounded_and_health_responsive(
         thread.join()
     growth = server.peak_rss_bytes() - before
     print(f"peak RSS growth {growth / 2**20:.0f} MiB, slowest health {slowest:.2f} s")
-    assert len(statuses) == 4 and all(status in (200, 400) for status in statuses), statuses
-    assert growth < 900 << 20, growth
+    # Each is run (200), ends in MemoryLimitExceeded (400) or, having waited for its turn
+    # longer than the body timeout, is told to come back (503): none is lost.
+    assert len(statuses) == ATTACKERS and set(statuses) <= {200, 400, 503}, statuses
+    assert growth < 800 << 20, growth
     assert slowest < 3.0, slowest
