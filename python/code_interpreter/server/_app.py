@@ -275,6 +275,8 @@ class _Service:
         except asyncio.TimeoutError:
             raise _Refused(408, "the body took too long to arrive", "RequestTimeout") from None
         try:
+            if len(body) <= SMALL_BODY_BYTES:  # under a millisecond: a thread would cost more
+                return parse_object(body)
             # Off the event loop; the parser still holds the GIL, so the byte budget is what
             # bounds how long the loop can wait on parsing.
             return await asyncio.to_thread(parse_object, body)

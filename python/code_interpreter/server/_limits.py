@@ -78,7 +78,8 @@ class ByteBudget:
         if not self._fits(size) and self._held == 0:
             raise ValueError(f"{size} bytes never fit in this budget")
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: self._fits(size)), timeout)
+            if not self._fits(size):  # wait_for costs a task: only when there is a wait
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._fits(size)), timeout)
             self._held += size
         try:
             yield
