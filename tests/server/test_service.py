@@ -134,7 +134,7 @@ def test_health_is_open_and_metrics_count(server: RunningServer) -> None:
         health = anonymous.get("/api/health")
         assert health.status_code == 200
         body = health.json()
-        assert body["status"] == "ok" and body["activeSandboxes"] == 1 and body["uptime"] > 0
+        assert body["status"] == "healthy" and body["activeSandboxes"] == 1 and body["uptime"] > 0
         assert anonymous.get("/metrics").status_code == 401
     with server.client() as client:
         text = client.get("/metrics").text

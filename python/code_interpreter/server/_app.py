@@ -24,16 +24,25 @@ from starlette.routing import Route
 
 from .._errors import ConfigurationError, SandboxError
 from ._dashboard import DASHBOARD_HTML
-from ._limits import SlidingWindowLimiter
+from ._json import BodyRefused, encode, parse_object
+from ._limits import ByteBudget, SlidingWindowLimiter
 from ._metrics import ServiceMetrics
 from ._openapi import openapi_document
 from ._registry import AtCapacity, SandboxRegistry
-from ._settings import ServerSettings
+from ._settings import SMALL_BODY_BYTES, SMALL_BODY_RESERVE, ServerSettings
 
 __all__ = ["create_app"]
 
-_USER_ID = re.compile(r"^[A-Za-z0-9_@.+-]{1,128}$")
+# Whole-string matches only (fullmatch): "$" would let a final newline through.
+_USER_ID = re.compile(r"[A-Za-z0-9_@.+-]{1,128}")
 _DEFAULT_USER = "anonymous"
+
+
+class _JSONResponse(JSONResponse):
+    """Any string renders, lone surrogates included (see `encode`)."""
+
+    def render(self, content: Any) -> bytes:
+        return encode(content)
 
 
 class _Refused(Exception):
@@ -52,7 +61,7 @@ def _timestamp() -> str:
 
 def _failure(status: int, message: str, error_type: str, headers: Any = None) -> JSONResponse:
     body = {"success": False, "error": message, "errorType": error_type, "timestamp": _timestamp()}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return _JSONResponse(body, status_code=status, headers=headers)
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -67,8 +76,10 @@ def _is_loopback(host: str | None) -> bool:
 class _Service:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.metrics = ServiceMetrics()
+        self.metrics = ServiceMetrics()  # every key's figures
         self.limiter = SlidingWindowLimiter(*settings.rate_limit)
+        assert settings.max_parsing_bytes is not None  # set by ServerSettings
+        self.parsing = ByteBudget(settings.max_parsing_bytes, SMALL_BODY_BYTES, SMALL_BODY_RESERVE)
         options = {
             "security_level": settings.security_level,
             "max_execution_time": settings.max_execution_time_ms,
@@ -78,10 +89,16 @@ class _Service:
         self.registry = SandboxRegistry(options, settings.max_sandboxes, settings.idle_timeout)
         self.running = asyncio.Semaphore(settings.workers)
         self.started = time.monotonic()
+        admins = set(settings.admin_keys)
         self._keys = [
-            (key.encode(), hashlib.sha256(key.encode()).hexdigest()[:16])
-            for key in settings.api_keys
+            (key.encode(), hashlib.sha256(key.encode()).hexdigest()[:16], key in admins)
+            for key in dict.fromkeys(settings.api_keys + settings.admin_keys)
         ]
+        self._admins = {key_id for _, key_id, admin in self._keys if admin}
+        # Each ordinary key's own figures, beside everyone's.
+        self._own_metrics = {
+            key_id: ServiceMetrics() for _, key_id, admin in self._keys if not admin
+        }
 
     # -- who is asking ---------------------------------------------------------------------
     def owner(self, request: Request) -> str:
@@ -95,7 +112,7 @@ class _Service:
             return "local"
         given = _bearer(request) or request.query_params.get("key", "")
         found = None
-        for key, key_id in self._keys:  # every key compared, in constant time each
+        for key, key_id, _ in self._keys:  # every key compared, in constant time each
             if hmac.compare_digest(given.encode(), key):
                 found = key_id
         if found is None:
@@ -104,15 +121,57 @@ class _Service:
             )
         return found
 
+    def rate_client(self, request: Request, owner: str) -> str:
+        """Whom the rate limit counts: the key, or without keys the client's address."""
+        if self._keys:
+            return owner
+        return f"address {request.client.host if request.client else ''}"
+
+    def figures(self, owner: str) -> tuple[ServiceMetrics, int]:
+        """The metrics and live sandboxes `owner` may see: its own, or an admin's (and the
+        keyless service's only client's) every key's."""
+        own = self._own_metrics.get(owner)
+        if own is None:
+            self.metrics.active_sandboxes.set(len(self.registry))
+            return self.metrics, len(self.registry)
+        sandboxes = self.registry.count(owner)
+        own.active_sandboxes.set(sandboxes)
+        return own, sandboxes
+
+    def record(self, owner: str, seconds: float, outcome: str) -> None:
+        self.metrics.record(seconds, outcome)
+        own = self._own_metrics.get(owner)
+        if own is not None:
+            own.record(seconds, outcome)
+
     # -- routes ----------------------------------------------------------------------------
     async def execute(self, request: Request) -> Response:
         owner = self.owner(request)
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        size = int(declared) if declared is not None and declared.isdigit() else limit
+        if size > limit:
+            raise _Refused(413, f"the body is larger than {limit} bytes", "PayloadTooLarge")
+        # The body's bytes are held from its reading until its run ends: its parsed tree, tens
+        # of times its size, lives that long.
+        try:
+            async with self.parsing.hold(size, self.settings.body_timeout):
+                return await self._execute(request, owner)
+        except asyncio.TimeoutError:
+            raise _Refused(
+                503,
+                "too many large requests at once; try again shortly",
+                "ServiceUnavailable",
+                **{"Retry-After": "1"},
+            ) from None
+
+    async def _execute(self, request: Request, owner: str) -> Response:
         payload = await self._read_json(request)
         code = payload.get("code")
         if not isinstance(code, str) or not code.strip():
             raise _Refused(400, "code must be a non-empty string", "ValidationError")
         user = payload.get("userId", _DEFAULT_USER)
-        if not isinstance(user, str) or not _USER_ID.match(user):
+        if not isinstance(user, str) or not _USER_ID.fullmatch(user):
             raise _Refused(400, "userId must be 1-128 letters, digits or _@.+-", "ValidationError")
         context = payload.get("context")
         if context is not None and not isinstance(context, dict):
@@ -124,7 +183,7 @@ class _Service:
             raise _Refused(
                 400, "timeout must be a positive number of milliseconds", "ValidationError"
             )
-        wait = self.limiter.admit(owner)
+        wait = self.limiter.admit(self.rate_client(request, owner))
         if wait:
             raise _Refused(
                 429,
@@ -142,7 +201,6 @@ class _Service:
                 "ServiceUnavailable",
                 **{"Retry-After": "1"},
             ) from None
-        self.metrics.active_sandboxes.set(len(self.registry))
         started = time.perf_counter()
         try:
             async with self.running:
@@ -150,13 +208,13 @@ class _Service:
                     code, context, timeout=timeout, return_raw_result=False
                 )
         except (SandboxError, TypeError, ValueError) as error:
-            self.metrics.record(time.perf_counter() - started, type(error).__name__)
+            self.record(owner, time.perf_counter() - started, type(error).__name__)
             return _failure(400, str(error), type(error).__name__)
         finally:
             self.registry.release(owner, user)
         elapsed = time.perf_counter() - started
-        self.metrics.record(elapsed, "ok")
-        return JSONResponse(
+        self.record(owner, elapsed, "ok")
+        return _JSONResponse(
             {
                 "success": True,
                 "result": result.value,
@@ -169,17 +227,17 @@ class _Service:
     async def status(self, request: Request) -> Response:
         owner = self.owner(request)
         user = request.path_params["user_id"]
-        sandbox = self.registry.find(owner, user) if _USER_ID.match(user) else None
+        sandbox = self.registry.find(owner, user) if _USER_ID.fullmatch(user) else None
         if sandbox is None:
             raise _Refused(404, f"no sandbox for user {user!r}", "NotFound")
         status = sandbox.get_status()
-        return JSONResponse(json.loads(json.dumps(status, default=str)))
+        return _JSONResponse(json.loads(json.dumps(status, default=str)))
 
     async def health(self, request: Request) -> Response:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return JSONResponse(
+        return _JSONResponse(
             {
-                "status": "ok",
+                "status": "healthy",
                 "activeSandboxes": len(self.registry),
                 "uptime": round(time.monotonic() - self.started, 3),
                 "memory": {"maxRssBytes": usage.ru_maxrss * 1024},
@@ -187,27 +245,23 @@ class _Service:
         )
 
     async def metrics_text(self, request: Request) -> Response:
-        self.owner(request)
-        self.metrics.active_sandboxes.set(len(self.registry))
-        return Response(self.metrics.prometheus(), media_type="text/plain; version=0.0.4")
+        metrics, _ = self.figures(self.owner(request))
+        return Response(metrics.prometheus(), media_type="text/plain; version=0.0.4")
 
     async def stats(self, request: Request) -> Response:
-        self.owner(request)
-        return JSONResponse(self.metrics.live(len(self.registry)))
+        metrics, sandboxes = self.figures(self.owner(request))
+        return _JSONResponse(metrics.live(sandboxes))
 
     async def dashboard(self, request: Request) -> Response:
         self.owner(request)
         return HTMLResponse(DASHBOARD_HTML)
 
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document(self.settings))
+        return _JSONResponse(openapi_document(self.settings))
 
     # -- input -----------------------------------------------------------------------------
     async def _read_json(self, request: Request) -> dict[str, Any]:
         limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _Refused(413, f"the body is larger than {limit} bytes", "PayloadTooLarge")
         body = bytearray()
 
         async def read() -> None:
@@ -221,12 +275,13 @@ class _Service:
         except asyncio.TimeoutError:
             raise _Refused(408, "the body took too long to arrive", "RequestTimeout") from None
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise _Refused(400, "the body must be JSON", "ValidationError") from None
-        if not isinstance(payload, dict):
-            raise _Refused(400, "the body must be a JSON object", "ValidationError")
-        return payload
+            if len(body) <= SMALL_BODY_BYTES:  # under a millisecond: a thread would cost more
+                return parse_object(body)
+            # Off the event loop; the parser still holds the GIL, so the byte budget is what
+            # bounds how long the loop can wait on parsing.
+            return await asyncio.to_thread(parse_object, body)
+        except BodyRefused as refused:
+            raise _Refused(400, str(refused), "ValidationError") from None
 
 
 def _bearer(request: Request) -> str:

@@ -1,14 +1,18 @@
-"""Per-client limits of the service: a sliding-window rate limit.
+"""Limits of the service: a sliding-window rate limit per client, and a budget of body bytes
+being parsed at once.
 
 PYTEST_DONT_REWRITE (see code_interpreter.__init__)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
 
-__all__ = ["SlidingWindowLimiter"]
+__all__ = ["ByteBudget", "SlidingWindowLimiter"]
 
 
 class SlidingWindowLimiter:
@@ -41,3 +45,45 @@ class SlidingWindowLimiter:
     @staticmethod
     def retry_after(seconds: float) -> str:
         return str(max(1, math.ceil(seconds)))
+
+
+class ByteBudget:
+    """At most `capacity` bytes held at once, on the event loop. Holders of up to `small` bytes
+    may use the whole capacity; larger ones only `capacity - reserve`, so small holders are
+    never kept waiting by large ones alone. A waiter goes as soon as it fits, whatever its
+    place in the queue: a small one is not held behind a large one."""
+
+    def __init__(self, capacity: int, small: int, reserve: int) -> None:
+        if capacity <= reserve:
+            raise ValueError("capacity must be larger than the reserve")
+        self._capacity = capacity
+        self._small = small
+        self._reserve = reserve
+        self._held = 0
+        self._changed = asyncio.Condition()
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def _fits(self, size: int) -> bool:
+        room = self._capacity if size <= self._small else self._capacity - self._reserve
+        return self._held + size <= room
+
+    @contextlib.asynccontextmanager
+    async def hold(self, size: int, timeout: float) -> AsyncIterator[None]:
+        """Holds `size` bytes for the block; TimeoutError when they do not fit in `timeout`
+        seconds. `size` must fit in an empty budget."""
+        size = max(size, 1)
+        if not self._fits(size) and self._held == 0:
+            raise ValueError(f"{size} bytes never fit in this budget")
+        async with self._changed:
+            if not self._fits(size):  # wait_for costs a task: only when there is a wait
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._fits(size)), timeout)
+            self._held += size
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._held -= size
+                self._changed.notify_all()

@@ -37,8 +37,9 @@ def _responses(*statuses: int, ok: dict[str, Any] | None = None) -> dict[str, An
 
 
 def openapi_document(settings: ServerSettings) -> dict[str, Any]:
-    secured: list[dict[str, list[str]]] = [{"bearer": []}] if settings.api_keys else []
-    auth = (401,) if settings.api_keys else (403,)
+    keyed = bool(settings.api_keys or settings.admin_keys)
+    secured: list[dict[str, list[str]]] = [{"bearer": []}] if keyed else []
+    auth = (401,) if keyed else (403,)
     return {
         "openapi": "3.0.3",
         "info": {"title": "code-interpreter", "version": __version__},

@@ -38,6 +38,10 @@ class SandboxRegistry:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def count(self, owner: str) -> int:
+        """Live sandboxes of `owner`."""
+        return sum(1 for entry_owner, _ in self._entries if entry_owner == owner)
+
     def find(self, owner: str, user: str) -> AsyncSandbox | None:
         entry = self._entries.get((owner, user))
         return entry.sandbox if entry is not None else None

@@ -15,11 +15,20 @@ from .._errors import ConfigurationError
 __all__ = ["ServerSettings", "keys_from_environment", "parse_rate_limit"]
 
 API_KEYS_VARIABLE = "CODE_INTERPRETER_API_KEYS"
+ADMIN_KEYS_VARIABLE = "CODE_INTERPRETER_ADMIN_KEYS"
+
+# Bodies up to SMALL_BODY_BYTES may use the last SMALL_BODY_RESERVE bytes of max_parsing_bytes,
+# which larger ones leave to them: ordinary requests pass while large ones wait.
+SMALL_BODY_BYTES = 64 << 10
+SMALL_BODY_RESERVE = 1 << 20
 
 
-def keys_from_environment(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """The API keys of CODE_INTERPRETER_API_KEYS (comma-separated, blanks ignored)."""
-    text = (environ if environ is not None else os.environ).get(API_KEYS_VARIABLE, "")
+def keys_from_environment(
+    environ: Mapping[str, str] | None = None, variable: str = API_KEYS_VARIABLE
+) -> tuple[str, ...]:
+    """The keys of `variable` (CODE_INTERPRETER_API_KEYS unless said; comma-separated, blanks
+    ignored)."""
+    text = (environ if environ is not None else os.environ).get(variable, "")
     return tuple(key.strip() for key in text.split(",") if key.strip())
 
 
@@ -35,9 +44,17 @@ def parse_rate_limit(text: str) -> tuple[int, float]:
 class ServerSettings:
     """Settings of `create_app`. Sizes in bytes, times in seconds unless named _ms.
 
-    - ``api_keys``: keys accepted as ``Authorization: Bearer <key>``; empty: no
-      authentication, and only loopback clients are served.
+    - ``api_keys``: keys accepted as ``Authorization: Bearer <key>``; with no keys at all
+      (``api_keys`` nor ``admin_keys``) there is no authentication, and only loopback
+      clients are served.
+    - ``admin_keys``: keys that also see every key's figures in /metrics, /api/stats and the
+      dashboard; any other key sees its own. An admin key executes as any key does.
     - ``max_body_bytes``: larger request bodies get 413.
+    - ``max_parsing_bytes``: request bodies being read, parsed and run at once hold at most
+      this many bytes between them (a parsed body costs tens of times its size); a body waits
+      for room, up to ``body_timeout``, then gets 503. Bodies up to 64 KiB may use the last
+      MiB, which larger ones leave to them. Default: ``max_body_bytes`` + 1 MiB, one largest
+      body at a time.
     - ``rate_limit``: (count, seconds): executions per API key (per client address without
       keys) in a sliding window; more get 429 with Retry-After.
     - ``idle_timeout``: a user's sandbox unused this long is killed.
@@ -47,10 +64,14 @@ class ServerSettings:
     - ``security_level``, ``max_execution_time_ms``, ``memory_limit_mb`` and
       ``sandbox_options``: what each user's sandbox is made with.
     - ``body_timeout``: a client that takes longer to send its body gets 408.
+
+    Example: ``ServerSettings(api_keys=("k1", "k2"), admin_keys=("ops",), workers=8)``.
     """
 
     api_keys: tuple[str, ...] = ()
+    admin_keys: tuple[str, ...] = ()
     max_body_bytes: int = 10 << 20
+    max_parsing_bytes: int | None = None
     rate_limit: tuple[int, float] = (120, 60.0)
     idle_timeout: float = 300.0
     max_sandboxes: int = 1000
@@ -62,14 +83,26 @@ class ServerSettings:
     sandbox_options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.api_keys, tuple) or not all(
-            isinstance(key, str) and key for key in self.api_keys
-        ):
-            raise ConfigurationError("api_keys must be a tuple of non-empty str")
+        for name in ("api_keys", "admin_keys"):
+            keys = getattr(self, name)
+            if not isinstance(keys, tuple) or not all(isinstance(k, str) and k for k in keys):
+                raise ConfigurationError(f"{name} must be a tuple of non-empty str")
         for name, low in (("max_body_bytes", 1), ("max_sandboxes", 1), ("workers", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigurationError(f"{name} must be an int >= {low}, not {value!r}")
+        if self.max_parsing_bytes is None:
+            object.__setattr__(self, "max_parsing_bytes", self.max_body_bytes + SMALL_BODY_RESERVE)
+        parsing = self.max_parsing_bytes
+        if (
+            isinstance(parsing, bool)
+            or not isinstance(parsing, int)
+            or parsing < self.max_body_bytes + SMALL_BODY_RESERVE
+        ):
+            raise ConfigurationError(
+                "max_parsing_bytes must be an int >= max_body_bytes + 1 MiB "
+                f"({self.max_body_bytes + SMALL_BODY_RESERVE}), not {parsing!r}"
+            )
         for name in ("idle_timeout", "body_timeout", "max_execution_time_ms"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
