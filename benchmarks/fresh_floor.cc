@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   // instructions (valgrind --tool=callgrind, two counts, the difference over their difference).
   const std::string only = argc == 3 ? argv[1] : "";
   const int count = argc == 3 ? std::atoi(argv[2]) : 0;
-  // As the package starts V8 (core/platform.cc, core/webassembly_on_demand.cc on libnode):
+  // As the package starts V8 (core/engine/platform.cc, core/engine/webassembly_on_demand.cc on libnode):
   // its flags (no WebAssembly object in contexts that do not ask for it), two workers, no idle
   // tasks.
   v8::V8::SetFlagsFromString(
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   v8::V8::Initialize();
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = v8::ArrayBuffer::Allocator::NewDefaultAllocator();
-  // The heap sized as the package sizes a sandbox's (core/isolate_holder.cc, 128 MB default):
+  // The heap sized as the package sizes a sandbox's (core/isolate/isolate_holder.cc, 128 MB default):
   // how often V8 collects is part of every figure here.
   constexpr size_t kMemoryLimit = 128ull << 20;
   params.constraints.ConfigureDefaultsFromHeapSize(0, kMemoryLimit);
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
       if (only == "w1")
         work = run_persistent(w1_bound);
       if (only == "w1-parked") {
-        // The thread keeps its V8 state archived between calls (core/thread_parking.h): an
+        // The thread keeps its V8 state archived between calls (core/engine/thread_parking.h): an
         // outer lock, released, both held to the end.
         new v8::Locker(isolate);
         new v8::Unlocker(isolate);

@@ -3,7 +3,7 @@
 
 #include <pybind11/pybind11.h>
 
-#include "core/outcome.h"
+#include "core/run/outcome.h"
 
 namespace ci::bindings {
 

@@ -118,7 +118,7 @@ class Interrupter {
   py::object pending_class_ = py::none();
 };
 
-// Scalars as Python values, by the wire format's mapping (core/host_functions.h).
+// Scalars as Python values, by the wire format's mapping (core/host/host_functions.h).
 py::tuple ScalarsToPy(const std::vector<HostScalar>& scalars) {
   using Type = HostScalar::Type;
   py::tuple values(scalars.size());

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/host_functions.h"
+#include "core/host/host_functions.h"
 
 namespace ci::bindings {
 

@@ -4,10 +4,10 @@
 #include "bindings/module_store_binding.h"
 #include "bindings/quiet_interpret.h"
 #include "bindings/sandbox_binding.h"
-#include "core/execution_stats.h"
-#include "core/platform.h"
-#include "core/side_effect_free.h"
-#include "core/thread_parking.h"
+#include "core/engine/platform.h"
+#include "core/engine/side_effect_free.h"
+#include "core/engine/thread_parking.h"
+#include "core/pool/execution_stats.h"
 
 namespace py = pybind11;
 

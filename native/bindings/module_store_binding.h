@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "core/module_store.h"
+#include "core/modules/module_store.h"
 
 namespace ci::bindings {
 

@@ -10,7 +10,7 @@
 #include "bindings/errors.h"
 #include "bindings/object_ids.h"
 #include "bindings/wire_buffer.h"
-#include "core/wire.h"
+#include "core/values/wire.h"
 
 namespace py = pybind11;
 
@@ -240,7 +240,7 @@ class Writer {
       Varint(static_cast<uint64_t>(PySequence_Fast_GET_SIZE(object)));
     } else if (PyDict_Check(object) && large_dicts_ &&
                static_cast<size_t>(PyDict_GET_SIZE(object)) >= kDictionaryModeKeys) {
-      frame.kind = 'h';  // core/wire.h
+      frame.kind = 'h';  // core/values/wire.h
       out_.Put('\\');
       frame.declared = PyDict_GET_SIZE(object);
       Varint(static_cast<uint64_t>(frame.declared));

@@ -6,21 +6,21 @@
 #include <string>
 #include <vector>
 
-#include "core/value_tree.h"
+#include "core/values/value_tree.h"
 
 namespace ci::bindings {
 
 /**
- * Writes a Python value in V8's wire format (core/wire.h), for V8 to build natively (the
+ * Writes a Python value in V8's wire format (core/values/wire.h), for V8 to build natively (the
  * mirror of structured-clone rules), without recursion; shared containers and cycles become
  * references. Unsupported values raise TypeError with their path ("context['a'][2]"); too deep
  * or too large raise ConversionError. Call with the GIL held.
  *
  * `large_dicts`: dicts of kDictionaryModeKeys keys or more are written as dictionary-mode
- * objects (core/wire.h). For values read into new contexts: V8's own reading of a large object
- * there makes a map per key (an execution reading a 1,000-key dict into a new context: 9-13 ms
- * on this 2-core VM, 3-4 ms this way); in a context that read the shape before, V8's own
- * reading follows the maps it made and is the faster.
+ * objects (core/values/wire.h). For values read into new contexts: V8's own reading of a large
+ * object there makes a map per key (an execution reading a 1,000-key dict into a new context: 9-13
+ * ms on this 2-core VM, 3-4 ms this way); in a context that read the shape before, V8's own reading
+ * follows the maps it made and is the faster.
  */
 std::string PyToWire(pybind11::handle value, const ConversionLimits& limits, bool large_dicts);
 

@@ -23,18 +23,18 @@
 #include "bindings/sandbox_reports.h"
 #include "bindings/tree_to_py.h"
 #include "bindings/wire_to_py.h"
-#include "core/cancel_token.h"
-#include "core/execution_stats.h"
-#include "core/isolate_pool.h"
-#include "core/platform.h"
-#include "core/side_effect_free.h"
+#include "core/engine/cancel_token.h"
+#include "core/engine/platform.h"
+#include "core/engine/side_effect_free.h"
+#include "core/pool/execution_stats.h"
+#include "core/pool/isolate_pool.h"
 
 namespace py = pybind11;
 
 namespace ci::bindings {
 namespace {
 
-/** Lets Python cancel one execution (see core/cancel_token.h). */
+/** Lets Python cancel one execution (see core/engine/cancel_token.h). */
 class PyCancelToken {
  public:
   PyCancelToken() : token_(std::make_shared<CancelToken>()) {}

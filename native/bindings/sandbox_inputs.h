@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/isolate_pool.h"
+#include "core/pool/isolate_pool.h"
 
 namespace ci::bindings {
 

@@ -3,8 +3,8 @@
 
 #include <pybind11/pybind11.h>
 
-#include "core/execution_stats.h"
-#include "core/isolate_pool.h"
+#include "core/pool/execution_stats.h"
+#include "core/pool/isolate_pool.h"
 
 namespace ci::bindings {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/value_tree.h"
+#include "core/values/value_tree.h"
 
 namespace ci::bindings {
 

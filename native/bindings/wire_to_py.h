@@ -5,13 +5,13 @@
 
 #include <string>
 
-#include "core/value_tree.h"
+#include "core/values/value_tree.h"
 
 namespace ci::bindings {
 
 /**
- * Reads a value V8 serialized (core/wire.h) straight into Python objects, by the same mapping
- * as TreeToPy, without recursion; shared references and cycles come out as such. Too many
+ * Reads a value V8 serialized (core/values/wire.h) straight into Python objects, by the same
+ * mapping as TreeToPy, without recursion; shared references and cycles come out as such. Too many
  * values, or values Python cannot hold, raise ConversionError naming the path from `root_name`
  * ("result.a[3]"). Call with the GIL held.
  */

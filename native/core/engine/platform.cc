@@ -1,0 +1,74 @@
+#include "core/engine/platform.h"
+
+#include <libplatform/libplatform.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <v8.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "core/engine/webassembly_on_demand.h"
+
+namespace ci {
+namespace {
+
+std::once_flag g_init_once;
+pid_t g_init_pid = 0;
+
+// Bumped in the child of every fork(): cheaper to compare on each call than getpid(), which is
+// a system call.
+std::atomic<uint64_t> g_fork_generation{0};
+
+const int g_fork_watch = pthread_atfork(nullptr, nullptr, [] {
+  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+});
+
+// Flags, each for a reason:
+// --disallow-code-generation-from-strings: eval / new Function are never allowed at any level;
+//   each context also forbids it, this makes it hold for any context we might miss.
+// --no-expose-wasm --no-validate-asm where V8's WebAssembly installer is exported: only the
+//   permissive contexts get WebAssembly, built on demand (core/engine/webassembly_on_demand.h).
+// --no-experimental-wasm-threads: shared WebAssembly memory would hand out SharedArrayBuffers,
+//   which no level offers.
+// --stack-size (Platform::kJsStackKb, 800): JS recursion raises RangeError well before the
+//   ~1 MB V8 assumes is left, leaving room for our own frames on threads with small stacks.
+constexpr char kFlags[] =
+    "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=";
+
+void InitializeOnce() {
+  v8::V8::SetFlagsFromString(
+      (std::string(kFlags) + std::to_string(Platform::kJsStackKb) + WebAssemblyOnDemandFlags())
+          .c_str());
+  // Two worker threads: this is a 2-core target, and GC helpers beyond that only contend.
+  // Deliberately leaked: isolates may still run while the process exits.
+  v8::Platform* platform =
+      v8::platform::NewDefaultPlatform(2, v8::platform::IdleTaskSupport::kDisabled).release();
+  v8::V8::InitializePlatform(platform);
+  v8::V8::Initialize();
+  g_init_pid = getpid();
+}
+
+}  // namespace
+
+void Platform::EnsureInitialized() {
+  std::call_once(g_init_once, InitializeOnce);
+  if (g_init_pid != getpid()) {
+    throw std::runtime_error(
+        "V8 was started in the parent of this forked process and cannot be used here; "
+        "create sandboxes after fork, or use the 'spawn' start method");
+  }
+}
+
+uint64_t Platform::ForkGeneration() {
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
+
+std::string Platform::V8Version() {
+  return v8::V8::GetVersion();
+}
+
+}  // namespace ci

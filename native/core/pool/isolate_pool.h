@@ -1,0 +1,104 @@
+#ifndef CODE_INTERPRETER_CORE_POOL_ISOLATE_POOL_H_
+#define CODE_INTERPRETER_CORE_POOL_ISOLATE_POOL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/isolate/isolate_holder.h"
+#include "core/pool/context_preparer.h"
+#include "core/run/outcome.h"
+
+namespace ci {
+
+struct PoolConfig {
+  IsolateConfig isolate;
+  uint32_t max_isolates = 1;
+  // Idle isolates kept for reuse; 0 gives every execution a new isolate, disposed after it.
+  uint32_t keep_idle = 1;
+};
+
+struct PoolStats {
+  uint32_t live_isolates = 0;
+  uint32_t busy_isolates = 0;
+  uint64_t isolates_replaced = 0;
+  uint64_t compilations = 0;
+  uint64_t recycled_runs = 0;  // fresh-mode runs served by a recycled context
+  uint64_t isolates_retired =
+      0;  // worn (core/isolate/recycling_meter.h) or with changed protectors
+  // Of the idle isolates: the largest attempt overhead last measured and the smallest cost of
+  // a new context, in ms; negative when none was measured.
+  double attempt_overhead_ms = -1;
+  double new_context_ms = -1;
+  uint64_t contexts_prepared = 0;      // made ahead of time, off the callers' path
+  uint64_t contexts_made_on_call = 0;  // made while an execution waited for them
+};
+
+/**
+ * The isolates of one sandbox: up to `max_isolates`, made on demand, one execution each at a
+ * time; callers beyond that wait in line. An isolate that hit its memory limit, or is worn
+ * (core/isolate/recycling_meter.h) or changed V8's protectors, is disposed and a fresh one made for
+ * the next caller; beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops
+ * running executions and refuses new ones.
+ *
+ * Prepared contexts, in fresh-context mode with isolates kept: once executions keep needing new
+ * contexts, the process's ContextPreparer makes one ahead on each idle isolate that has none, in
+ * idle time: only once no execution of the pool has run for kIdleBeforePreparing, since a
+ * preparation beside a running execution slows it down (back-to-back callers gain nothing from it).
+ * A caller must never wait for a preparation, so one isolate is prepared at a time, and only while
+ * another idle isolate stays free for the next caller: the pool then keeps one isolate beyond
+ * `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take the most
+ * recently used idle isolate that has a context ready.
+ */
+class IsolatePool final : public ContextPreparation {
+ public:
+  explicit IsolatePool(const PoolConfig& config);
+  ~IsolatePool();
+  IsolatePool(const IsolatePool&) = delete;
+  IsolatePool& operator=(const IsolatePool&) = delete;
+
+  // Fills `outcome`, a new one, with the execution's (kKilled once the pool is killed).
+  void Execute(const ExecutionRequest& request, Outcome* outcome);
+  // Makes isolates up front, up to `count`.
+  void Prewarm(uint32_t count);
+  void Kill();
+  bool killed() const;
+  PoolStats stats() const;
+  Clock::time_point PrepareOne() override;
+
+ private:
+  std::unique_ptr<IsolateHolder> Acquire();
+  void Release(std::unique_ptr<IsolateHolder> holder);
+  // Call these three with `mutex_` held.
+  void Retire(std::unique_ptr<IsolateHolder>* holder);
+  // The most recently used idle isolate without a prepared context, or idle_.rend().
+  using IdleSlot = std::vector<std::unique_ptr<IsolateHolder>>::reverse_iterator;
+  IdleSlot LastUnprepared();
+  bool WantsPreparation();
+
+  const PoolConfig config_;
+  // Fresh-context mode with kept isolates: only there does a later execution need a new
+  // context that could be made ahead of it.
+  const bool prepares_contexts_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<IsolateHolder>> idle_;
+  std::vector<IsolateHolder*> busy_;
+  IsolateHolder* preparing_ = nullptr;  // with the preparer, neither idle nor busy
+  uint64_t compilations_retired_ = 0;   // of isolates already disposed
+  uint64_t recycled_runs_retired_ = 0;
+  uint64_t retired_ = 0;
+  uint32_t live_ = 0;
+  uint64_t replaced_ = 0;
+  uint64_t contexts_prepared_ = 0;
+  uint64_t contexts_made_on_call_retired_ = 0;
+  bool preparing_wanted_ = false;  // executions kept needing new contexts
+  Clock::time_point last_release_{};
+  bool killed_ = false;
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_POOL_ISOLATE_POOL_H_
