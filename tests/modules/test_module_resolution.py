@@ -353,6 +353,7 @@ def test_fresh_contexts_get_pristine_modules(make_package: MakePackage, node_mod
         for _ in range(12):  # past the first runs, onto the recycled context too
             assert sandbox.interpret("require('counter').bump()", return_raw_result=True) == 1
             assert sandbox.interpret("require('counter').n", return_raw_result=True) == 0
+        assert sandbox.get_status()["isolates"]["contexts_recycled"] > 0
         sandbox.interpret("require('counter').bump = null")
         assert sandbox.interpret("typeof require('counter').bump") == "function"
 

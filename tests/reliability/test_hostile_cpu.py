@@ -1,6 +1,6 @@
 """Scripts that try to keep the CPU past the deadline. Plain loops, the try/finally loop,
 the catastrophic regex, the microtask chain, the sort comparator and looping getters on the
-result are pinned in tests/test_timeouts.py; these are the other ways."""
+result are pinned in tests/limits/test_timeouts.py; these are the other ways."""
 
 from __future__ import annotations
 

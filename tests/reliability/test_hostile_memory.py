@@ -1,5 +1,5 @@
 """Scripts that try to exhaust memory. Array, string doubling, ArrayBuffer, one big typed
-array and Map growth are pinned in tests/test_memory_limits.py; these are the other shapes.
+array and Map growth are pinned in tests/limits/test_memory_limits.py; these are the other shapes.
 Each runs in a child interpreter: a memory bomb that V8 could not survive must fail one test,
 not the whole run."""
 

@@ -1,6 +1,6 @@
 """Results and contexts shaped to blow up the conversion: depth, sharing, width. Objects
 100,000 deep, the [a, a] doubling DAG and 5e6-element arrays are pinned in
-tests/test_conversion.py; these are the other shapes."""
+tests/api/test_conversion.py; these are the other shapes."""
 
 from __future__ import annotations
 

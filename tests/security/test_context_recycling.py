@@ -8,6 +8,7 @@ are themselves served by the recycled context, and check the probe sees a pristi
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -58,6 +59,12 @@ def probe(box: Sandbox, code: str, **kwargs: Any) -> Any:
         if recycled(box) == before + 1:
             return answer
     raise AssertionError(f"{code!r} was not served by a recycled context")
+
+
+def attempted(box: Sandbox) -> bool:
+    """Whether any run was attempted on the recycled context: a script's first attempt measures
+    the overhead of one, so the figure stays empty while recycling never tries."""
+    return box.get_status()["isolates"]["attempt_overhead_ms"] is not None
 
 
 def assert_recycled(box: Sandbox, before: int, expected: int) -> None:
@@ -134,8 +141,10 @@ def test_a_getter_read_while_converting_cannot_leave_anything_behind(box: Sandbo
 
 
 def test_regexp_match_state_of_one_run_is_not_visible_to_the_next(box: Sandbox) -> None:
+    before = recycled(box)
     for _ in range(3):
         assert box.interpret("/(s\\w+)/.exec('a secret')[1]") == "secret"
+    assert_recycled(box, before, 2)  # the match state is left in the recycled context
     for _ in range(2):
         assert box.interpret("RegExp.$1 + '|' + RegExp.lastMatch") == "|"
 
@@ -155,14 +164,18 @@ def test_repeated_plain_code_is_served_by_a_recycled_context(box: Sandbox) -> No
 
 def test_console_output_of_a_recycled_run_is_its_own(box: Sandbox) -> None:
     code = "console.log('once'); 1"
+    before = recycled(box)
     for _ in range(3):
         result = box.execute(code)
         assert [line.text for line in result.console] == ["once"]
+    assert_recycled(box, before, 2)
 
 
 def test_code_with_side_effects_runs_as_in_a_new_context_every_time(box: Sandbox) -> None:
     code = "var n = (typeof n === 'number' ? n : 0) + 1; Math.random(); n"
     assert [box.interpret(code) for _ in range(5)] == ["1"] * 5
+    assert attempted(box)  # and declined: the global write is seen in the attempt
+    assert recycled(box) == 0
 
 
 def test_errors_read_the_same_on_every_run(box: Sandbox) -> None:
@@ -176,37 +189,60 @@ def test_errors_read_the_same_on_every_run(box: Sandbox) -> None:
     assert stacks == {"at <sandbox>:1:1"}
 
 
+def put_on_the_recycled_path(box: Sandbox, code: str) -> None:
+    """Runs `code` with a short `context.n` until a recycled context serves it: its next run is
+    attempted there first, whatever `n` it is given."""
+    probe(box, code, context={"n": 1})
+
+
 def test_a_long_pure_computation_falls_back_and_gives_the_same_answer(box: Sandbox) -> None:
-    code = "(() => { let s = 0; for (let i = 0; i < 3e6; i++) s += i % 7; return s })()"
+    # Short runs put the code on the recycled path; the long one outruns its attempt's budget.
+    code = "(() => { let s = 0; for (let i = 0; i < context.n; i++) s += i % 7; return s })()"
+    put_on_the_recycled_path(box, code)
     expected = str(sum(i % 7 for i in range(3_000_000)))
-    assert [box.interpret(code) for _ in range(3)] == [expected] * 3
+    assert [box.interpret(code, {"n": 3_000_000}) for _ in range(3)] == [expected] * 3
 
 
-def test_a_promise_result_settles_on_the_recycled_path(box: Sandbox) -> None:
+def test_a_promise_result_declines_the_attempt_and_settles_in_a_new_context(
+    box: Sandbox,
+) -> None:
+    # An attempt that makes a promise is declined: its reactions could run after the check.
     assert [box.interpret("(async () => 6 * 7)()") for _ in range(3)] == ["42"] * 3
+    assert attempted(box)
+    assert recycled(box) == 0
 
 
-def test_an_endless_pure_loop_still_times_out(box: Sandbox) -> None:
+def test_an_endless_pure_loop_on_the_recycled_path_still_times_out(box: Sandbox) -> None:
+    code = "(() => { for (let i = 0; i < context.n; i++) {} return 1 })()"
+    put_on_the_recycled_path(box, code)
     for _ in range(3):
         with pytest.raises(ExecutionTimeout):
-            box.interpret("(() => { for (;;) {} })()", timeout=100)
+            box.interpret(code, {"n": math.inf}, timeout=100)
     assert box.interpret("1 + 1") == "2"
 
 
-def test_a_pure_memory_bomb_still_hits_the_memory_limit(box: Sandbox) -> None:
-    bomb = "(() => { const a = []; for (;;) a.push(new Array(1000).fill(1.5)) })()"
+def test_a_pure_memory_bomb_on_the_recycled_path_still_hits_the_memory_limit(
+    box: Sandbox,
+) -> None:
+    bomb = (
+        "(() => { const a = []; for (let i = 0; i < context.n; i++)"
+        " a.push(new Array(1000).fill(1.5)); return a.length })()"
+    )
+    put_on_the_recycled_path(box, bomb)
     for _ in range(2):
         with pytest.raises(MemoryLimitExceeded):
-            box.interpret(bomb)
+            box.interpret(bomb, {"n": math.inf})
     assert box.interpret("1 + 1") == "2"
 
 
 def test_speculation_keeps_each_run_to_its_own_per_call_context(box: Sandbox) -> None:
     code = "typeof context === 'undefined' ? 'none' : context.v"
+    before = recycled(box)
     assert box.interpret(code, {"v": "a"}) == "a"
     assert box.interpret(code) == "none"
     assert box.interpret(code) == "none"
     assert box.interpret(code, {"v": "b"}) == "b"
+    assert_recycled(box, before, 3)  # all but the first, which compiles it
 
 
 def test_status_keeps_the_recycling_figures_while_an_isolate_is_being_prepared(
@@ -301,6 +337,7 @@ def test_function_bodies_are_recycled_too(box: Sandbox) -> None:
 def test_a_stack_returned_from_a_function_body_is_the_same_on_every_run(box: Sandbox) -> None:
     code = "return new Error('x').stack.split('\\n')[1].trim()"
     assert {box.interpret(code) for _ in range(3)} == {"at <sandbox>:1:8"}
+    assert attempted(box)  # and declined: the answer after it is the new context's
 
 
 def test_a_custom_global_named_context_survives_per_call_contexts() -> None:
@@ -343,6 +380,7 @@ def test_one_slow_run_in_a_new_context_does_not_keep_code_on_a_slower_path(box: 
     assert box.interpret(code, {"pad": list(range(300_000))}) == expected
     for _ in range(60):
         box.interpret(code, {"pad": []})
+    assert attempted(box)
     before = recycled(box)
     for _ in range(40):
         assert box.interpret(code, {"pad": []}) == expected

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from code_interpreter import JavaScriptError, Sandbox, SecurityViolation, create_sandbox
+from code_interpreter import Sandbox, SecurityViolation, create_sandbox
 from code_interpreter._scanner import LEVELS, Scanner
 
 STRICT_HITS = {
@@ -50,18 +50,6 @@ FALSE_POSITIVES = {
 @pytest.mark.parametrize("code", FALSE_POSITIVES.values(), ids=FALSE_POSITIVES.keys())
 def test_blocked_words_outside_code_do_not_trip_the_scanner(sandbox: Sandbox, code: str) -> None:
     sandbox.interpret(code)
-
-
-def test_obfuscated_attempts_pass_the_scanner_and_fail_in_v8(sandbox: Sandbox) -> None:
-    attempts = [
-        "globalThis['ev' + 'al']('1')",
-        "this.constructor.constructor('return 1')()",
-        "[].map.constructor('return 1')()",
-    ]
-    for code in attempts:
-        with pytest.raises(JavaScriptError) as caught:
-            sandbox.interpret(code)
-        assert caught.value.name == "EvalError"
 
 
 def test_moderate_and_permissive_patterns() -> None:

@@ -43,9 +43,3 @@ def test_exceptions_inherit_the_matching_builtins() -> None:
         obj = getattr(ci, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, ci.SandboxError)
-
-
-def test_v8_version_is_the_linked_engine() -> None:
-    from code_interpreter import _core
-
-    assert code_interpreter.v8_version().startswith(_core.V8_HEADERS_VERSION)

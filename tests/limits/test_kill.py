@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from code_interpreter import SandboxKilled, create_sandbox
+from code_interpreter import RateLimitExceeded, SandboxKilled, create_sandbox
 
 
 def test_calls_after_kill_raise_sandbox_killed() -> None:
@@ -18,10 +18,22 @@ def test_calls_after_kill_raise_sandbox_killed() -> None:
 
 
 def test_kill_is_idempotent() -> None:
-    box = create_sandbox()
-    box.kill()
-    box.kill()
-    box.kill(graceful=False)
+    limits = {"max_sandboxes_per_user": 2}
+    box = create_sandbox(tenant_id="kill-twice", rate_limiting=limits)
+    other = create_sandbox(tenant_id="kill-twice", rate_limiting=limits)
+    box.interpret("1")
+    for graceful in (True, True, False):
+        box.kill(graceful=graceful)
+        assert not box.is_active
+        assert box.get_status()["isolates"]["live_isolates"] == 0
+        with pytest.raises(SandboxKilled):
+            box.interpret("1")
+    # The tenant's slot is given back once: one sandbox more fits beside `other`, not two.
+    replacement = create_sandbox(tenant_id="kill-twice", rate_limiting=limits)
+    with pytest.raises(RateLimitExceeded, match="kill-twice"):
+        create_sandbox(tenant_id="kill-twice", rate_limiting=limits)
+    for left in (other, replacement):
+        left.kill()
 
 
 def test_immediate_kill_from_another_thread_ends_a_running_execution() -> None:
