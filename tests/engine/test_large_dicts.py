@@ -1,5 +1,5 @@
 """Dicts of 128 keys or more reach fresh-mode contexts as dictionary-mode objects built in one
-go (core/wire.h): JavaScript must see exactly the object V8's own reading would build."""
+go (core/values/wire.h): JavaScript must see exactly the object V8's own reading would build."""
 
 from __future__ import annotations
 

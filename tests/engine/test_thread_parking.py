@@ -1,4 +1,4 @@
-"""Threads keep their V8 state parked on isolates they call often (core/thread_parking.h).
+"""Threads keep their V8 state parked on isolates they call often (core/engine/thread_parking.h).
 
 Each case runs in a child interpreter: parking is process-wide state (a cap on orphans stops it
 for the process), so other tests' threads must not decide these outcomes."""
