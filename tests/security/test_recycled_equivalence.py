@@ -204,3 +204,21 @@ def test_a_long_computation_is_not_slowed_by_attempts_that_cannot_win(
     assert all(run.cpu_time_ms <= 1.2 * first for run in runs[1:]), [
         run.cpu_time_ms for run in runs
     ]
+
+
+@pytest.mark.parametrize("prototype", ["String", "Number", "Object"])
+def test_writing_symbol_replace_on_a_primitive_prototype_cannot_change_later_results(
+    prototype: str,
+) -> None:
+    # Newer V8s guard `'a5'.replace(5, ...)` with an isolate-wide protector that such a write
+    # invalidates; V8 10.2 has none (--trace-protector-invalidation reports nothing for it), and
+    # the write itself dies with its context. Later runs answer as a fresh isolate does.
+    check = "['a5'.replace(5, 'x'), 'ab'.replace('b', 'y'), 'c'.split('').length].join()"
+    flip = f"{prototype}.prototype[Symbol.replace] = () => 'hooked'; 'a5'.replace(5, 'x')"
+    with create_sandbox() as fresh:
+        expected = fresh.interpret(check)
+    with create_sandbox(**OPTIONS) as box:
+        assert box.interpret(check) == expected
+        flipped = box.interpret(flip)
+        assert flipped == ("hooked" if prototype != "String" else "ax")
+        assert [box.interpret(check) for _ in range(3)] == [expected] * 3
