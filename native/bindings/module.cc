@@ -4,6 +4,7 @@
 #include "bindings/module_store_binding.h"
 #include "bindings/quiet_interpret.h"
 #include "bindings/sandbox_binding.h"
+#include "bindings/sandbox_inputs.h"
 #include "core/engine/platform.h"
 #include "core/engine/side_effect_free.h"
 #include "core/engine/thread_parking.h"
@@ -15,6 +16,7 @@ PYBIND11_MODULE(_core, module) {
   module.doc() = "V8 execution core of code_interpreter";
   ci::bindings::RegisterModuleStore(module);
   ci::bindings::RegisterHostFunctions(module);
+  ci::bindings::RegisterSandboxConfig(module);
   ci::bindings::RegisterSandbox(module);
   ci::bindings::RegisterQuietInterpret(module);
   module.def("v8_version", [] {

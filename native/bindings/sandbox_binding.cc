@@ -46,6 +46,15 @@ class PyCancelToken {
   std::shared_ptr<CancelToken> token_;
 };
 
+/** What execute() gives back, by name (ExecutionResult.from_native reads it). */
+struct ExecutionReport {
+  py::object value;
+  py::list console;  // (level, text) pairs
+  bool console_truncated = false;
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
+
 /**
  * One sandbox's native side: its isolate pool plus the bookkeeping every call needs (the
  * fork check, the in-flight count a graceful kill waits for, counters, durations, memory), so
@@ -53,12 +62,12 @@ class PyCancelToken {
  */
 class NativeSandbox {
  public:
-  NativeSandbox(const PoolConfig& config, double default_timeout_ms)
-      : config_(config),
-        default_timeout_ms_(default_timeout_ms),
+  explicit NativeSandbox(const SandboxConfig& settings)
+      : config_(MakeConfig(settings)),
+        default_timeout_ms_(settings.default_timeout_ms),
         pid_(getpid()),
         fork_generation_(Platform::ForkGeneration()),
-        pool_(std::make_shared<IsolatePool>(config)) {}
+        pool_(std::make_shared<IsolatePool>(config_)) {}
 
   ~NativeSandbox() {
     if (getpid() != pid_) {
@@ -79,21 +88,24 @@ class NativeSandbox {
     return ValueOf(outcome);
   }
 
-  py::tuple Execute(py::handle code,
-                    py::handle context,
-                    double timeout_ms,
-                    bool raw,
-                    const PyCancelToken* token) {
+  ExecutionReport Execute(py::handle code,
+                          py::handle context,
+                          double timeout_ms,
+                          bool raw,
+                          const PyCancelToken* token) {
     Outcome outcome = Run(code, context, timeout_ms, raw, true, token);
-    py::list console;
+    ExecutionReport report;
     for (const ConsoleEntry& entry : outcome.console) {
-      console.append(py::make_tuple(
+      report.console.append(py::make_tuple(
           entry.level,
           py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
               entry.text.data(), static_cast<Py_ssize_t>(entry.text.size()), "replace"))));
     }
-    return py::make_tuple(ValueOf(outcome), console, outcome.console_truncated, outcome.wall_ms,
-                          outcome.cpu_ms);
+    report.value = ValueOf(outcome);
+    report.console_truncated = outcome.console_truncated;
+    report.wall_ms = outcome.wall_ms;
+    report.cpu_ms = outcome.cpu_ms;
+    return report;
   }
 
   // Runs every code in one crossing: one GIL release for the whole batch. Returns a list of
@@ -431,28 +443,15 @@ void RegisterSandbox(py::module_& module) {
       .def("cancel", &PyCancelToken::Cancel)
       .def_property_readonly("cancelled", &PyCancelToken::cancelled);
 
+  py::class_<ExecutionReport>(module, "ExecutionReport")
+      .def_readonly("value", &ExecutionReport::value)
+      .def_readonly("console", &ExecutionReport::console)
+      .def_readonly("console_truncated", &ExecutionReport::console_truncated)
+      .def_readonly("wall_ms", &ExecutionReport::wall_ms)
+      .def_readonly("cpu_ms", &ExecutionReport::cpu_ms);
+
   py::class_<NativeSandbox>(module, "NativeSandbox")
-      .def(py::init([](double default_timeout_ms, size_t memory_limit_mb, uint32_t max_isolates,
-                       uint32_t keep_idle, bool persistent_context, bool cache_scripts,
-                       double cpu_quota, size_t console_max_entries, size_t console_max_bytes,
-                       bool timers, bool webassembly, uint32_t max_timers,
-                       std::vector<std::string> allowed_globals, py::handle custom_globals,
-                       py::handle modules, py::handle expose) {
-             return std::make_unique<NativeSandbox>(
-                 MakeConfig(memory_limit_mb, max_isolates, keep_idle, persistent_context,
-                            cache_scripts, cpu_quota, console_max_entries, console_max_bytes,
-                            timers, webassembly, max_timers, std::move(allowed_globals),
-                            custom_globals, modules, expose),
-                 default_timeout_ms);
-           }),
-           py::kw_only(), py::arg("default_timeout_ms"), py::arg("memory_limit_mb"),
-           py::arg("max_isolates"), py::arg("keep_idle"), py::arg("persistent_context"),
-           py::arg("cache_scripts") = true, py::arg("cpu_quota") = 1.0,
-           py::arg("console_max_entries") = 1000, py::arg("console_max_bytes") = 1 << 20,
-           py::arg("timers") = false, py::arg("webassembly") = false, py::arg("max_timers") = 1000,
-           py::arg("allowed_globals") = std::vector<std::string>(),
-           py::arg("custom_globals") = py::none(), py::arg("modules") = py::none(),
-           py::arg("expose") = py::none())
+      .def(py::init<const SandboxConfig&>(), py::arg("config"))
       .def("evaluate", &NativeSandbox::Evaluate, py::arg("code"), py::arg("context"),
            py::arg("timeout_ms") = std::nan(""), py::arg("raw") = false, py::arg("token") = nullptr)
       .def("execute", &NativeSandbox::Execute, py::arg("code"), py::arg("context"),

@@ -4,6 +4,8 @@
 #include <memory>
 #include <utility>
 
+#include <pybind11/stl.h>
+
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/py_to_wire.h"
@@ -37,52 +39,60 @@ CodeText ReadCode(const py::handle& code) {
   return {data, static_cast<size_t>(size)};
 }
 
-PoolConfig MakeConfig(size_t memory_limit_mb,
-                      uint32_t max_isolates,
-                      uint32_t keep_idle,
-                      bool persistent_context,
-                      bool cache_scripts,
-                      double cpu_quota,
-                      size_t console_max_entries,
-                      size_t console_max_bytes,
-                      bool timers,
-                      bool webassembly,
-                      uint32_t max_timers,
-                      std::vector<std::string> allowed_globals,
-                      py::handle custom_globals,
-                      py::handle modules,
-                      py::handle expose) {
+PoolConfig MakeConfig(const SandboxConfig& settings) {
   PoolConfig config;
-  config.max_isolates = max_isolates;
-  config.keep_idle = keep_idle;
+  config.max_isolates = settings.max_isolates;
+  config.keep_idle = settings.keep_idle;
   IsolateConfig& isolate = config.isolate;
-  isolate.memory_limit_bytes = memory_limit_mb << 20;
-  isolate.persistent_context = persistent_context;
-  isolate.cache_scripts = cache_scripts;
-  isolate.cpu_quota = cpu_quota;
-  isolate.console_max_entries = console_max_entries;
-  isolate.console_max_bytes = console_max_bytes;
-  isolate.profile.timers = timers;
-  isolate.profile.webassembly = webassembly;
-  isolate.profile.max_timers = max_timers;
-  isolate.profile.allowed_globals = std::move(allowed_globals);
-  if (!custom_globals.is_none()) {
-    isolate.profile.custom_globals = std::make_shared<const std::string>(
-        PyToWire(custom_globals, ConversionLimits(), /*large_dicts=*/!persistent_context));
+  isolate.memory_limit_bytes = settings.memory_limit_mb << 20;
+  isolate.persistent_context = settings.persistent_context;
+  isolate.cache_scripts = settings.cache_scripts;
+  isolate.cpu_quota = settings.cpu_quota;
+  isolate.console_max_entries = settings.console_max_entries;
+  isolate.console_max_bytes = settings.console_max_bytes;
+  isolate.profile.timers = settings.timers;
+  isolate.profile.webassembly = settings.webassembly;
+  isolate.profile.max_timers = settings.max_timers;
+  isolate.profile.allowed_globals = settings.allowed_globals;
+  if (!settings.custom_globals.is_none()) {
+    isolate.profile.custom_globals =
+        std::make_shared<const std::string>(PyToWire(settings.custom_globals, ConversionLimits(),
+                                                     /*large_dicts=*/!settings.persistent_context));
   }
-  if (!modules.is_none()) {
-    isolate.profile.modules = modules.cast<const PyModuleStore&>().store;
+  if (!settings.modules.is_none()) {
+    isolate.profile.modules = settings.modules.cast<const PyModuleStore&>().store;
   }
-  if (!expose.is_none()) {
+  if (!settings.expose.is_none()) {
     std::vector<std::string> names;
     py::list callables;
-    for (auto item : expose.cast<py::dict>()) {
+    for (auto item : settings.expose.cast<py::dict>()) {
       names.push_back(item.first.cast<std::string>());
       callables.append(item.second);
     }
     isolate.profile.host = MakeHostFunctions(std::move(names), std::move(callables));
   }
   return config;
+}
+
+void RegisterSandboxConfig(py::module_& module) {
+  py::class_<SandboxConfig>(module, "SandboxConfig")
+      .def(py::init<>())
+      .def_readwrite("default_timeout_ms", &SandboxConfig::default_timeout_ms)
+      .def_readwrite("memory_limit_mb", &SandboxConfig::memory_limit_mb)
+      .def_readwrite("max_isolates", &SandboxConfig::max_isolates)
+      .def_readwrite("keep_idle", &SandboxConfig::keep_idle)
+      .def_readwrite("persistent_context", &SandboxConfig::persistent_context)
+      .def_readwrite("cache_scripts", &SandboxConfig::cache_scripts)
+      .def_readwrite("cpu_quota", &SandboxConfig::cpu_quota)
+      .def_readwrite("console_max_entries", &SandboxConfig::console_max_entries)
+      .def_readwrite("console_max_bytes", &SandboxConfig::console_max_bytes)
+      .def_readwrite("timers", &SandboxConfig::timers)
+      .def_readwrite("webassembly", &SandboxConfig::webassembly)
+      .def_readwrite("max_timers", &SandboxConfig::max_timers)
+      .def_readwrite("allowed_globals", &SandboxConfig::allowed_globals)
+      .def_readwrite("custom_globals", &SandboxConfig::custom_globals)
+      .def_readwrite("modules", &SandboxConfig::modules)
+      .def_readwrite("expose", &SandboxConfig::expose);
 }
 
 }  // namespace ci::bindings

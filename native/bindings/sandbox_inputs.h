@@ -24,22 +24,34 @@ struct CodeText {
 // The UTF-8 of `code` (borrowed from the str); TypeError or ValueError when it does not pass.
 CodeText ReadCode(const pybind11::handle& code);
 
-// The pool configuration of NativeSandbox's constructor arguments (see _base.py for each).
-PoolConfig MakeConfig(size_t memory_limit_mb,
-                      uint32_t max_isolates,
-                      uint32_t keep_idle,
-                      bool persistent_context,
-                      bool cache_scripts,
-                      double cpu_quota,
-                      size_t console_max_entries,
-                      size_t console_max_bytes,
-                      bool timers,
-                      bool webassembly,
-                      uint32_t max_timers,
-                      std::vector<std::string> allowed_globals,
-                      pybind11::handle custom_globals,
-                      pybind11::handle modules,
-                      pybind11::handle expose);
+/**
+ * A sandbox's configuration as Python fills it, once, field by field (`_core.SandboxConfig`;
+ * what each means: _base.py), before the native sandbox is made from it.
+ */
+struct SandboxConfig {
+  double default_timeout_ms = 1000;
+  size_t memory_limit_mb = 128;
+  uint32_t max_isolates = 1;
+  uint32_t keep_idle = 1;
+  bool persistent_context = false;
+  bool cache_scripts = true;
+  double cpu_quota = 1.0;
+  size_t console_max_entries = 1000;
+  size_t console_max_bytes = 1 << 20;
+  bool timers = false;
+  bool webassembly = false;
+  uint32_t max_timers = 1000;
+  std::vector<std::string> allowed_globals;
+  pybind11::object custom_globals = pybind11::none();  // dict, or None
+  pybind11::object modules = pybind11::none();         // ModuleStore, or None
+  pybind11::object expose = pybind11::none();          // dict of name -> callable, or None
+};
+
+// The core's pool configuration of `config`; TypeError when custom globals cannot cross.
+PoolConfig MakeConfig(const SandboxConfig& config);
+
+// `_core.SandboxConfig`.
+void RegisterSandboxConfig(pybind11::module_& module);
 
 }  // namespace ci::bindings
 

@@ -180,7 +180,7 @@ class AsyncSandbox(SandboxBase):
                 if with_console:
                     outcome = self._native.execute(code, context, timeout_ms, raw, token)
                     if self._logging:
-                        self._log_console(execution_id, outcome[1])
+                        self._log_console(execution_id, outcome.console)
                     result: Any = ExecutionResult.from_native(outcome)
                 else:
                     result = self._native.evaluate(code, context, timeout_ms, raw, token)

@@ -30,6 +30,7 @@ from ._events import (
 from ._host import awaiting_on_loop, check_expose, is_async, start_interrupter
 from ._lifecycle import schedule
 from ._modules import load_modules
+from ._native_config import native_config
 from ._options import SandboxOptions
 from ._rate_limit import ExecutionRateLimiter, tenants
 from ._scanner import LEVELS, Scanner, custom_level
@@ -39,9 +40,6 @@ __all__ = ["SandboxBase", "live_sandboxes"]
 logger = logging.getLogger("code_interpreter")
 
 live_sandboxes: weakref.WeakSet[SandboxBase] = weakref.WeakSet()
-
-# Console bounds per execution: normal, and with capture_all_output.
-_CONSOLE_BOUNDS = {False: (1000, 1 << 20), True: (100_000, 64 << 20)}
 
 
 class SandboxBase:
@@ -81,31 +79,8 @@ class SandboxBase:
             if limits is not None and limits.max_executions_per_minute is not None
             else None
         )
-        console_entries, console_bytes = _CONSOLE_BOUNDS[options.capture_all_output]
         try:
-            self._native = _core.NativeSandbox(
-                default_timeout_ms=float(options.effective_execution_time),
-                memory_limit_mb=options.memory_limit_mb,
-                max_isolates=options.max_concurrent_executions,
-                keep_idle=(
-                    0
-                    if not options.use_worker_pool
-                    else options.worker_pool_size or options.max_concurrent_executions
-                ),
-                persistent_context=options.persistent_context,
-                cache_scripts=options.cache_compiled_code,
-                cpu_quota=float(options.cpu_quota),
-                console_max_entries=console_entries,
-                console_max_bytes=console_bytes,
-                timers=level.timers,
-                webassembly=level.webassembly,
-                allowed_globals=list(custom.allowed_globals or ()) if custom else [],
-                custom_globals=(
-                    dict(options.custom_globals) if options.custom_globals is not None else None
-                ),
-                modules=modules,
-                expose=expose,
-            )
+            self._native = _core.NativeSandbox(native_config(options, level, modules, expose))
         except TypeError as error:
             if self._tenant is not None:
                 tenants.release(self._tenant)

@@ -38,27 +38,39 @@ class ModuleStore:
     def file_count(self) -> int: ...
     def resolve(self, from_file: int, request: str) -> tuple[str | None, str | None]: ...
 
+class SandboxConfig:
+    default_timeout_ms: float
+    memory_limit_mb: int
+    max_isolates: int
+    keep_idle: int
+    persistent_context: bool
+    cache_scripts: bool
+    cpu_quota: float
+    console_max_entries: int
+    console_max_bytes: int
+    timers: bool
+    webassembly: bool
+    max_timers: int
+    allowed_globals: list[str]
+    custom_globals: dict[str, Any] | None
+    modules: ModuleStore | None
+    expose: dict[str, Callable[..., Any]] | None
+    def __init__(self) -> None: ...
+
+class ExecutionReport:
+    @property
+    def value(self) -> Any: ...
+    @property
+    def console(self) -> list[tuple[str, str]]: ...
+    @property
+    def console_truncated(self) -> bool: ...
+    @property
+    def wall_ms(self) -> float: ...
+    @property
+    def cpu_ms(self) -> float: ...
+
 class NativeSandbox:
-    def __init__(
-        self,
-        *,
-        default_timeout_ms: float,
-        memory_limit_mb: int,
-        max_isolates: int,
-        keep_idle: int,
-        persistent_context: bool,
-        cache_scripts: bool = True,
-        cpu_quota: float = 1.0,
-        console_max_entries: int = 1000,
-        console_max_bytes: int = 1048576,
-        timers: bool = False,
-        webassembly: bool = False,
-        max_timers: int = 1000,
-        allowed_globals: list[str] = ...,
-        custom_globals: dict[str, Any] | None = None,
-        modules: ModuleStore | None = None,
-        expose: dict[str, Callable[..., Any]] | None = None,
-    ) -> None: ...
+    def __init__(self, config: SandboxConfig) -> None: ...
     def evaluate(
         self,
         code: str,
@@ -74,7 +86,7 @@ class NativeSandbox:
         timeout_ms: float = ...,
         raw: bool = False,
         token: CancelToken | None = None,
-    ) -> tuple[Any, list[tuple[str, str]], bool, float, float]: ...
+    ) -> ExecutionReport: ...
     def evaluate_many(
         self, codes: list[str], context: dict[str, Any] | None, timeout_ms: float, raw: bool
     ) -> list[tuple[bool, Any, float]]: ...

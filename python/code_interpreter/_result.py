@@ -5,7 +5,10 @@ PYTEST_DONT_REWRITE (see __init__)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import _core
 
 __all__ = ["ConsoleLine", "ExecutionResult"]
 
@@ -35,15 +38,12 @@ class ExecutionResult:
     cpu_time_ms: float = 0.0
 
     @classmethod
-    def from_native(
-        cls, outcome: tuple[Any, list[tuple[str, str]], bool, float, float]
-    ) -> ExecutionResult:
+    def from_native(cls, report: _core.ExecutionReport) -> ExecutionResult:
         """From what ``NativeSandbox.execute`` returns."""
-        value, console, truncated, wall_ms, cpu_ms = outcome
         return cls(
-            value=value,
-            console=[ConsoleLine(level, text) for level, text in console],
-            console_truncated=truncated,
-            duration_ms=wall_ms,
-            cpu_time_ms=cpu_ms,
+            value=report.value,
+            console=[ConsoleLine(level, text) for level, text in report.console],
+            console_truncated=report.console_truncated,
+            duration_ms=report.wall_ms,
+            cpu_time_ms=report.cpu_ms,
         )

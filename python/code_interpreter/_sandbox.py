@@ -92,7 +92,7 @@ class Sandbox(SandboxBase, KillOnExit):
             self._finish(execution_id, started, code, error, enable_profiling)
             raise
         if self._logging:
-            self._log_console(execution_id, outcome[1])
+            self._log_console(execution_id, outcome.console)
         self._finish(execution_id, started, code, None, enable_profiling)
         return ExecutionResult.from_native(outcome)
 

@@ -20,7 +20,7 @@ import ray
 from .._errors import ConfigurationError, SandboxError
 from .._kill_on_exit import KillOnExit
 from .._result import ExecutionResult
-from ._dispatcher import Dispatcher, Slot, gather
+from ._dispatcher import CONTROL_TIMEOUT_S, Dispatcher, Slot, gather
 from ._histogram import add_buckets, percentile
 from ._ledger import ledger_actor
 from ._setup import end_cluster, split_options, start_ray
@@ -277,6 +277,9 @@ class ClusterSandbox(KillOnExit):
             self._active = False
         slots = self._dispatcher.close()
         gather([slot.actor.close.remote(graceful) for slot in slots])
+        if graceful:
+            # The workers finished; their last answers may still be on their way.
+            self._dispatcher.wait_settled(CONTROL_TIMEOUT_S)
         self._finalizer.detach()
         end_cluster([slot.actor for slot in slots], self._ledger, self.id, self._owns_ray)
 

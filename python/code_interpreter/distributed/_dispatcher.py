@@ -65,6 +65,8 @@ class Dispatcher:
         self._make_actor = make_actor
         self._on_replace = on_replace
         self._lock = threading.Lock()
+        # Signalled whenever calls get their outcomes (a graceful kill waits for all of them).
+        self._settled_calls = threading.Condition(self._lock)
         self._active = True
         self._next = itertools.count()
         self._tenant_slots: dict[str, int] = {}
@@ -115,6 +117,7 @@ class Dispatcher:
             self._active = False
             waiting = [entry for slot in self.slots for entry in slot.queue]
             for slot in self.slots:
+                slot.in_flight -= len(slot.queue)
                 slot.queue.clear()
         for _, future in waiting:
             future.set_exception(SandboxKilled("this ClusterSandbox was killed"))
@@ -181,10 +184,19 @@ class Dispatcher:
                 future.set_exception(arrived(value))
         self._pump(self.slots[slot.index])
 
+    def wait_settled(self, timeout: float) -> None:
+        """Waits (at most `timeout` seconds) until every call sent to a worker has its outcome
+        here: a worker that finished a call may not be stopped before its answer arrived."""
+        with self._settled_calls:
+            self._settled_calls.wait_for(
+                lambda: all(slot.in_flight <= 0 for slot in self.slots), timeout
+            )
+
     def _settled(self, slot: Slot, count: int) -> None:
         with self._lock:
             slot.in_flight -= count
             self.finished += count
+            self._settled_calls.notify_all()
 
     def _lost(self, slot: Slot, error: BaseException) -> SandboxError:
         """A worker process ended under its calls: they fail, the slot gets a new worker
