@@ -1,5 +1,7 @@
 #include <pybind11/pybind11.h>
 
+#include <iterator>
+
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/quiet_interpret.h"
@@ -9,6 +11,7 @@
 #include "core/engine/side_effect_free.h"
 #include "core/engine/thread_parking.h"
 #include "core/pool/execution_stats.h"
+#include "core/realm/identifiers.h"
 
 namespace py = pybind11;
 
@@ -33,6 +36,11 @@ PYBIND11_MODULE(_core, module) {
   });
   // Whether fresh-context runs can be served by a recycled context (runner.cc).
   module.attr("RECYCLES_CONTEXTS") = ci::kSideEffectFreeEvaluation;
+  py::tuple reserved(std::size(ci::kReservedWords));
+  for (size_t i = 0; i < std::size(ci::kReservedWords); ++i) {
+    reserved[i] = py::str(ci::kReservedWords[i]);
+  }
+  module.attr("RESERVED_WORDS") = reserved;
   // The layout of duration_buckets(), for merging histograms of several sandboxes.
   module.attr("DURATION_SMALLEST_MS") = ci::ExecutionStats::kSmallestMs;
   module.attr("DURATION_GROWTH") = ci::ExecutionStats::kGrowth;

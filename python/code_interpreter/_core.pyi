@@ -3,6 +3,7 @@ from typing import Any, TypeVar
 
 V8_HEADERS_VERSION: str
 RECYCLES_CONTEXTS: bool
+RESERVED_WORDS: tuple[str, ...]
 DURATION_SMALLEST_MS: float
 DURATION_GROWTH: float
 DURATION_BUCKETS: int

@@ -26,7 +26,7 @@ void CpuThrottle::Begin(v8::Isolate* isolate, uint64_t execution_id) {
     isolate_ = isolate;
     execution_id_ = execution_id;
     running_ = true;
-    wall_started_ = std::chrono::steady_clock::now();
+    wall_started_ = Clock::now();
     cpu_started_ms_ = ThreadCpuMs();
   }
   tick_.Arm(wall_started_ + kTick, execution_id);
@@ -53,7 +53,7 @@ void CpuThrottle::Interrupt(v8::Isolate* isolate, void* data) {
 }
 
 void CpuThrottle::Throttle() {
-  std::chrono::steady_clock::time_point started;
+  Clock::time_point started;
   double cpu_started;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -64,15 +64,14 @@ void CpuThrottle::Throttle() {
     cpu_started = cpu_started_ms_;
   }
   const double cpu_ms = ThreadCpuMs() - cpu_started;
-  const auto target = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    std::chrono::duration<double, std::milli>(cpu_ms / quota_));
+  const auto target = started + FromMs(cpu_ms / quota_);
   while (!stopping_()) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = Clock::now();
     if (now >= target) {
       return;
     }
     std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(target - now, std::chrono::milliseconds(2)));
+        std::min<Clock::duration>(target - now, std::chrono::milliseconds(2)));
   }
 }
 

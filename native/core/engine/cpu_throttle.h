@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 
+#include "core/engine/clock.h"
 #include "core/engine/termination.h"
 #include "core/engine/watchdog.h"
 
@@ -44,7 +45,7 @@ class CpuThrottle final : public TerminationTarget {
   v8::Isolate* isolate_ = nullptr;
   uint64_t execution_id_ = 0;
   bool running_ = false;
-  std::chrono::steady_clock::time_point wall_started_;
+  Clock::time_point wall_started_;
   double cpu_started_ms_ = 0;
   WatchdogSlot tick_{this, kTick};  // last: destroyed first
 };

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/engine/clock.h"
 #include "core/engine/termination.h"
 
 namespace ci {
@@ -24,7 +25,7 @@ namespace ci {
  */
 class WatchdogSlot {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = ci::Clock;
 
   explicit WatchdogSlot(TerminationTarget* target,
                         Clock::duration period = Clock::duration::zero());

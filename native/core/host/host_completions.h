@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/engine/clock.h"
 #include "core/host/host_functions.h"
 
 namespace ci {
@@ -26,7 +27,7 @@ class HostBridge;
  */
 class HostCompletions final : public HostCompletionSink {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = ci::Clock;
 
   // Isolate thread.
   uint64_t NextCallId() { return ++last_call_id_; }

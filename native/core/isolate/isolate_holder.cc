@@ -5,6 +5,7 @@
 #include <functional>
 #include <utility>
 
+#include "core/engine/clock.h"
 #include "core/engine/platform.h"
 
 namespace ci {
@@ -118,7 +119,7 @@ void IsolateHolder::CountUse(v8::Isolate* isolate, v8::Isolate::UseCounterFeatur
 }
 
 void IsolateHolder::PrepareSpareContext() {
-  const auto started = std::chrono::steady_clock::now();
+  const Clock::time_point started = Clock::now();
   bool prepared;
   {
     v8::Locker locker(isolate_);
@@ -127,9 +128,7 @@ void IsolateHolder::PrepareSpareContext() {
     prepared = contexts_->PrepareSpare();
   }
   if (prepared) {
-    recycling_.NoteNewContext(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count());
+    recycling_.NoteNewContext(MsSince(started));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/engine/clock.h"
 #include "core/engine/side_effect_free.h"
 #include "core/engine/v8_text.h"
 
@@ -162,7 +163,7 @@ void ModuleLoader::Require(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (user_code) {
     loader->Record(resolution.file);
   }
-  const auto started = std::chrono::steady_clock::now();
+  const Clock::time_point started = Clock::now();
   v8::Local<v8::Value> exports;
   if (loader->Load(context, registry, resolution.file).ToLocal(&exports)) {
     info.GetReturnValue().Set(exports);
@@ -170,9 +171,7 @@ void ModuleLoader::Require(const v8::FunctionCallbackInfo<v8::Value>& info) {
     loader->request_failed_ = true;
   }
   if (user_code) {  // the modules' own requires are inside this one
-    loader->load_ms_ +=
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
+    loader->load_ms_ += MsSince(started);
   }
 }
 

@@ -8,12 +8,14 @@
 #include <mutex>
 #include <vector>
 
+#include "core/engine/clock.h"
+
 namespace ci {
 
 /** What the preparer works for: an isolate pool with contexts to make ahead of time. */
 class ContextPreparation {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = ci::Clock;
   static constexpr Clock::time_point kNothingLeft = Clock::time_point::max();
 
   virtual ~ContextPreparation() = default;

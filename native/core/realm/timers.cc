@@ -83,8 +83,7 @@ void TimerQueue::SetTimer(const v8::FunctionCallbackInfo<v8::Value>& info, bool 
     timer.arguments.emplace_back(isolate, info[i]);
   }
   uint32_t id = queue->next_id_++;
-  auto due = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double, std::milli>(delay));
+  auto due = Clock::now() + FromMs(delay);
   queue->timers_.emplace(Key{due, id}, std::move(timer));
   info.GetReturnValue().Set(id);
 }
@@ -133,8 +132,7 @@ bool TimerQueue::Run(v8::Isolate* isolate,
     }
     if (timer.interval_ms > 0) {
       // Re-armed before the call, so the callback can clear its own interval.
-      auto due = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double, std::milli>(timer.interval_ms));
+      auto due = Clock::now() + FromMs(timer.interval_ms);
       timers_.emplace(Key{due, id}, std::move(timer));
     }
     if (callback

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/engine/clock.h"
+
 namespace ci {
 
 /**
@@ -21,7 +23,7 @@ namespace ci {
  */
 class TimerQueue {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = ci::Clock;
 
   TimerQueue() = default;
   TimerQueue(const TimerQueue&) = delete;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "core/engine/clock.h"
 #include "core/run/code_compiler.h"
 #include "core/run/context_globals.h"
 #include "core/run/outcome_writer.h"
@@ -26,11 +27,9 @@ CachedScript* CompiledRun::Run(const ContextLease& lease) {
     compiled = CodeCompiler::FromCache(isolate, *cached);
   } else {
     holder_.CountCompilation();
-    const auto started = std::chrono::steady_clock::now();
+    const Clock::time_point started = Clock::now();
     const bool compiled_ok = compiler.Compile(code, &compiled);
-    compile_ms_ =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
+    compile_ms_ = MsSince(started);
     if (!compiled_ok) {
       writer.DrainLeftovers();
       return nullptr;

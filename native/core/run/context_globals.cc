@@ -3,44 +3,10 @@
 #include <string>
 
 #include "core/engine/v8_text.h"
+#include "core/realm/identifiers.h"
 #include "core/values/wire.h"
 
 namespace ci {
-namespace {
-
-bool IsReservedWord(std::string_view word) {
-  static constexpr const char* kReserved[] = {
-      "await",     "break",   "case",       "catch",     "class",     "const",  "continue",
-      "debugger",  "default", "delete",     "do",        "else",      "enum",   "export",
-      "extends",   "false",   "finally",    "for",       "function",  "if",     "implements",
-      "import",    "in",      "instanceof", "interface", "let",       "new",    "null",
-      "package",   "private", "protected",  "public",    "return",    "static", "super",
-      "switch",    "this",    "throw",      "true",      "try",       "typeof", "var",
-      "void",      "while",   "with",       "yield",     "undefined", "NaN",    "Infinity",
-      "arguments", "eval"};
-  for (const char* reserved : kReserved) {
-    if (word == reserved) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-bool IsPlainIdentifier(std::string_view word) {
-  if (word.empty() || (word[0] >= '0' && word[0] <= '9')) {
-    return false;
-  }
-  for (char c : word) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '$';
-    if (!ok) {
-      return false;
-    }
-  }
-  return !IsReservedWord(word);
-}
 
 bool InjectContextGlobals(OutcomeWriter& writer, const ExecutionRequest& request) {
   if (request.context_wire == nullptr) {

@@ -12,10 +12,6 @@
 
 namespace ci {
 
-// Whether a context key also becomes a global of its own: an identifier that no reserved word
-// or value-like global (`undefined`, `NaN`, ...) shares.
-bool IsPlainIdentifier(std::string_view word);
-
 /**
  * Makes the per-call `context` global, and each top-level key that is a plain identifier and
  * shadows nothing as a global of its own, in the entered context (the compiled path). False,

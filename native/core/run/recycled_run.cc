@@ -4,6 +4,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/engine/clock.h"
 #include "core/engine/cpu_throttle.h"
 #include "core/engine/side_effect_free.h"
 #include "core/realm/realm_fingerprint.h"
@@ -13,8 +14,6 @@
 
 namespace ci {
 namespace {
-
-using Clock = RecycledRun::Clock;
 
 // A kept attempt saves one new context, nothing more: the mode checks every call, allocation
 // and store, and has no optimizing tier, so code that runs long takes several times longer
@@ -69,10 +68,6 @@ void NotePreloadPromise(v8::PromiseHookType type,
       preload_promises.queued = true;
       break;
   }
-}
-
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 void CountMiss(CachedScript* cached) {
@@ -274,8 +269,7 @@ bool MayAttempt(IsolateHolder& holder,
       code_ms > kMaxCodeInNewContexts * saving) {
     return false;
   }
-  *budget = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double, std::milli>(saving));
+  *budget = FromMs(saving);
   return deadline - Clock::now() >= 4 * *budget;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/engine/clock.h"
 #include "core/isolate/isolate_holder.h"
 #include "core/isolate/script_cache.h"
 #include "core/run/outcome.h"
@@ -39,7 +40,7 @@ enum class Recycling {
  */
 class RecycledRun {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = ci::Clock;
 
   /** How a try went; for a declined one, the time it took, which the execution is owed. */
   struct Tried {

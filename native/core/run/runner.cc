@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/engine/clock.h"
 #include "core/engine/cpu_throttle.h"
 #include "core/engine/watchdog.h"
 #include "core/run/compiled_run.h"
@@ -10,14 +11,8 @@
 namespace ci {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // A run shorter than this cannot have allocated past any limit; longer ones are checked.
 constexpr auto kLongRun = std::chrono::milliseconds(1);
-
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 OutcomeKind KindOf(Termination reason) {
   switch (reason) {
@@ -81,9 +76,7 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcom
     v8::Isolate::Scope isolate_scope(isolate);
     v8::HandleScope handle_scope(isolate);
 
-    Clock::time_point deadline =
-        started + std::chrono::duration_cast<Clock::duration>(
-                      std::chrono::duration<double, std::milli>(request.timeout_ms));
+    const Clock::time_point deadline = started + FromMs(request.timeout_ms);
     const uint64_t execution_id = holder.BeginExecution(request.token, deadline);
 
     const IsolateConfig& config = holder.config();
@@ -161,7 +154,7 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcom
       holder.contexts().DiscardPristine();
     }
   }
-  outcome.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  outcome.wall_ms = MsSince(started);
   if (request.measure_cpu) {
     outcome.cpu_ms = ThreadCpuMs() - cpu_started;
   }
