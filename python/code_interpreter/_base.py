@@ -33,6 +33,7 @@ from ._modules import load_modules
 from ._options import SandboxOptions
 from ._rate_limit import ExecutionRateLimiter, tenants
 from ._scanner import LEVELS, Scanner, custom_level
+from ._validation import is_positive_number
 
 __all__ = ["SandboxBase", "live_sandboxes"]
 
@@ -245,7 +246,7 @@ class SandboxBase:
             raise TypeError(f"context must be a dict or None, not {type(context).__name__}")
         limit = self._timeout_ms
         if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            if not is_positive_number(timeout):
                 raise ValueError(f"timeout must be a positive number of ms, not {timeout!r}")
             limit = min(limit, timeout)
         if self._closing:
