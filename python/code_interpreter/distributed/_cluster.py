@@ -13,7 +13,7 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 
@@ -26,6 +26,9 @@ from ._histogram import add_buckets, percentile
 from ._ledger import ledger_actor
 from ._setup import end_cluster, split_options, start_ray
 from ._worker import RemoteSandboxWorker
+
+if TYPE_CHECKING:
+    from .._api import SandboxAPI
 
 __all__ = ["ClusterSandbox"]
 
@@ -337,6 +340,12 @@ class ClusterSandbox(KillOnExit):
         self, method: str, code: Any, context: Any, tenant_id: str | None, options: dict[str, Any]
     ) -> Any:
         return self._submit(method, code, context, tenant_id, options).result()
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_the_api(sandbox: ClusterSandbox) -> SandboxAPI:
+        return sandbox  # mypy checks ClusterSandbox against the protocol here
 
 
 def _per_call(timeout: float | None, return_raw_result: bool, **more: bool) -> dict[str, Any]:
