@@ -183,7 +183,7 @@ class SandboxBase:
 
     # -- events, status, metrics ----------------------------------------------------------
     def on(self, event: str, listener: Listener) -> None:
-        """Calls `listener(payload)` on each `event` (the seed's names, e.g.
+        """Calls `listener(payload)` on each `event` (one of the names in `_events`, e.g.
         ``"execution:complete"``)."""
         self._events.on(event, listener)
         if event == "memory:warning":

@@ -47,9 +47,10 @@ class Sandbox(SandboxBase, KillOnExit):
         return_raw_result: bool = False,
         enable_profiling: bool = False,
     ) -> Any:
-        """Runs `code` and returns its result: a string as the seed gives it, or Python values
-        with ``return_raw_result=True``. ``timeout`` (ms) can only shorten the sandbox's
-        ``max_execution_time``. ``enable_profiling`` logs the execution's timing and heap use."""
+        """Runs `code` and returns its result: a string (strings as they are, objects as JSON,
+        the rest as ``String(v)``), or Python values with ``return_raw_result=True``.
+        ``timeout`` (ms) can only shorten the sandbox's ``max_execution_time``.
+        ``enable_profiling`` logs the execution's timing and heap use."""
         if self._logging:
             return self.execute(
                 code,
@@ -85,7 +86,7 @@ class Sandbox(SandboxBase, KillOnExit):
         """Like `interpret`, returning an `ExecutionResult` with console output and timings.
 
         Its ``value`` is the Python value (``execute("41 + 1").value == 42``); pass
-        ``return_raw_result=False`` for the seed's string, as `interpret` gives by default.
+        ``return_raw_result=False`` for the string `interpret` gives by default.
         """
         timeout_ms, execution_id = self._admit(code, context, timeout)
         started = time.perf_counter()

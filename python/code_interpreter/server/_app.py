@@ -1,4 +1,5 @@
-"""The ASGI app: the seed's Express integration as a hardened service.
+"""The ASGI app: the sandbox as a hardened HTTP service (execute, status, health, metrics,
+dashboard).
 
 PYTEST_DONT_REWRITE (see code_interpreter.__init__)."""
 
