@@ -1,4 +1,4 @@
-"""The seed's benchmark snippet: creating sandboxes, then 1,000 simple executions."""
+"""A small benchmark: creating sandboxes, then 1,000 simple executions."""
 
 from __future__ import annotations
 

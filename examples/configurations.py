@@ -1,4 +1,4 @@
-"""The seed's configurations: development, production, high performance, multi-tenant roles
+"""Typical configurations: development, production, high performance, multi-tenant roles
 and an educational platform, as options of this package."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-// The seed's Express integration reduced to its execution path: POST /api/execute runs the
-// code in a new `vm` context per request, with the same response shape. The reference the
+// An Express app with the service's execution path: POST /api/execute runs the code in a new
+// `vm` context per request, with the same response shape as the service. The reference the
 // service benchmark compares against (benchmarks/service/load.py).
 "use strict";
 const express = require("express");

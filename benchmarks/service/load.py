@@ -1,6 +1,6 @@
-"""Load benchmark of the HTTP service against the seed's Express integration (reduced to its
-execution path on Node's `vm` module: express_app.js), both on loopback, the same JavaScript
-and the same load client, in one run: throughput and p50/p99 latency at each concurrency.
+"""Load benchmark of the HTTP service against an Express app with the same execution path (on
+Node's `vm` module: express_app.js), both on loopback, the same JavaScript and the same load
+client, in one run: throughput and p50/p99 latency at each concurrency.
 
     .venv/bin/python benchmarks/service/load.py [--seconds S] [--concurrency 8,16] [--smoke]
     .venv/bin/python benchmarks/service/load.py --attack all [--seconds S] [--concurrency 8]

@@ -10,7 +10,7 @@ namespace ci::bindings {
 
 // get_status()["isolates"]: the pool's figures, under the names the README documents.
 pybind11::dict PoolReport(const PoolStats& stats);
-// get_metrics(): the seed's fields, in snake_case.
+// get_metrics(): the fields the README lists, in snake_case.
 pybind11::dict MetricsReport(const ExecutionStats::Snapshot& snapshot);
 
 }  // namespace ci::bindings

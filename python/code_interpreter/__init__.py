@@ -10,6 +10,7 @@ import atexit
 import threading
 
 from . import _core as _core
+from ._api import AsyncSandboxAPI, SandboxAPI
 from ._async_sandbox import AsyncSandbox, create_async_sandbox
 from ._base import kill_all_sandboxes as _kill_all_sandboxes
 from ._errors import (
@@ -32,6 +33,7 @@ from ._events import (
     ReadyEvent,
     SecurityViolationEvent,
 )
+from ._metrics_snapshot import MetricsSnapshot
 from ._options import CustomSecurity, RateLimiting, SandboxOptions
 from ._result import ConsoleLine, ExecutionResult
 from ._sandbox import Sandbox, create_sandbox, quick_interpret
@@ -40,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncSandbox",
+    "AsyncSandboxAPI",
     "ConfigurationError",
     "ConsoleLine",
     "ConversionError",
@@ -53,10 +56,12 @@ __all__ = [
     "KilledEvent",
     "MemoryLimitExceeded",
     "MemoryWarningEvent",
+    "MetricsSnapshot",
     "RateLimitExceeded",
     "RateLimiting",
     "ReadyEvent",
     "Sandbox",
+    "SandboxAPI",
     "SandboxError",
     "SandboxKilled",
     "SandboxOptions",

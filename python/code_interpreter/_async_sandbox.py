@@ -12,15 +12,18 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._base import SandboxBase
 from ._errors import SandboxError
+from ._execution_log import log_console
 from ._host import in_host_call_of, running_on_loop
 from ._options import SandboxOptions
 from ._result import ExecutionResult
-from ._sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from ._api import AsyncSandboxAPI
 
 __all__ = ["AsyncSandbox", "create_async_sandbox"]
 
@@ -84,7 +87,10 @@ class AsyncSandbox(SandboxBase):
         self,
         codes: Sequence[str],
         context: dict[str, Any] | None = None,
-        **options: Any,
+        *,
+        timeout: float | None = None,
+        return_raw_result: bool = False,
+        return_exceptions: bool = False,
     ) -> list[Any]:
         """As `Sandbox.interpret_many`, in one worker thread."""
         self._refuse_own_host_call()
@@ -92,7 +98,7 @@ class AsyncSandbox(SandboxBase):
 
         def run() -> list[Any]:
             with running_on_loop(loop):
-                return Sandbox.interpret_many(self, codes, context, **options)  # type: ignore[arg-type]
+                return self._run_many(codes, context, timeout, return_raw_result, return_exceptions)
 
         return await loop.run_in_executor(self._executor, run)
 
@@ -180,7 +186,7 @@ class AsyncSandbox(SandboxBase):
                 if with_console:
                     outcome = self._native.execute(code, context, timeout_ms, raw, token)
                     if self._logging:
-                        self._log_console(execution_id, outcome.console)
+                        log_console(execution_id, outcome.console)
                     result: Any = ExecutionResult.from_native(outcome)
                 else:
                     result = self._native.evaluate(code, context, timeout_ms, raw, token)
@@ -189,6 +195,12 @@ class AsyncSandbox(SandboxBase):
             raise
         self._finish(execution_id, started, code, None, profile)
         return result
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_the_api(sandbox: AsyncSandbox) -> AsyncSandboxAPI:
+        return sandbox  # mypy checks AsyncSandbox against the protocol here
 
 
 async def create_async_sandbox(**options: Any) -> AsyncSandbox:

@@ -12,10 +12,17 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from . import _core
-from ._errors import ConfigurationError, JavaScriptError, SandboxKilled, SecurityViolation
+from ._errors import (
+    ConfigurationError,
+    JavaScriptError,
+    SandboxError,
+    SandboxKilled,
+    SecurityViolation,
+)
 from ._events import (
     EventEmitter,
     ExecutionCompleteEvent,
@@ -27,13 +34,17 @@ from ._events import (
     ReadyEvent,
     SecurityViolationEvent,
 )
+from ._execution_log import log_execution
 from ._host import awaiting_on_loop, check_expose, is_async, start_interrupter
 from ._lifecycle import schedule
+from ._metrics_snapshot import MetricsSnapshot
 from ._modules import load_modules
 from ._native_config import native_config
 from ._options import SandboxOptions
 from ._rate_limit import ExecutionRateLimiter, tenants
 from ._scanner import LEVELS, Scanner, custom_level
+from ._source_note import add_source_note
+from ._validation import is_positive_number
 
 __all__ = ["SandboxBase", "live_sandboxes"]
 
@@ -147,7 +158,7 @@ class SandboxBase:
 
     # -- events, status, metrics ----------------------------------------------------------
     def on(self, event: str, listener: Listener) -> None:
-        """Calls `listener(payload)` on each `event` (the seed's names, e.g.
+        """Calls `listener(payload)` on each `event` (one of the names in `_events`, e.g.
         ``"execution:complete"``)."""
         self._events.on(event, listener)
         if event == "memory:warning":
@@ -207,6 +218,20 @@ class SandboxBase:
             },
         }
 
+    def metrics_snapshot(self) -> MetricsSnapshot:
+        """The counters behind `get_metrics` as one value that adds up over sandboxes."""
+        metrics = self._native.metrics()
+        return MetricsSnapshot(
+            total=metrics["total"],
+            successful=metrics["successful"],
+            failed=metrics["failed"],
+            average_time=metrics["average_time"],
+            memory_peak=metrics["memory_peak"],
+            memory_current=metrics["memory_current"],
+            violation_attempts=self._violations,
+            duration_buckets=tuple(self._native.duration_buckets()),
+        )
+
     # -- the execution bracket ------------------------------------------------------------
     def _admit(self, code: object, context: object, timeout: float | None) -> tuple[float, str]:
         """Checks a call before it runs; returns its time limit (ms) and execution id."""
@@ -220,7 +245,7 @@ class SandboxBase:
             raise TypeError(f"context must be a dict or None, not {type(context).__name__}")
         limit = self._timeout_ms
         if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            if not is_positive_number(timeout):
                 raise ValueError(f"timeout must be a positive number of ms, not {timeout!r}")
             limit = min(limit, timeout)
         if self._closing:
@@ -266,7 +291,7 @@ class SandboxBase:
                 )
         else:
             if self._options.enable_debug_mode and isinstance(error, JavaScriptError):
-                _add_source_note(error, code)
+                add_source_note(error, code)
             if events.has("execution:error"):
                 events.emit(
                     "execution:error", ExecutionErrorEvent(self.id, execution_id, duration, error)
@@ -279,41 +304,56 @@ class SandboxBase:
                 "memory:warning", MemoryWarningEvent(self.id, heap_used, self._memory_limit)
             )
         if self._logging or profile:
-            self._log(execution_id, duration, heap_used, error, profile)
+            debug = self._options.enable_debug_mode and not profile
+            log_execution(
+                logging.DEBUG if debug else logging.INFO, execution_id, duration, heap_used, error
+            )
 
-    def _log(
+    def _run_many(
         self,
-        execution_id: str,
-        duration: float,
-        heap_used: int,
-        error: BaseException | None,
-        profile: bool,
-    ) -> None:
-        level = logging.INFO if profile or not self._options.enable_debug_mode else logging.DEBUG
-        if error is None:
-            logger.log(
-                level,
-                "execution %s finished in %.3f ms (heap %d bytes)",
-                execution_id,
-                duration,
-                heap_used,
+        codes: Sequence[str],
+        context: dict[str, Any] | None,
+        timeout: float | None,
+        return_raw_result: bool,
+        return_exceptions: bool,
+    ) -> list[Any]:
+        """`interpret_many` of both sandboxes, in the calling thread: each code admitted and
+        reported as one execution, all run by one native call."""
+        if isinstance(codes, str) or not isinstance(codes, Sequence):
+            raise TypeError(f"codes must be a sequence of str, not {type(codes).__name__}")
+        results: list[Any] = [None] * len(codes)
+        admitted: list[tuple[int, str, str]] = []
+        timeout_ms = self._timeout_ms
+        for index, code in enumerate(codes):
+            try:
+                timeout_ms, execution_id = self._admit(code, context, timeout)
+            except SecurityViolation as violation:
+                if not return_exceptions:
+                    raise
+                results[index] = violation
+                continue
+            admitted.append((index, code, execution_id))
+        started = time.perf_counter()
+        try:
+            outcomes = self._native.evaluate_many(
+                [code for _, code, _ in admitted], context, timeout_ms, return_raw_result
             )
-        else:
-            logger.log(
-                level,
-                "execution %s failed in %.3f ms: %s: %s",
-                execution_id,
-                duration,
-                type(error).__name__,
-                error,
+        except BaseException as error:
+            for _, code, execution_id in admitted:
+                self._finish(execution_id, started, code, error)
+            raise
+        if len(outcomes) != len(admitted):
+            raise SandboxError(f"{len(admitted)} executions gave {len(outcomes)} outcomes")
+        for (index, code, execution_id), (ok, value, wall_ms) in zip(admitted, outcomes):
+            self._finish(
+                execution_id, time.perf_counter() - wall_ms / 1000, code, None if ok else value
             )
-
-    def _log_console(self, execution_id: str, console: list[tuple[str, str]]) -> None:
-        levels = {"error": logging.ERROR, "warn": logging.WARNING, "debug": logging.DEBUG}
-        for method, text in console:
-            logger.log(
-                levels.get(method, logging.INFO), "[%s console.%s] %s", execution_id, method, text
-            )
+            results[index] = value
+        if not return_exceptions:
+            for value in results:
+                if isinstance(value, BaseException):
+                    raise value
+        return results
 
     # -- lifecycle ------------------------------------------------------------------------
     def _kill(self, graceful: bool, reason: str, wait: bool = True) -> None:
@@ -340,25 +380,6 @@ class SandboxBase:
     def __repr__(self) -> str:
         state = "active" if self.is_active else "killed"
         return f"<{type(self).__name__} {self.id} {state} executions={self.execution_count}>"
-
-
-def _add_source_note(error: JavaScriptError, code: str) -> None:
-    lines = code.splitlines()
-    if error.line_number is None or not 0 < error.line_number <= len(lines):
-        return
-    source = lines[error.line_number - 1]
-    caret = " " * ((error.column or 1) - 1) + "^"
-    note = (
-        f"  line {error.line_number}: {source}\n  {' ' * len(str(error.line_number))}       {caret}"
-    )
-    add_note = getattr(error, "add_note", None)
-    if add_note is not None:
-        add_note(note)
-    else:
-        # Before Python 3.11 there is no add_note and tracebacks print no notes: the note goes
-        # where 3.11 keeps it, and into the message so that a traceback shows it.
-        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
-        error.args = (f"{error.args[0]}\n{note}", *error.args[1:]) if error.args else (note,)
 
 
 def _kill_lifetime(sandbox: SandboxBase) -> None:

@@ -1,4 +1,6 @@
-"""Sandbox events: the seed's seven names, each with a small typed payload.
+"""Sandbox events: seven names (``ready``, ``execution:start``, ``execution:complete``,
+``execution:error``, ``security:violation``, ``memory:warning``, ``killed``), each with a
+small typed payload.
 
 PYTEST_DONT_REWRITE (see __init__)."""
 

@@ -14,6 +14,7 @@ from typing import Any
 from ._errors import ConfigurationError
 from ._host import check_expose
 from ._modules import check_module_names
+from ._validation import is_int, is_number
 
 __all__ = ["SECURITY_LEVELS", "CustomSecurity", "RateLimiting", "SandboxOptions"]
 
@@ -27,12 +28,12 @@ _KEYWORD_ONLY: dict[str, bool] = {"kw_only": True} if sys.version_info >= (3, 10
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if not is_int(value, low, high):
         raise ConfigurationError(f"{name} must be an int from {low} to {high}, not {value!r}")
 
 
 def _check_number(name: str, value: object, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+    if not is_number(value, low, high):
         raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}, not {value!r}")
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 
 from ._errors import RateLimitExceeded
+from ._rate_window import SlidingWindow
 
 __all__ = ["ExecutionRateLimiter", "tenants"]
 
@@ -20,21 +20,17 @@ class ExecutionRateLimiter:
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
-        self._times: deque[float] = deque()
+        self._window = SlidingWindow(self.WINDOW_S)
         self._lock = threading.Lock()
 
     def admit(self) -> None:
         now = time.monotonic()
         with self._lock:
-            times = self._times
-            while times and now - times[0] >= self.WINDOW_S:
-                times.popleft()
-            if len(times) >= self._limit:
-                retry = self.WINDOW_S - (now - times[0])
-                raise RateLimitExceeded(
-                    f"more than {self._limit} executions per minute; retry in {retry:.1f} s"
-                )
-            times.append(now)
+            retry = self._window.admit(now, self._limit)
+        if retry is not None:
+            raise RateLimitExceeded(
+                f"more than {self._limit} executions per minute; retry in {retry:.1f} s"
+            )
 
 
 class TenantRegistry:

@@ -25,8 +25,8 @@ class ConsoleLine:
 class ExecutionResult:
     """What ``Sandbox.execute`` returns.
 
-    ``value`` is the result: the Python value, or the seed's string with
-    ``return_raw_result=False``;
+    ``value`` is the result: the Python value, or the stringified result (strings as they are,
+    objects as JSON, the rest as ``String(v)``) with ``return_raw_result=False``;
     ``console`` the captured console lines (bounded; ``console_truncated`` tells when lines were
     dropped), ``duration_ms`` the wall time and ``cpu_time_ms`` the CPU time of the execution.
     """

@@ -9,14 +9,17 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._base import SandboxBase
-from ._errors import SandboxError, SecurityViolation
+from ._execution_log import log_console
 from ._kill_on_exit import KillOnExit
 from ._options import SandboxOptions
 from ._result import ExecutionResult
+
+if TYPE_CHECKING:
+    from ._api import SandboxAPI
 
 __all__ = ["Sandbox", "create_sandbox", "quick_interpret"]
 
@@ -44,9 +47,10 @@ class Sandbox(SandboxBase, KillOnExit):
         return_raw_result: bool = False,
         enable_profiling: bool = False,
     ) -> Any:
-        """Runs `code` and returns its result: a string as the seed gives it, or Python values
-        with ``return_raw_result=True``. ``timeout`` (ms) can only shorten the sandbox's
-        ``max_execution_time``. ``enable_profiling`` logs the execution's timing and heap use."""
+        """Runs `code` and returns its result: a string (strings as they are, objects as JSON,
+        the rest as ``String(v)``), or Python values with ``return_raw_result=True``.
+        ``timeout`` (ms) can only shorten the sandbox's ``max_execution_time``.
+        ``enable_profiling`` logs the execution's timing and heap use."""
         if self._logging:
             return self.execute(
                 code,
@@ -82,7 +86,7 @@ class Sandbox(SandboxBase, KillOnExit):
         """Like `interpret`, returning an `ExecutionResult` with console output and timings.
 
         Its ``value`` is the Python value (``execute("41 + 1").value == 42``); pass
-        ``return_raw_result=False`` for the seed's string, as `interpret` gives by default.
+        ``return_raw_result=False`` for the string `interpret` gives by default.
         """
         timeout_ms, execution_id = self._admit(code, context, timeout)
         started = time.perf_counter()
@@ -92,7 +96,7 @@ class Sandbox(SandboxBase, KillOnExit):
             self._finish(execution_id, started, code, error, enable_profiling)
             raise
         if self._logging:
-            self._log_console(execution_id, outcome.console)
+            log_console(execution_id, outcome.console)
         self._finish(execution_id, started, code, None, enable_profiling)
         return ExecutionResult.from_native(outcome)
 
@@ -114,46 +118,18 @@ class Sandbox(SandboxBase, KillOnExit):
         """Runs each code in turn, each in its own fresh context, with one native call for the
         whole batch. Returns the results in order; with ``return_exceptions`` a failed code
         gives its exception in place, otherwise the first failure is raised."""
-        if isinstance(codes, str) or not isinstance(codes, Sequence):
-            raise TypeError(f"codes must be a sequence of str, not {type(codes).__name__}")
-        results: list[Any] = [None] * len(codes)
-        admitted: list[tuple[int, str, str]] = []
-        timeout_ms = self._timeout_ms
-        for index, code in enumerate(codes):
-            try:
-                timeout_ms, execution_id = self._admit(code, context, timeout)
-            except SecurityViolation as violation:
-                if not return_exceptions:
-                    raise
-                results[index] = violation
-                continue
-            admitted.append((index, code, execution_id))
-        started = time.perf_counter()
-        try:
-            outcomes = self._native.evaluate_many(
-                [code for _, code, _ in admitted], context, timeout_ms, return_raw_result
-            )
-        except BaseException as error:
-            for _, code, execution_id in admitted:
-                self._finish(execution_id, started, code, error)
-            raise
-        if len(outcomes) != len(admitted):
-            raise SandboxError(f"{len(admitted)} executions gave {len(outcomes)} outcomes")
-        for (index, code, execution_id), (ok, value, wall_ms) in zip(admitted, outcomes):
-            self._finish(
-                execution_id, time.perf_counter() - wall_ms / 1000, code, None if ok else value
-            )
-            results[index] = value
-        if not return_exceptions:
-            for value in results:
-                if isinstance(value, BaseException):
-                    raise value
-        return results
+        return self._run_many(codes, context, timeout, return_raw_result, return_exceptions)
 
     def kill(self, graceful: bool = True) -> None:
         """Stops the sandbox. Graceful waits for running executions; otherwise they are
         terminated and raise `SandboxKilled`. Idempotent, and safe from any thread."""
         self._kill(graceful, "requested")
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_the_api(sandbox: Sandbox) -> SandboxAPI:
+        return sandbox  # mypy checks Sandbox against the protocol here
 
 
 def create_sandbox(**options: Any) -> Sandbox:

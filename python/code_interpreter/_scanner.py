@@ -3,7 +3,7 @@
 Built-in patterns of each level match tokens (see ``_tokens``), so a blocked word inside a
 string literal, a comment or a property name does not trip them, and identifiers spelled with
 unicode escapes are caught. User ``blocked_patterns`` are regular expressions searched in the
-raw source, as the seed does. ``custom_validators`` are called last. Verdicts are cached by
+raw source. ``custom_validators`` are called last. Verdicts are cached by
 code. The scanner is not the wall: V8 itself refuses string code generation and offers no host
 objects, so code that slips past it still cannot do what the patterns describe.
 

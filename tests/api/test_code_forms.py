@@ -5,7 +5,7 @@ import pytest
 from code_interpreter import JavaScriptError, Sandbox, quick_interpret
 
 
-def test_quick_interpret_gives_the_seed_result() -> None:
+def test_quick_interpret_gives_the_stringified_result() -> None:
     assert quick_interpret("2 + 3 * 4") == "14"
 
 
@@ -24,7 +24,9 @@ def test_expression_statements_return_and_await_forms(sandbox: Sandbox) -> None:
     assert sandbox.interpret("const v = await Promise.resolve(20); return v + 1") == "21"
 
 
-def test_results_are_stringified_as_the_seed_does(sandbox: Sandbox) -> None:
+def test_results_are_strings_as_they_are_objects_as_json_the_rest_as_string_v(
+    sandbox: Sandbox,
+) -> None:
     assert sandbox.interpret("'text'") == "text"
     assert sandbox.interpret("({a: [1, 'x', null]})") == '{"a":[1,"x",null]}'
     assert sandbox.interpret("undefined") == "undefined"

@@ -77,7 +77,7 @@ def test_unknown_event_names_are_refused() -> None:
         box.on("execution:done", print)
 
 
-def test_status_and_metrics_have_the_seed_fields() -> None:
+def test_status_and_metrics_have_the_documented_fields() -> None:
     with create_sandbox(memory_limit_mb=64) as box:
         for i in range(20):
             box.interpret(f"{i} + 1")

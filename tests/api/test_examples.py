@@ -1,4 +1,4 @@
-"""Each seed example, translated under examples/, runs and prints what it should."""
+"""Each example under examples/ runs and prints what it should."""
 
 import re
 import subprocess

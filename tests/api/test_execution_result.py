@@ -1,4 +1,5 @@
-"""`execute` returns an ExecutionResult whose value is the Python value, as DESIGN §3 pins."""
+"""`execute` returns an ExecutionResult whose value is the Python value, while `interpret`
+gives the stringified result."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime
 from code_interpreter import create_async_sandbox, create_sandbox
 
 
-def test_execute_gives_the_raw_value_and_interpret_the_seeds_string() -> None:
+def test_execute_gives_the_raw_value_and_interpret_the_stringified_one() -> None:
     with create_sandbox() as box:
         assert box.execute("41 + 1").value == 42
         assert box.execute("({a: [1, 'b'], c: null})").value == {"a": [1, "b"], "c": None}

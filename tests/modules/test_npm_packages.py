@@ -137,8 +137,8 @@ def test_lodash_is_served_from_the_recycled_context(npm_modules: Path) -> None:
         assert box.get_status()["isolates"]["contexts_recycled"] >= 5
 
 
-def test_seed_custom_policy_with_allowed_globals(npm_modules: Path) -> None:
-    """The seed's custom policy: the code sees only the listed globals, while lodash and moment
+def test_custom_policy_with_allowed_globals_still_runs_packages(npm_modules: Path) -> None:
+    """A custom policy: the code sees only the listed globals, while lodash and moment
     still find the intrinsics they are written against."""
     with create_sandbox(
         security_level="custom",

@@ -62,7 +62,7 @@ def test_a_user_id_with_a_trailing_newline_is_refused_in_both_routes(
         assert client.get("/api/sandbox/alice%0A/status").status_code == 404
 
 
-def test_health_says_healthy_as_the_seed_does(server: RunningServer) -> None:
+def test_health_says_healthy_as_existing_clients_expect(server: RunningServer) -> None:
     with server.client(None) as anonymous:
         assert anonymous.get("/api/health").json()["status"] == "healthy"
 

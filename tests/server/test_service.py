@@ -24,7 +24,7 @@ def execute(server: RunningServer, body: object, key: str | None = KEYS[0]) -> h
         return client.post("/api/execute", json=body)
 
 
-def test_execute_returns_the_seed_shape_plus_console(server: RunningServer) -> None:
+def test_execute_returns_the_documented_shape_plus_console(server: RunningServer) -> None:
     response = execute(server, {"code": "console.log('hi', 1); 2 + 3 * 4"})
     assert response.status_code == 200
     body = response.json()

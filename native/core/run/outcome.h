@@ -23,7 +23,7 @@ struct ExecutionRequest {
   // The keys of a context that is a plain object, when known (see bindings/py_to_wire.h).
   const std::vector<std::string>* context_keys = nullptr;
   double timeout_ms = 1000;
-  bool raw_result = false;       // false: the result is stringified as the seed does
+  bool raw_result = false;       // false: the result is stringified (outcome_writer.h)
   bool capture_console = true;   // false: console calls are accepted and dropped
   CancelToken* token = nullptr;  // optional: lets another thread stop this execution
   bool measure_cpu = false;      // thread CPU time costs a system call: only when asked

@@ -156,7 +156,7 @@ void OutcomeWriter::Convert(v8::Local<v8::Value> result) {
         return;
     }
   }
-  // The seed's stringification: strings as they are, objects as JSON, the rest as String(v).
+  // The stringification: strings as they are, objects as JSON, the rest as String(v).
   if (result->IsInt32()) {
     // String(n) of an integer is its decimal digits: no V8 string is made for it.
     ValueNode& node = outcome_->value.ResetToRoot();

@@ -14,9 +14,10 @@ inline constexpr const char* kSourceName = "<sandbox>";
 /**
  * Writes the outcome of one run in one context: the run's exception (name, message, stack,
  * position), or its result once settled (microtasks, timers, a promise) and converted, raw or
- * stringified as the seed does. Owns the run's TryCatch; both the compiled and the recycled
- * path (core/run/compiled_run.h, core/run/recycled_run.h) finish through it, so their answers are
- * read the same way. Use with the isolate locked and `context` entered.
+ * stringified (strings as they are, objects as JSON, the rest as String(v)). Owns the run's
+ * TryCatch; both the compiled and the recycled path (core/run/compiled_run.h,
+ * core/run/recycled_run.h) finish through it, so their answers are read the same way. Use with the
+ * isolate locked and `context` entered.
  */
 class OutcomeWriter {
  public:

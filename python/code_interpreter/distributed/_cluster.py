@@ -13,18 +13,22 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 
 from .._errors import ConfigurationError, SandboxError
 from .._kill_on_exit import KillOnExit
 from .._result import ExecutionResult
+from .._validation import is_int, is_positive_number
 from ._dispatcher import CONTROL_TIMEOUT_S, Dispatcher, Slot, gather
 from ._histogram import add_buckets, percentile
 from ._ledger import ledger_actor
 from ._setup import end_cluster, split_options, start_ray
 from ._worker import RemoteSandboxWorker
+
+if TYPE_CHECKING:
+    from .._api import SandboxAPI
 
 __all__ = ["ClusterSandbox"]
 
@@ -55,21 +59,13 @@ class ClusterSandbox(KillOnExit):
         start_timeout: float = 120.0,
         **sandbox_options: Any,
     ) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 4096:
+        if not is_int(workers, 1, 4096):
             raise ConfigurationError(f"workers must be an int in 1..4096, not {workers!r}")
-        if (
-            isinstance(cpus_per_worker, bool)
-            or not isinstance(cpus_per_worker, (int, float))
-            or not 0 < cpus_per_worker <= 1024
-        ):
+        if not (is_positive_number(cpus_per_worker) and cpus_per_worker <= 1024):
             raise ConfigurationError(
                 f"cpus_per_worker must be in (0, 1024], not {cpus_per_worker!r}"
             )
-        if (
-            isinstance(tenants_per_worker, bool)
-            or not isinstance(tenants_per_worker, int)
-            or not 1 <= tenants_per_worker <= 100_000
-        ):
+        if not is_int(tenants_per_worker, 1, 100_000):
             raise ConfigurationError(
                 f"tenants_per_worker must be an int in 1..100000, not {tenants_per_worker!r}"
             )
@@ -347,6 +343,12 @@ class ClusterSandbox(KillOnExit):
         self, method: str, code: Any, context: Any, tenant_id: str | None, options: dict[str, Any]
     ) -> Any:
         return self._submit(method, code, context, tenant_id, options).result()
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_the_api(sandbox: ClusterSandbox) -> SandboxAPI:
+        return sandbox  # mypy checks ClusterSandbox against the protocol here
 
 
 def _per_call(timeout: float | None, return_raw_result: bool, **more: bool) -> dict[str, Any]:

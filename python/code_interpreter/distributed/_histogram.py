@@ -6,10 +6,10 @@ the cluster's p95 is a real p95, not an average of the workers' p95s."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
-from .._core import DURATION_BUCKETS, DURATION_GROWTH, DURATION_SMALLEST_MS
+from .._core import DURATION_GROWTH, DURATION_SMALLEST_MS
+from .._percentiles import bucket_at_percentile
 
 __all__ = ["add_buckets", "percentile"]
 
@@ -24,15 +24,9 @@ def add_buckets(into: dict[int, int], buckets: Iterable[tuple[int, int]]) -> dic
 def percentile(counts: dict[int, int], fraction: float) -> float:
     """The `fraction` percentile in ms, as the native histogram computes it (the geometric
     middle of the bucket holding that rank); 0.0 when there are no counts."""
-    total = sum(counts.values())
-    if total == 0:
+    index = bucket_at_percentile(counts, fraction)
+    if index is None:
         return 0.0
-    rank = max(1, math.ceil(fraction * total))
-    seen = 0
-    for index in sorted(counts):
-        seen += counts[index]
-        if seen >= rank:
-            if index == 0:
-                return DURATION_SMALLEST_MS
-            return float(DURATION_SMALLEST_MS * DURATION_GROWTH ** (index - 0.5))
-    return float(DURATION_SMALLEST_MS * DURATION_GROWTH**DURATION_BUCKETS)
+    if index == 0:
+        return DURATION_SMALLEST_MS
+    return float(DURATION_SMALLEST_MS * DURATION_GROWTH ** (index - 0.5))

@@ -8,10 +8,11 @@ raises `RateLimitExceeded` itself, unwrapped by Ray."""
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import Any
 
 import ray
+
+from .._rate_window import SlidingWindow
 
 __all__ = ["LEDGER_NAME", "LEDGER_NAMESPACE", "Ledger", "ledger_actor"]
 
@@ -26,7 +27,7 @@ class Ledger:
     def __init__(self) -> None:
         # tenant -> lease id -> the worker actor holding the tenant's sandbox.
         self._leases: dict[str, dict[str, Any]] = {}
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: dict[str, SlidingWindow] = {}
 
     def acquire(self, tenant: str, lease_id: str, limit: int | None, holder: Any) -> str | None:
         """Takes a sandbox lease for `tenant`; a lease id already held is taken over (a
@@ -59,16 +60,15 @@ class Ledger:
         """Counts `count` executions under `key` if all fit in the rolling minute; returns a
         refusal message otherwise (none of them is counted then)."""
         now = time.monotonic()
-        times = self._windows.setdefault(key, deque())
-        while times and now - times[0] >= WINDOW_S:
-            times.popleft()
-        if len(times) + count > limit:
-            retry = WINDOW_S - (now - times[0]) if times else WINDOW_S
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = SlidingWindow(WINDOW_S)
+        retry = window.admit(now, limit, count)
+        if retry is not None:
             return f"more than {limit} executions per minute; retry in {retry:.1f} s"
-        times.extend([now] * count)
         # Windows of keys gone quiet are dropped, so memory follows the active keys only.
         if len(self._windows) > 1024:
-            for stale in [k for k, t in self._windows.items() if not t or now - t[-1] >= WINDOW_S]:
+            for stale in [k for k, w in self._windows.items() if w.is_quiet(now)]:
                 del self._windows[stale]
         return None
 

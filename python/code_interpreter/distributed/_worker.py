@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import ray
 
 from .._errors import RateLimitExceeded, SandboxError, SandboxKilled
+from .._metrics_snapshot import MetricsSnapshot
 from .._options import SandboxOptions
 from .._sandbox import Sandbox
 from ._histogram import add_buckets
@@ -72,15 +73,14 @@ class _Totals:
         self.buckets: dict[int, int] = {}
         self.memory_peak = 0
 
-    def add(self, sandbox: Sandbox) -> None:
-        metrics = sandbox._native.metrics()
-        self.total += metrics["total"]
-        self.successful += metrics["successful"]
-        self.failed += metrics["failed"]
-        self.sum_ms += metrics["average_time"] * metrics["total"]
-        self.memory_peak = max(self.memory_peak, metrics["memory_peak"])
-        self.violations += sandbox._violations
-        add_buckets(self.buckets, sandbox._native.duration_buckets())
+    def add(self, snapshot: MetricsSnapshot) -> None:
+        self.total += snapshot.total
+        self.successful += snapshot.successful
+        self.failed += snapshot.failed
+        self.sum_ms += snapshot.average_time * snapshot.total
+        self.memory_peak = max(self.memory_peak, snapshot.memory_peak)
+        self.violations += snapshot.violation_attempts
+        add_buckets(self.buckets, snapshot.duration_buckets)
 
 
 class SandboxWorker:
@@ -157,8 +157,9 @@ class SandboxWorker:
             sandboxes.append(self._shared)
         memory_current = 0
         for sandbox in sandboxes:
-            totals.add(sandbox)
-            memory_current += sandbox._native.metrics()["memory_current"]
+            snapshot = sandbox.metrics_snapshot()
+            totals.add(snapshot)
+            memory_current += snapshot.memory_current
         return {**vars(totals), "memory_current": memory_current}
 
     @ray.method(concurrency_group="control")
@@ -303,7 +304,7 @@ class SandboxWorker:
             if tenant in self._running:
                 continue
             sandbox = self._tenants.pop(tenant)
-            self._dropped.add(sandbox)
+            self._dropped.add(sandbox.metrics_snapshot())
             sandbox.kill(graceful=False)
             self._release(tenant)
             excess -= 1

@@ -1,4 +1,5 @@
-"""The ASGI app: the seed's Express integration as a hardened service.
+"""The ASGI app: the sandbox as a hardened HTTP service (execute, status, health, metrics,
+dashboard).
 
 PYTEST_DONT_REWRITE (see code_interpreter.__init__)."""
 
@@ -23,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .._errors import ConfigurationError, SandboxError
+from .._validation import is_positive_number
 from ._dashboard import DASHBOARD_HTML
 from ._json import BodyRefused, encode, parse_object
 from ._limits import ByteBudget, SlidingWindowLimiter
@@ -177,9 +179,7 @@ class _Service:
         if context is not None and not isinstance(context, dict):
             raise _Refused(400, "context must be an object", "ValidationError")
         timeout = payload.get("timeout")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
-        ):
+        if timeout is not None and not is_positive_number(timeout):
             raise _Refused(
                 400, "timeout must be a positive number of milliseconds", "ValidationError"
             )

@@ -9,8 +9,10 @@ import asyncio
 import contextlib
 import math
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator
+
+from .._rate_window import SlidingWindow
 
 __all__ = ["ByteBudget", "SlidingWindowLimiter"]
 
@@ -23,24 +25,19 @@ class SlidingWindowLimiter:
         self._count = count
         self._seconds = seconds
         self._max_clients = max_clients
-        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        self._windows: OrderedDict[str, SlidingWindow] = OrderedDict()
 
     def admit(self, client: str) -> float:
         """0 when admitted (and counted); else how many seconds until it would be."""
-        now = time.monotonic()
-        events = self._events.get(client)
-        if events is None:
-            events = self._events[client] = deque()
-            if len(self._events) > self._max_clients:
-                self._events.popitem(last=False)
+        window = self._windows.get(client)
+        if window is None:
+            window = self._windows[client] = SlidingWindow(self._seconds)
+            if len(self._windows) > self._max_clients:
+                self._windows.popitem(last=False)
         else:
-            self._events.move_to_end(client)
-        while events and events[0] <= now - self._seconds:
-            events.popleft()
-        if len(events) >= self._count:
-            return max(events[0] + self._seconds - now, 0.001)
-        events.append(now)
-        return 0.0
+            self._windows.move_to_end(client)
+        wait = window.admit(time.monotonic(), self._count)
+        return 0.0 if wait is None else max(wait, 0.001)
 
     @staticmethod
     def retry_after(seconds: float) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
+from .._percentiles import percentile_of_sorted
+
 __all__ = ["ServiceMetrics"]
 
 _WINDOW_SECONDS = 60
@@ -26,12 +28,6 @@ class _Second:
         self.count = 0
         self.errors: Counter[str] = Counter()
         self.latencies: list[float] = []
-
-
-def _percentile(ordered: list[float], share: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class ServiceMetrics:
@@ -84,9 +80,9 @@ class ServiceMetrics:
                 {
                     "t": second,
                     "rate": bucket.count if bucket else 0,
-                    "p50": _percentile(ordered, 0.50),
-                    "p95": _percentile(ordered, 0.95),
-                    "p99": _percentile(ordered, 0.99),
+                    "p50": percentile_of_sorted(ordered, 0.50),
+                    "p95": percentile_of_sorted(ordered, 0.95),
+                    "p99": percentile_of_sorted(ordered, 0.99),
                     "errors": sum(bucket.errors.values()) if bucket else 0,
                 }
             )
@@ -98,9 +94,9 @@ class ServiceMetrics:
             "now": now,
             "points": points,
             "minute": {
-                "p50": _percentile(minute, 0.50),
-                "p95": _percentile(minute, 0.95),
-                "p99": _percentile(minute, 0.99),
+                "p50": percentile_of_sorted(minute, 0.50),
+                "p95": percentile_of_sorted(minute, 0.95),
+                "p99": percentile_of_sorted(minute, 0.99),
             },
             "errors_by_type": dict(errors),
             "active_sandboxes": active_sandboxes,

@@ -15,6 +15,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .._errors import ConfigurationError
+from .._validation import is_int, is_positive_number
 
 __all__ = ["ConnectionLimits", "limited_protocol"]
 
@@ -41,10 +42,10 @@ class ConnectionLimits:
     def __post_init__(self) -> None:
         for name in ("max_header_bytes", "max_connections_per_client"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value, 1):
                 raise ConfigurationError(f"{name} must be an int >= 1, not {value!r}")
         timeout = self.header_timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        if not is_positive_number(timeout):
             raise ConfigurationError(f"header_timeout must be a positive number, not {timeout!r}")
 
 

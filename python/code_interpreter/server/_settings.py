@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConfigurationError
+from .._validation import is_int, is_positive_number
 
 __all__ = ["ServerSettings", "keys_from_environment", "parse_rate_limit"]
 
@@ -89,23 +90,19 @@ class ServerSettings:
                 raise ConfigurationError(f"{name} must be a tuple of non-empty str")
         for name, low in (("max_body_bytes", 1), ("max_sandboxes", 1), ("workers", 1)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            if not is_int(value, low):
                 raise ConfigurationError(f"{name} must be an int >= {low}, not {value!r}")
         if self.max_parsing_bytes is None:
             object.__setattr__(self, "max_parsing_bytes", self.max_body_bytes + SMALL_BODY_RESERVE)
         parsing = self.max_parsing_bytes
-        if (
-            isinstance(parsing, bool)
-            or not isinstance(parsing, int)
-            or parsing < self.max_body_bytes + SMALL_BODY_RESERVE
-        ):
+        if not is_int(parsing, self.max_body_bytes + SMALL_BODY_RESERVE):
             raise ConfigurationError(
                 "max_parsing_bytes must be an int >= max_body_bytes + 1 MiB "
                 f"({self.max_body_bytes + SMALL_BODY_RESERVE}), not {parsing!r}"
             )
         for name in ("idle_timeout", "body_timeout", "max_execution_time_ms"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            if not is_positive_number(value):
                 raise ConfigurationError(f"{name} must be a positive number, not {value!r}")
         count, seconds = self.rate_limit
         if count < 1 or seconds <= 0:
