@@ -1,8 +1,22 @@
 #include "core/engine/termination_state.h"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <utility>
 
 namespace ci {
+namespace {
+
+// The reading of a thread's CPU clock, as a duration.
+Clock::duration CpuNow(clockid_t clock) {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(now.tv_sec) +
+                                                     std::chrono::nanoseconds(now.tv_nsec));
+}
+
+}  // namespace
 
 TerminationState::TerminationState(v8::Isolate* isolate, std::function<void()> on_terminate)
     : isolate_(isolate), on_terminate_(std::move(on_terminate)) {}
@@ -71,12 +85,36 @@ void TerminationState::OnDeadline(uint64_t execution_id, bool /*repeat*/) {
   if (!guarded_.running || execution_id != guarded_.execution_id || !deadline_.Due()) {
     return;
   }
-  if (guarded_.attempting) {
-    guarded_.attempt_stopped = true;
-    TerminateLockedNow(guarded_);
+  Clock::time_point extended;
+  if (OnAttemptDeadline(guarded_, &extended)) {
+    // No nudge: this runs on the watchdog's thread, which reads the new time when this returns.
+    deadline_.Store(extended, execution_id);
+  }
+}
+
+bool TerminationState::OnAttemptDeadline(Guarded& state, Clock::time_point* extended) {
+  if (state.attempting) {
+    // The budget is CPU time: what the thread did not get of it is given again, within the
+    // execution's deadline.
+    const Clock::duration left =
+        state.attempt_budget - (CpuNow(state.attempt_clock) - state.attempt_cpu_started);
+    const Clock::time_point now = Clock::now();
+    if (left > Clock::duration::zero() && now < state.attempt_deadline) {
+      *extended = std::min(now + left, state.attempt_deadline);
+      return true;
+    }
+  }
+  Stop(state);
+  return false;
+}
+
+void TerminationState::Stop(Guarded& guarded) {
+  if (guarded.attempting) {
+    guarded.attempt_stopped = true;
+    TerminateLockedNow(guarded);
     return;
   }
-  TerminateLocked(guarded_, Termination::kTimeout);
+  TerminateLocked(guarded, Termination::kTimeout);
 }
 
 void TerminationState::Arm(Clock::time_point deadline, uint64_t execution_id) {
@@ -87,12 +125,21 @@ void TerminationState::Arm(Clock::time_point deadline, uint64_t execution_id) {
   deadline_.Nudge();
 }
 
-void TerminationState::BeginAttempt(Clock::time_point budget_deadline, uint64_t execution_id) {
+void TerminationState::BeginAttempt(Clock::duration budget,
+                                    Clock::time_point deadline,
+                                    uint64_t execution_id) {
+  clockid_t clock = 0;
+  pthread_getcpuclockid(pthread_self(), &clock);
+  const Clock::duration cpu_started = CpuNow(clock);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     guarded_.attempting = true;
     guarded_.attempt_stopped = false;
-    deadline_.Store(budget_deadline, execution_id);
+    guarded_.attempt_budget = budget;
+    guarded_.attempt_deadline = deadline;
+    guarded_.attempt_clock = clock;
+    guarded_.attempt_cpu_started = cpu_started;
+    deadline_.Store(std::min(Clock::now() + budget, deadline), execution_id);
   }
   deadline_.Nudge();
 }

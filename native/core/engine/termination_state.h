@@ -8,6 +8,8 @@
 #include <functional>
 #include <mutex>
 
+#include <time.h>
+
 #include "core/engine/termination.h"
 #include "core/engine/watchdog.h"
 
@@ -61,9 +63,11 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   // Re-arms the running execution's deadline.
   void Arm(Clock::time_point deadline, uint64_t execution_id);
   void Disarm() { deadline_.Disarm(); }
-  // A recycled attempt runs under its own, shorter deadline: when that passes, or when
-  // DeclineAttempt() is called, only the attempt is stopped.
-  void BeginAttempt(Clock::time_point budget_deadline, uint64_t execution_id);
+  // A recycled attempt runs under a budget of its own, in CPU time of the calling thread (time a
+  // busy host takes the CPU away is not the attempt's cost), and never past the execution's
+  // `deadline`: when the budget is spent, or when DeclineAttempt() is called, only the attempt
+  // is stopped.
+  void BeginAttempt(Clock::duration budget, Clock::time_point deadline, uint64_t execution_id);
   // Re-arms the execution's own deadline. True when the attempt was stopped (budget or
   // declined); that termination is cancelled unless a real reason arrived as well.
   bool EndAttempt(Clock::time_point deadline, uint64_t execution_id);
@@ -80,6 +84,12 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   /** Everything under the lock. */
   struct Guarded {
     bool running = false;
+    // The attempt's budget and the execution's deadline it stays within; the attempting
+    // thread's CPU clock and its reading when the attempt began.
+    Clock::duration attempt_budget{};
+    Clock::time_point attempt_deadline;
+    clockid_t attempt_clock = 0;
+    Clock::duration attempt_cpu_started{};
     bool kill_requested = false;  // sticky: a killed sandbox's isolate runs nothing more
     uint64_t execution_id = 0;
     bool attempting = false;
@@ -89,7 +99,10 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
     bool termination_pending = false;
   };
 
-  // With the lock held.
+  // With the lock held. At a due deadline: false once the running attempt or execution was
+  // stopped; true with `extended` when an attempt is owed CPU time it did not get.
+  bool OnAttemptDeadline(Guarded& state, Clock::time_point* extended);
+  void Stop(Guarded& state);
   void TerminateLocked(Guarded& state, Termination reason);
   void TerminateLockedNow(Guarded& state);
 

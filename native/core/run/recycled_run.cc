@@ -25,8 +25,9 @@ constexpr double kMaxCodeInNewContexts = 1;
 // Code whose run is at most this share of the budget loses an attempt only to a preemption or
 // a collection: it is tried again. Longer code that lost its whole budget is not.
 constexpr double kShortShareOfBudget = 0.25;
-// An attempt stopped at its budget that had the CPU for less than this share of it was
-// preempted (a busy host): neither a miss nor a loss, only this run is declined.
+// The budget is the attempting thread's CPU time (core/engine/termination_state.h): time a busy
+// host takes the CPU away is not the attempt's cost. An attempt stopped with less than this
+// share of it spent was stopped by something else (a decline, the execution's deadline).
 constexpr double kPreemptedShareOfBudget = 0.5;
 constexpr int kMaxMissesInARow = 3;
 // A kept attempt is judged against the code's last run in a new context, and a kept code has
@@ -103,9 +104,7 @@ class Attempt {
         writer_(holder, request, outcome, context, microtasks),
         globals_(holder) {}
 
-  Recycling Run(Clock::time_point budget_deadline,
-                Clock::time_point deadline,
-                uint64_t execution_id) {
+  Recycling Run(Clock::duration budget, Clock::time_point deadline, uint64_t execution_id) {
     if (!globals_.Install(context_, request_)) {
       cached_->speculation = Speculation::kRefused;  // a custom global named `context`
       return Decline();
@@ -120,7 +119,7 @@ class Attempt {
     const double cpu_started = ThreadCpuMs();
     promise_seen = false;
     isolate_->SetPromiseHook(NotePromise);
-    holder_.termination().BeginAttempt(budget_deadline, execution_id);
+    holder_.termination().BeginAttempt(budget, deadline, execution_id);
     v8::MaybeLocal<v8::Value> completion = script.IsEmpty()
                                                ? CallWithoutSideEffects(context_, function)
                                                : RunScriptWithoutSideEffects(isolate_, script);
@@ -130,12 +129,14 @@ class Attempt {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
     }
     v8::Local<v8::Value> result;
-    if (stopped && Clock::now() >= budget_deadline) {
-      const double budget_ms = MsSince(started) - MsSince(budget_deadline);
-      if (ThreadCpuMs() - cpu_started < kPreemptedShareOfBudget * budget_ms) {
-        return Decline();
+    if (stopped) {
+      const double budget_ms = std::chrono::duration<double, std::milli>(budget).count();
+      const double cpu_ms = ThreadCpuMs() - cpu_started;
+      if (cpu_ms < kPreemptedShareOfBudget * budget_ms && Clock::now() >= deadline) {
+        return Decline();  // the execution's own deadline ended it, with budget left
       }
-      if (cached_->code_ms > kShortShareOfBudget * budget_ms) {
+      if (cpu_ms >= kPreemptedShareOfBudget * budget_ms &&
+          cached_->code_ms > kShortShareOfBudget * budget_ms) {
         cached_->lost = true;  // too long for the recycled path, not unlucky
       }
     }
@@ -414,7 +415,7 @@ RecycledRun::Tried RecycledRun::Try(IsolateHolder& holder,
     } else {
       // The budget is the attempt's own: making the pristine context serves later ones too.
       recycling = Attempt(holder, request, outcome, pristine.context, pristine.microtasks, cached)
-                      .Run(std::min(deadline, Clock::now() + budget), deadline, execution_id);
+                      .Run(budget, deadline, execution_id);
     }
     if (holder.recycling().CountAttempt(first_attempt) && !holder.stopping()) {
       const double overhead = MeasureAttemptOverheadMs(pristine.context);
