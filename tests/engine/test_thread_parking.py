@@ -228,12 +228,19 @@ def test_parking_stops_for_the_process_once_orphans_reach_their_cap() -> None:
 
 def test_a_parked_thread_gives_javascript_the_same_stack_from_any_depth() -> None:
     # A parked state keeps the stack limit of the call that parked it; each call must set its
-    # own, below its own frame, or a call from deeper in the thread's stack gets less of it.
+    # own, below its own frame, or a call from deeper in the thread's stack gets less of it
+    # (about a third less, when this failed). Each measurement runs code of its own, so every
+    # one recurses in unoptimized frames: an optimized `f` (its compile finishes sooner or later
+    # on a busy host) has smaller frames and goes deeper.
     report = run_child(
         """
-        import sys
+        import itertools, sys
         sys.setrecursionlimit(20_000)
-        DEPTH = "function f(n) { try { return f(n + 1) } catch (e) { return n } } f(0)"
+        runs = itertools.count()
+        def depth():
+            return int(box.interpret(
+                "function f(n) { try { return f(n + 1) } catch (e) { return n } } f(0) // "
+                + str(next(runs))))
         def deeper(levels, work):
             # Each level re-enters the interpreter from C, so the thread's C stack grows.
             if levels == 0:
@@ -241,11 +248,11 @@ def test_a_parked_thread_gives_javascript_the_same_stack_from_any_depth() -> Non
             return next(map(lambda left: deeper(left, work), [levels - 1]))
         box = create_sandbox(persistent_context=True, max_execution_time=20_000)
         def work():
-            shallow = [int(box.interpret(DEPTH)) for _ in range(20)][-1]
+            shallow = [depth() for _ in range(20)][-1]
             parked = parking()["parked"]
-            deep = deeper(500, lambda: int(box.interpret(DEPTH)))
+            deep = deeper(500, depth)
             return {"parked": parked, "shallow": shallow, "deep": deep,
-                    "shallow_again": int(box.interpret(DEPTH))}
+                    "shallow_again": depth()}
         seen = in_thread(work)
         box.kill()
         print(json.dumps(seen))
@@ -253,7 +260,8 @@ def test_a_parked_thread_gives_javascript_the_same_stack_from_any_depth() -> Non
     )
     assert report["parked"] == 1
     assert report["shallow"] > 1000
-    assert report["deep"] == report["shallow"] == report["shallow_again"]
+    for depth in (report["deep"], report["shallow_again"]):
+        assert abs(depth - report["shallow"]) <= report["shallow"] // 100
 
 
 def test_a_host_function_can_kill_a_sandbox_its_thread_is_parked_on() -> None:
