@@ -2,11 +2,13 @@
 
 #include <iterator>
 
+#include "bindings/cancel_token_binding.h"
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/quiet_interpret.h"
 #include "bindings/sandbox_binding.h"
 #include "bindings/sandbox_inputs.h"
+#include "bindings/sandbox_reports.h"
 #include "core/engine/platform.h"
 #include "core/engine/side_effect_free.h"
 #include "core/engine/thread_parking.h"
@@ -20,6 +22,8 @@ PYBIND11_MODULE(_core, module) {
   ci::bindings::RegisterModuleStore(module);
   ci::bindings::RegisterHostFunctions(module);
   ci::bindings::RegisterSandboxConfig(module);
+  ci::bindings::RegisterCancelToken(module);
+  ci::bindings::RegisterExecutionReport(module);
   ci::bindings::RegisterSandbox(module);
   ci::bindings::RegisterQuietInterpret(module);
   module.def("v8_version", [] {

@@ -14,6 +14,7 @@
 
 #include <pybind11/stl.h>
 
+#include "bindings/cancel_token_binding.h"
 #include "bindings/errors.h"
 #include "bindings/gil.h"
 #include "bindings/host_binding.h"
@@ -33,27 +34,6 @@ namespace py = pybind11;
 
 namespace ci::bindings {
 namespace {
-
-/** Lets Python cancel one execution (see core/engine/cancel_token.h). */
-class PyCancelToken {
- public:
-  PyCancelToken() : token_(std::make_shared<CancelToken>()) {}
-  void Cancel() { token_->Cancel(); }
-  bool cancelled() const { return token_->cancelled(); }
-  CancelToken* get() const { return token_.get(); }
-
- private:
-  std::shared_ptr<CancelToken> token_;
-};
-
-/** What execute() gives back, by name (ExecutionResult.from_native reads it). */
-struct ExecutionReport {
-  py::object value;
-  py::list console;  // (level, text) pairs
-  bool console_truncated = false;
-  double wall_ms = 0;
-  double cpu_ms = 0;
-};
 
 /**
  * One sandbox's native side: its isolate pool plus the bookkeeping every call needs (the
@@ -438,18 +418,6 @@ PyObject* EvaluateQuietly(void* sandbox, PyObject* code, PyObject* context, bool
 }
 
 void RegisterSandbox(py::module_& module) {
-  py::class_<PyCancelToken>(module, "CancelToken")
-      .def(py::init<>())
-      .def("cancel", &PyCancelToken::Cancel)
-      .def_property_readonly("cancelled", &PyCancelToken::cancelled);
-
-  py::class_<ExecutionReport>(module, "ExecutionReport")
-      .def_readonly("value", &ExecutionReport::value)
-      .def_readonly("console", &ExecutionReport::console)
-      .def_readonly("console_truncated", &ExecutionReport::console_truncated)
-      .def_readonly("wall_ms", &ExecutionReport::wall_ms)
-      .def_readonly("cpu_ms", &ExecutionReport::cpu_ms);
-
   py::class_<NativeSandbox>(module, "NativeSandbox")
       .def(py::init<const SandboxConfig&>(), py::arg("config"))
       .def("evaluate", &NativeSandbox::Evaluate, py::arg("code"), py::arg("context"),

@@ -34,4 +34,13 @@ py::dict MetricsReport(const ExecutionStats::Snapshot& snapshot) {
   return out;
 }
 
+void RegisterExecutionReport(py::module_& module) {
+  py::class_<ExecutionReport>(module, "ExecutionReport")
+      .def_readonly("value", &ExecutionReport::value)
+      .def_readonly("console", &ExecutionReport::console)
+      .def_readonly("console_truncated", &ExecutionReport::console_truncated)
+      .def_readonly("wall_ms", &ExecutionReport::wall_ms)
+      .def_readonly("cpu_ms", &ExecutionReport::cpu_ms);
+}
+
 }  // namespace ci::bindings

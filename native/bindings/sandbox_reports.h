@@ -8,10 +8,21 @@
 
 namespace ci::bindings {
 
+/** What execute() gives back, by name (ExecutionResult.from_native reads it). */
+struct ExecutionReport {
+  pybind11::object value;
+  pybind11::list console;  // (level, text) pairs
+  bool console_truncated = false;
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
+
 // get_status()["isolates"]: the pool's figures, under the names the README documents.
 pybind11::dict PoolReport(const PoolStats& stats);
 // get_metrics(): the fields the README lists, in snake_case.
 pybind11::dict MetricsReport(const ExecutionStats::Snapshot& snapshot);
+// `_core.ExecutionReport`.
+void RegisterExecutionReport(pybind11::module_& module);
 
 }  // namespace ci::bindings
 

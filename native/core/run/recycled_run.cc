@@ -7,10 +7,10 @@
 #include "core/engine/clock.h"
 #include "core/engine/cpu_throttle.h"
 #include "core/engine/side_effect_free.h"
-#include "core/realm/realm_fingerprint.h"
 #include "core/run/code_compiler.h"
 #include "core/run/context_globals.h"
 #include "core/run/outcome_writer.h"
+#include "core/run/pristine_preload.h"
 
 namespace ci {
 namespace {
@@ -41,34 +41,6 @@ thread_local bool promise_seen = false;
 
 void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
   promise_seen = true;
-}
-
-// While modules are preloaded: whether they left work for the microtask queue. Promises made
-// and settled at once queue nothing (lodash makes one to probe the engine); a promise still
-// pending, a reaction (a promise derived by then/await) or a job run means they did.
-struct PreloadPromises {
-  int made = 0;
-  int settled = 0;
-  bool queued = false;
-};
-thread_local PreloadPromises preload_promises;
-
-void NotePreloadPromise(v8::PromiseHookType type,
-                        v8::Local<v8::Promise>,
-                        v8::Local<v8::Value> parent) {
-  switch (type) {
-    case v8::PromiseHookType::kInit:
-      ++preload_promises.made;
-      preload_promises.queued |= parent->IsPromise();
-      break;
-    case v8::PromiseHookType::kResolve:
-      ++preload_promises.settled;
-      break;
-    case v8::PromiseHookType::kBefore:
-    case v8::PromiseHookType::kAfter:
-      preload_promises.queued = true;
-      break;
-  }
 }
 
 void CountMiss(CachedScript* cached) {
@@ -312,40 +284,6 @@ bool Candidate(IsolateHolder& holder,
   return MayAttempt(holder, entry->speculation, entry->code_ms, entry->lost, deadline, budget);
 }
 
-// Loads the modules `cached` required into a new pristine context, before any attempt sees
-// it, under the execution's deadline. That is the same as loading them when the code asks
-// only if loading them changed nothing else of the realm: no object that existed before (a
-// global, a built-in or its prototype: RealmFingerprint), no console output, no timer, no
-// microtask. The code is refused when one threw or changed any of these.
-bool Preload(IsolateHolder& holder,
-             v8::Local<v8::Context> context,
-             const std::vector<int>& modules,
-             CachedScript* cached) {
-  v8::Isolate* isolate = holder.isolate();
-  v8::TryCatch try_catch(isolate);
-  const uint64_t console_calls = holder.console().calls();
-  v8::Local<v8::Array> before;
-  v8::Local<v8::Array> after;
-  bool unchanged = false;
-  if (RealmFingerprint::Take(context).ToLocal(&before)) {
-    preload_promises = PreloadPromises();
-    isolate->SetPromiseHook(NotePreloadPromise);
-    const bool loaded = holder.modules()->Preload(context, modules);
-    isolate->SetPromiseHook(nullptr);
-    const bool queued = preload_promises.queued || preload_promises.settled < preload_promises.made;
-    unchanged = loaded && !queued && holder.timers().empty() &&
-                holder.console().calls() == console_calls &&
-                RealmFingerprint::ResetRegExpStatics(context) &&
-                RealmFingerprint::Take(context).ToLocal(&after) &&
-                RealmFingerprint::Same(context, before, after);
-  }
-  holder.modules()->ResetRecord();
-  if (!unchanged) {
-    cached->speculation = Speculation::kRefused;
-  }
-  return unchanged;
-}
-
 // What entering and leaving the mode costs now: the least of three calls of a function that
 // does nothing.
 double MeasureAttemptOverheadMs(v8::Local<v8::Context> context) {
@@ -407,7 +345,8 @@ RecycledRun::Tried RecycledRun::Try(IsolateHolder& holder,
   {
     v8::Context::Scope context_scope(pristine.context);
     holder.WatchProtectors(true);
-    if (made && !modules.empty() && !Preload(holder, pristine.context, modules, cached)) {
+    if (made && !modules.empty() && !PreloadModules(holder, pristine.context, modules)) {
+      cached->speculation = Speculation::kRefused;  // loading them was not the same
       if (holder.stopping()) {
         holder.WatchProtectors(false);
         return Tried{Recycling::kSpent};  // timed out, killed or out of memory: that is the outcome
