@@ -140,8 +140,17 @@ ContextLease IsolateHolder::NewExecutionContext() {
   return lease;
 }
 
+void IsolateHolder::Retire(RetireReason reason) {
+  RetireReason none = RetireReason::kNone;
+  if (reason == RetireReason::kMemoryLimit) {
+    retire_reason_.store(reason, std::memory_order_release);
+  } else {
+    retire_reason_.compare_exchange_strong(none, reason, std::memory_order_acq_rel);
+  }
+}
+
 void IsolateHolder::OnMemoryLimit() {
-  broken_.store(true, std::memory_order_release);
+  Retire(RetireReason::kMemoryLimit);
   termination_->RequestTermination(Termination::kMemory);
 }
 
@@ -175,7 +184,7 @@ bool IsolateHolder::OverMemoryLimit() {
   if (statistics.used_heap_size() <= config_.memory_limit_bytes) {
     return false;
   }
-  broken_.store(true, std::memory_order_release);
+  Retire(RetireReason::kMemoryLimit);
   return true;
 }
 
@@ -185,7 +194,7 @@ size_t IsolateHolder::NearHeapLimit(void* data,
   auto* self = static_cast<IsolateHolder*>(data);
   self->OnMemoryLimit();
   // Headroom so the collection in progress and the unwinding finish instead of V8 aborting the
-  // process; the isolate is replaced right after this execution.
+  // process; the isolate is retired right after this execution.
   return current_heap_limit + std::max<size_t>(initial_heap_limit / 2, 16 << 20);
 }
 

@@ -29,6 +29,15 @@
 
 namespace ci {
 
+/** Why an isolate must go: the one word for it is "retire". */
+enum class RetireReason : uint8_t {
+  kNone,
+  kMemoryLimit,  // the limit was hit: what its heap holds can no longer be trusted
+  kWorn,         // recycling's debug records made attempts cost too much (recycling_meter.h)
+  kProtectors,   // an execution invalidated one of V8's isolate-wide protectors
+  kHeldMemory,   // a stopped run may keep a large share of the limit alive
+};
+
 struct IsolateConfig {
   size_t memory_limit_bytes = 128 << 20;
   bool persistent_context = false;
@@ -83,13 +92,15 @@ class IsolateHolder final {
   TerminationState& termination() { return *termination_; }
   RecyclingMeter& recycling() { return recycling_; }
   const RecyclingMeter& recycling() const { return recycling_; }
-  // Marks the isolate for replacement once this execution ends.
-  void Retire() { worn_.store(true, std::memory_order_release); }
-  bool worn() const { return worn_.load(std::memory_order_acquire); }
+  // Marks the isolate to be disposed of (and another made when needed) once this execution
+  // ends; the memory limit outranks every other reason. Any thread.
+  void Retire(RetireReason reason);
+  bool retiring() const { return retire_reason() != RetireReason::kNone; }
+  RetireReason retire_reason() const { return retire_reason_.load(std::memory_order_acquire); }
   void CountRecycledRun() { recycled_runs_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t recycled_runs() const { return recycled_runs_.load(std::memory_order_relaxed); }
   // V8's protectors (the guards of its fast paths) are shared by every context of the isolate.
-  // While watched, a script that invalidates one is noted, so that the isolate can be replaced
+  // While watched, a script that invalidates one is noted, so that the isolate can be retired
   // before another execution computes on it. Call with the isolate locked.
   void WatchProtectors(bool on) { watching_protectors_ = on; }
   bool protectors_changed() const { return protectors_changed_; }
@@ -108,12 +119,10 @@ class IsolateHolder final {
     return contexts_made_on_call_.load(std::memory_order_relaxed);
   }
 
-  // True once the memory limit was hit: the isolate must be disposed and replaced.
-  bool broken() const { return broken_.load(std::memory_order_acquire); }
   // Call with the isolate locked.
   HeapUsage ReadHeapUsage();
   // Call with the isolate locked, between executions: whether what is alive exceeds the
-  // limit (a full collection settles it when the plain reading says so). Marks it broken.
+  // limit (a full collection settles it when the plain reading says so). Retires it if so.
   bool OverMemoryLimit();
   // Scripts compiled on this isolate (cache misses, or every run without the cache).
   void CountCompilation() { compilations_.fetch_add(1, std::memory_order_relaxed); }
@@ -143,12 +152,11 @@ class IsolateHolder final {
   CpuThrottle throttle_;
 
   CancelToken* token_ = nullptr;
-  std::atomic<bool> broken_{false};
+  std::atomic<RetireReason> retire_reason_{RetireReason::kNone};
   std::atomic<uint64_t> compilations_{0};
   RecyclingMeter recycling_;
   bool watching_protectors_ = false;
   bool protectors_changed_ = false;
-  std::atomic<bool> worn_{false};
   std::atomic<uint64_t> recycled_runs_{0};
   std::atomic<uint64_t> contexts_made_on_call_{0};
   // Last: destroyed first, which waits out any watchdog call into it.

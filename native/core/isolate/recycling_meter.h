@@ -13,7 +13,7 @@ namespace ci {
  * and leave V8's side-effect-free mode. That cost grows with the debug records V8 keeps, for
  * the isolate's lifetime, for every function first called in an attempt, and walks at every
  * attempt's start and end. Once it has grown by a sixteenth of what a new context costs, the
- * isolate is worn and replaced: one tenant's function-heavy code cannot slow down or reroute
+ * isolate is retired: one tenant's function-heavy code cannot slow down or reroute
  * another's. Use with the isolate locked.
  */
 class RecyclingMeter {
@@ -42,7 +42,7 @@ class RecyclingMeter {
     return first_of_script || (attempts_ & 63) == 0;
   }
 
-  // Records a measured attempt overhead; true when the isolate is worn by it.
+  // Records a measured attempt overhead; true when the isolate must be retired for it.
   bool NoteOverhead(double ms) {
     overhead_ms_ = ms;
     lowest_overhead_ms_ = std::min(lowest_overhead_ms_, ms);

@@ -111,8 +111,7 @@ void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
         preparing_wanted_ || holder->contexts_made_on_call() >= kContextsBeforePreparing;
   }
   const uint32_t standby = preparing_wanted_ ? 1 : 0;
-  if (!killed_ && !holder->broken() && !holder->worn() &&
-      idle_.size() < config_.keep_idle + standby) {
+  if (!killed_ && !holder->retiring() && idle_.size() < config_.keep_idle + standby) {
     idle_.push_back(std::move(holder));
     available_.notify_one();
     // Any idle isolate without a context: a preparation may have been skipped while this one ran.
@@ -135,10 +134,18 @@ void IsolatePool::Retire(std::unique_ptr<IsolateHolder>* holder) {
   compilations_retired_ += (*holder)->compilations();
   recycled_runs_retired_ += (*holder)->recycled_runs();
   contexts_made_on_call_retired_ += (*holder)->contexts_made_on_call();
-  if ((*holder)->broken()) {
-    replaced_++;
-  } else if ((*holder)->worn()) {
-    retired_++;
+  // The status keeps two counts: isolates the memory limit retired, and all others.
+  switch ((*holder)->retire_reason()) {
+    case RetireReason::kNone:
+      break;
+    case RetireReason::kMemoryLimit:
+      retired_at_memory_limit_++;
+      break;
+    case RetireReason::kWorn:
+    case RetireReason::kProtectors:
+    case RetireReason::kHeldMemory:
+      retired_++;
+      break;
   }
 }
 
@@ -190,7 +197,7 @@ IsolatePool::Clock::time_point IsolatePool::PrepareOne() {
   holder->PrepareSpareContext();
   std::unique_lock<std::mutex> lock(mutex_);
   preparing_ = nullptr;
-  if (killed_ || holder->broken()) {
+  if (killed_ || holder->retire_reason() == RetireReason::kMemoryLimit) {
     Retire(&holder);
     available_.notify_one();
     lock.unlock();
@@ -229,7 +236,7 @@ PoolStats IsolatePool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   PoolStats stats{live_,
                   static_cast<uint32_t>(busy_.size()),
-                  replaced_,
+                  retired_at_memory_limit_,
                   compilations_retired_,
                   recycled_runs_retired_,
                   retired_};

@@ -23,11 +23,11 @@ struct PoolConfig {
 struct PoolStats {
   uint32_t live_isolates = 0;
   uint32_t busy_isolates = 0;
-  uint64_t isolates_replaced = 0;
+  uint64_t isolates_replaced = 0;  // retired at the memory limit (status key of its own)
   uint64_t compilations = 0;
   uint64_t recycled_runs = 0;  // fresh-mode runs served by a recycled context
-  uint64_t isolates_retired =
-      0;  // worn (core/isolate/recycling_meter.h) or with changed protectors
+  // Retired for any other reason (isolate_holder.h RetireReason).
+  uint64_t isolates_retired = 0;
   // Of the idle isolates: the largest attempt overhead last measured and the smallest cost of
   // a new context, in ms; negative when none was measured.
   double attempt_overhead_ms = -1;
@@ -38,10 +38,10 @@ struct PoolStats {
 
 /**
  * The isolates of one sandbox: up to `max_isolates`, made on demand, one execution each at a
- * time; callers beyond that wait in line. An isolate that hit its memory limit, or is worn
- * (core/isolate/recycling_meter.h) or changed V8's protectors, is disposed and a fresh one made for
- * the next caller; beyond `keep_idle` idle ones, released isolates are disposed. Kill() stops
- * running executions and refuses new ones.
+ * time; callers beyond that wait in line. A retired isolate (IsolateHolder::Retire: the memory
+ * limit, recycling's wear, V8's protectors, memory a stopped run holds) is disposed and a fresh
+ * one made for the next caller; beyond `keep_idle` idle ones, released isolates are disposed.
+ * Kill() stops running executions and refuses new ones.
  *
  * Prepared contexts, in fresh-context mode with isolates kept: once executions keep needing new
  * contexts, the process's ContextPreparer makes one ahead on each idle isolate that has none, in
@@ -91,7 +91,7 @@ class IsolatePool final : public ContextPreparation {
   uint64_t recycled_runs_retired_ = 0;
   uint64_t retired_ = 0;
   uint32_t live_ = 0;
-  uint64_t replaced_ = 0;
+  uint64_t retired_at_memory_limit_ = 0;
   uint64_t contexts_prepared_ = 0;
   uint64_t contexts_made_on_call_retired_ = 0;
   bool preparing_wanted_ = false;  // executions kept needing new contexts

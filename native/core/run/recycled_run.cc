@@ -359,7 +359,7 @@ RecycledRun::Tried RecycledRun::Try(IsolateHolder& holder,
     if (holder.recycling().CountAttempt(first_attempt) && !holder.stopping()) {
       const double overhead = MeasureAttemptOverheadMs(pristine.context);
       if (overhead >= 0 && holder.recycling().NoteOverhead(overhead)) {
-        holder.Retire();
+        holder.Retire(RetireReason::kWorn);
       }
     }
     holder.WatchProtectors(false);  // a new context made next is ours, not the script's doing

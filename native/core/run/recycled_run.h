@@ -36,7 +36,7 @@ enum class Recycling {
  * remove the globals -> kept, spent or declined -> count a miss where the attempt did not pay
  * (three in a row and the code is refused; an attempt that required other modules, or in another
  * order, is declined: a new context would have loaded them at other times) -> now and then measure
- * what an attempt costs and retire a worn isolate.
+ * what an attempt costs and retire an isolate that recycling wore out.
  */
 class RecycledRun {
  public:

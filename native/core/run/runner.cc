@@ -123,10 +123,11 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcom
 
     holder.termination().Disarm();
     if (!persistent && holder.protectors_changed()) {
-      holder.Retire();  // no later execution may compute on the fast paths this one changed
+      // No later execution may compute on the fast paths this one changed.
+      holder.Retire(RetireReason::kProtectors);
     }
     Termination reason = holder.EndExecution();
-    if (reason == Termination::kNone && !holder.broken() &&
+    if (reason == Termination::kNone && holder.retire_reason() != RetireReason::kMemoryLimit &&
         (outcome.kind != OutcomeKind::kValue || Clock::now() - started > kLongRun) &&
         holder.OverMemoryLimit()) {
       // One large allocation can pass the limit with no full collection during the run to
@@ -141,7 +142,7 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcom
       // holds more than a quarter of the limit costs its isolate.
       if (reason != Termination::kMemory &&
           holder.ReadHeapUsage().heap_used > config.memory_limit_bytes / 4) {
-        holder.Retire();
+        holder.Retire(RetireReason::kHeldMemory);
       }
       outcome.kind = KindOf(reason);
       outcome.value.nodes.clear();
