@@ -88,9 +88,12 @@ class NativeSandbox {
     return report;
   }
 
-  // Runs every code in one crossing: one GIL release for the whole batch. Returns a list of
-  // (True, value, wall_ms) or (False, exception, wall_ms), in order.
-  py::list EvaluateMany(py::sequence codes, py::handle context, double timeout_ms, bool raw) {
+  // Runs every code in one crossing: one GIL release for the whole batch. Returns a
+  // BatchOutcome per code, in order.
+  std::vector<BatchOutcome> EvaluateMany(py::sequence codes,
+                                         py::handle context,
+                                         double timeout_ms,
+                                         bool raw) {
     CheckUsable(context);
     CheckNotReentrant();
     std::vector<CodeText> texts;
@@ -134,21 +137,24 @@ class NativeSandbox {
     if (!outcomes.empty() && outcomes.back().kind == OutcomeKind::kInterrupted) {
       RaiseInterrupt(host_errors);
     }
-    py::list results;
-    for (Outcome& outcome : outcomes) {
+    std::vector<BatchOutcome> results(outcomes.size());
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const Outcome& outcome = outcomes[i];
+      BatchOutcome& result = results[i];
+      result.wall_ms = outcome.wall_ms;
       if (outcome.kind == OutcomeKind::kValue) {
         try {
-          results.append(py::make_tuple(true, ValueOf(outcome), outcome.wall_ms));
+          result.value = ValueOf(outcome);
+          result.ok = true;
         } catch (py::error_already_set& error) {
-          results.append(py::make_tuple(false, error.value(), outcome.wall_ms));
+          result.value = error.value();
         }
       } else {
-        py::object error = OutcomeError(outcome, Limits{timeout_ms, MemoryLimitMb()});
+        result.value = OutcomeError(outcome, Limits{timeout_ms, MemoryLimitMb()});
         py::object cause = host_errors.Take(outcome.host_error);
         if (!cause.is_none()) {
-          PyException_SetCause(error.ptr(), cause.inc_ref().ptr());  // steals the reference
+          PyException_SetCause(result.value.ptr(), cause.inc_ref().ptr());  // steals the ref
         }
-        results.append(py::make_tuple(false, error, outcome.wall_ms));
       }
     }
     return results;

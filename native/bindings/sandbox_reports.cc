@@ -35,6 +35,10 @@ py::dict MetricsReport(const ExecutionStats::Snapshot& snapshot) {
 }
 
 void RegisterExecutionReport(py::module_& module) {
+  py::class_<BatchOutcome>(module, "BatchOutcome")
+      .def_readonly("ok", &BatchOutcome::ok)
+      .def_readonly("value", &BatchOutcome::value)
+      .def_readonly("wall_ms", &BatchOutcome::wall_ms);
   py::class_<ExecutionReport>(module, "ExecutionReport")
       .def_readonly("value", &ExecutionReport::value)
       .def_readonly("console", &ExecutionReport::console)

@@ -17,11 +17,18 @@ struct ExecutionReport {
   double cpu_ms = 0;
 };
 
+/** One outcome of evaluate_many(): a value, or the exception to raise in its place. */
+struct BatchOutcome {
+  bool ok = false;
+  pybind11::object value;  // the value, or the exception
+  double wall_ms = 0;
+};
+
 // get_status()["isolates"]: the pool's figures, under the names the README documents.
 pybind11::dict PoolReport(const PoolStats& stats);
 // get_metrics(): the fields the README lists, in snake_case.
 pybind11::dict MetricsReport(const ExecutionStats::Snapshot& snapshot);
-// `_core.ExecutionReport`.
+// `_core.ExecutionReport` and `_core.BatchOutcome`.
 void RegisterExecutionReport(pybind11::module_& module);
 
 }  // namespace ci::bindings

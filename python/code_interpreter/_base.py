@@ -344,11 +344,14 @@ class SandboxBase:
             raise
         if len(outcomes) != len(admitted):
             raise SandboxError(f"{len(admitted)} executions gave {len(outcomes)} outcomes")
-        for (index, code, execution_id), (ok, value, wall_ms) in zip(admitted, outcomes):
+        for (index, code, execution_id), outcome in zip(admitted, outcomes):
             self._finish(
-                execution_id, time.perf_counter() - wall_ms / 1000, code, None if ok else value
+                execution_id,
+                time.perf_counter() - outcome.wall_ms / 1000,
+                code,
+                None if outcome.ok else outcome.value,
             )
-            results[index] = value
+            results[index] = outcome.value
         if not return_exceptions:
             for value in results:
                 if isinstance(value, BaseException):

@@ -15,6 +15,7 @@ fixture, so projects that do not use them run as before.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -62,16 +63,14 @@ def js_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 def async_js_sandbox(request: pytest.FixtureRequest) -> Iterator[AsyncSandbox]:
     """An `AsyncSandbox` with the marker's options, killed after the test. Made without an event
     loop, so it serves ``async def`` tests under any async plugin and ``asyncio.run``."""
-    from code_interpreter._async_sandbox import AsyncSandbox
-    from code_interpreter._options import SandboxOptions
+    from code_interpreter import create_async_sandbox
 
-    sandbox = AsyncSandbox(SandboxOptions.from_kwargs(_marker_options(request)))
+    # A sandbox keeps no event loop: one made under a short-lived loop serves any other.
+    sandbox = asyncio.run(create_async_sandbox(**_marker_options(request)))
     try:
-        sandbox._become_ready()
         yield sandbox
     finally:
-        sandbox._kill(graceful=False, reason="requested")
-        sandbox._executor.shutdown(wait=False)
+        asyncio.run(sandbox.kill(graceful=False))
 
 
 @pytest.fixture
