@@ -1,8 +1,5 @@
 #include "bindings/host_binding.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>

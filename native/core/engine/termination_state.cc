@@ -160,6 +160,13 @@ bool TerminationState::EndAttempt(Clock::time_point deadline, uint64_t execution
   return stopped;
 }
 
+double TerminationState::AttemptCpuMs() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::chrono::duration<double, std::milli>(CpuNow(guarded_.attempt_clock) -
+                                                   guarded_.attempt_cpu_started)
+      .count();
+}
+
 void TerminationState::DeclineAttempt() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (guarded_.attempting) {

@@ -71,6 +71,8 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   // Re-arms the execution's own deadline. True when the attempt was stopped (budget or
   // declined); that termination is cancelled unless a real reason arrived as well.
   bool EndAttempt(Clock::time_point deadline, uint64_t execution_id);
+  // The CPU time the last attempt has taken, in ms; read on its own thread once it stopped.
+  double AttemptCpuMs();
 
   bool stopping() const override {
     return reason_.load(std::memory_order_acquire) != Termination::kNone;

@@ -5,7 +5,6 @@
 #include <tuple>
 
 #include "core/engine/clock.h"
-#include "core/engine/cpu_throttle.h"
 #include "core/engine/side_effect_free.h"
 #include "core/run/code_compiler.h"
 #include "core/run/context_globals.h"
@@ -88,7 +87,6 @@ class Attempt {
     }
     const bool first_attempt = cached_->speculation == Speculation::kUntried;
     const Clock::time_point started = Clock::now();
-    const double cpu_started = ThreadCpuMs();
     promise_seen = false;
     isolate_->SetPromiseHook(NotePromise);
     holder_.termination().BeginAttempt(budget, deadline, execution_id);
@@ -103,7 +101,7 @@ class Attempt {
     v8::Local<v8::Value> result;
     if (stopped) {
       const double budget_ms = std::chrono::duration<double, std::milli>(budget).count();
-      const double cpu_ms = ThreadCpuMs() - cpu_started;
+      const double cpu_ms = holder_.termination().AttemptCpuMs();
       if (cpu_ms < kPreemptedShareOfBudget * budget_ms && Clock::now() >= deadline) {
         return Decline();  // the execution's own deadline ended it, with budget left
       }
