@@ -8,10 +8,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include "bindings/convert/py_to_wire.h"
+#include "bindings/convert/wire_to_py.h"
 #include "bindings/gil.h"
 #include "bindings/host_interrupter.h"
-#include "bindings/py_to_wire.h"
-#include "bindings/wire_to_py.h"
 
 namespace py = pybind11;
 

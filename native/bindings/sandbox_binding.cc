@@ -15,15 +15,15 @@
 #include <pybind11/stl.h>
 
 #include "bindings/cancel_token_binding.h"
+#include "bindings/convert/py_to_wire.h"
+#include "bindings/convert/tree_to_py.h"
+#include "bindings/convert/wire_to_py.h"
 #include "bindings/errors.h"
 #include "bindings/gil.h"
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
-#include "bindings/py_to_wire.h"
 #include "bindings/sandbox_inputs.h"
 #include "bindings/sandbox_reports.h"
-#include "bindings/tree_to_py.h"
-#include "bindings/wire_to_py.h"
 #include "core/engine/cancel_token.h"
 #include "core/engine/platform.h"
 #include "core/engine/side_effect_free.h"

@@ -6,9 +6,9 @@
 
 #include <pybind11/stl.h>
 
+#include "bindings/convert/py_to_wire.h"
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
-#include "bindings/py_to_wire.h"
 
 namespace py = pybind11;
 

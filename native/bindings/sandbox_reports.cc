@@ -9,14 +9,14 @@ py::dict PoolReport(const PoolStats& stats) {
   out["live_isolates"] = stats.live_isolates;
   out["busy_isolates"] = stats.busy_isolates;
   out["isolates_replaced"] = stats.isolates_replaced;
-  out["compilations"] = stats.compilations;
-  out["contexts_recycled"] = stats.recycled_runs;
+  out["compilations"] = stats.counts.compilations;
+  out["contexts_recycled"] = stats.counts.recycled_runs;
   out["isolates_retired"] = stats.isolates_retired;
   auto measured = [](double ms) { return ms < 0 ? py::object(py::none()) : py::float_(ms); };
   out["attempt_overhead_ms"] = measured(stats.attempt_overhead_ms);
   out["new_context_ms"] = measured(stats.new_context_ms);
   out["contexts_prepared"] = stats.contexts_prepared;
-  out["contexts_made_on_call"] = stats.contexts_made_on_call;
+  out["contexts_made_on_call"] = stats.counts.contexts_made_on_call;
   return out;
 }
 

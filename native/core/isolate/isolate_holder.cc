@@ -135,7 +135,7 @@ void IsolateHolder::PrepareSpareContext() {
 ContextLease IsolateHolder::NewExecutionContext() {
   ContextLease lease = contexts_->NewContext();
   if (!lease.prepared) {
-    contexts_made_on_call_.fetch_add(1, std::memory_order_relaxed);
+    counters_.CountContextMadeOnCall();
   }
   return lease;
 }

@@ -19,6 +19,7 @@
 #include "core/host/host_bridge.h"
 #include "core/host/host_completions.h"
 #include "core/isolate/code_ledger.h"
+#include "core/isolate/isolate_counters.h"
 #include "core/isolate/recycling_meter.h"
 #include "core/isolate/script_cache.h"
 #include "core/modules/module_loader.h"
@@ -97,8 +98,6 @@ class IsolateHolder final {
   void Retire(RetireReason reason);
   bool retiring() const { return retire_reason() != RetireReason::kNone; }
   RetireReason retire_reason() const { return retire_reason_.load(std::memory_order_acquire); }
-  void CountRecycledRun() { recycled_runs_.fetch_add(1, std::memory_order_relaxed); }
-  uint64_t recycled_runs() const { return recycled_runs_.load(std::memory_order_relaxed); }
   // V8's protectors (the guards of its fast paths) are shared by every context of the isolate.
   // While watched, a script that invalidates one is noted, so that the isolate can be retired
   // before another execution computes on it. Call with the isolate locked.
@@ -114,19 +113,15 @@ class IsolateHolder final {
   bool has_spare_context() const { return contexts_->has_spare(); }
   // Call with the isolate locked: takes a new context for an execution (the spare, if any).
   ContextLease NewExecutionContext();
-  // Contexts executions needed and did not find prepared.
-  uint64_t contexts_made_on_call() const {
-    return contexts_made_on_call_.load(std::memory_order_relaxed);
-  }
 
   // Call with the isolate locked.
   HeapUsage ReadHeapUsage();
   // Call with the isolate locked, between executions: whether what is alive exceeds the
   // limit (a full collection settles it when the plain reading says so). Retires it if so.
   bool OverMemoryLimit();
-  // Scripts compiled on this isolate (cache misses, or every run without the cache).
-  void CountCompilation() { compilations_.fetch_add(1, std::memory_order_relaxed); }
-  uint64_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
+  // Compilations, recycled runs and contexts made on call, over the isolate's life.
+  IsolateCounters& counters() { return counters_; }
+  const IsolateCounters& counters() const { return counters_; }
 
  private:
   static size_t NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit);
@@ -153,12 +148,10 @@ class IsolateHolder final {
 
   CancelToken* token_ = nullptr;
   std::atomic<RetireReason> retire_reason_{RetireReason::kNone};
-  std::atomic<uint64_t> compilations_{0};
   RecyclingMeter recycling_;
   bool watching_protectors_ = false;
   bool protectors_changed_ = false;
-  std::atomic<uint64_t> recycled_runs_{0};
-  std::atomic<uint64_t> contexts_made_on_call_{0};
+  IsolateCounters counters_;
   // Last: destroyed first, which waits out any watchdog call into it.
   std::unique_ptr<TerminationState> termination_;
 };

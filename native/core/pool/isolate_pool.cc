@@ -108,7 +108,7 @@ void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
   if (prepares_contexts_) {
     last_release_ = Clock::now();  // read only by preparation
     preparing_wanted_ =
-        preparing_wanted_ || holder->contexts_made_on_call() >= kContextsBeforePreparing;
+        preparing_wanted_ || holder->counters().contexts_made_on_call() >= kContextsBeforePreparing;
   }
   const uint32_t standby = preparing_wanted_ ? 1 : 0;
   if (!killed_ && !holder->retiring() && idle_.size() < config_.keep_idle + standby) {
@@ -131,9 +131,7 @@ void IsolatePool::Release(std::unique_ptr<IsolateHolder> holder) {
 
 void IsolatePool::Retire(std::unique_ptr<IsolateHolder>* holder) {
   live_--;
-  compilations_retired_ += (*holder)->compilations();
-  recycled_runs_retired_ += (*holder)->recycled_runs();
-  contexts_made_on_call_retired_ += (*holder)->contexts_made_on_call();
+  counted_by_retired_ += (*holder)->counters().Read();
   // The status keeps two counts: isolates the memory limit retired, and all others.
   switch ((*holder)->retire_reason()) {
     case RetireReason::kNone:
@@ -234,14 +232,13 @@ bool IsolatePool::killed() const {
 
 PoolStats IsolatePool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  PoolStats stats{live_,
-                  static_cast<uint32_t>(busy_.size()),
-                  retired_at_memory_limit_,
-                  compilations_retired_,
-                  recycled_runs_retired_,
-                  retired_};
+  PoolStats stats;
+  stats.live_isolates = live_;
+  stats.busy_isolates = static_cast<uint32_t>(busy_.size());
+  stats.isolates_replaced = retired_at_memory_limit_;
+  stats.isolates_retired = retired_;
   stats.contexts_prepared = contexts_prepared_;
-  stats.contexts_made_on_call = contexts_made_on_call_retired_;
+  stats.counts = counted_by_retired_;
   // Read only where no execution writes it: on idle isolates, and on the one with the
   // preparer, whose work leaves it alone; the pool's lock orders these reads after the last
   // execution's writes. (Left out, the isolate just prepared for hid its figures from status.)
@@ -263,9 +260,7 @@ PoolStats IsolatePool::stats() const {
     read_meter(*preparing_);
   }
   for (const IsolateHolder* holder : all) {
-    stats.contexts_made_on_call += holder->contexts_made_on_call();
-    stats.compilations += holder->compilations();
-    stats.recycled_runs += holder->recycled_runs();
+    stats.counts += holder->counters().Read();
   }
   return stats;
 }

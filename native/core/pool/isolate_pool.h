@@ -24,16 +24,14 @@ struct PoolStats {
   uint32_t live_isolates = 0;
   uint32_t busy_isolates = 0;
   uint64_t isolates_replaced = 0;  // retired at the memory limit (status key of its own)
-  uint64_t compilations = 0;
-  uint64_t recycled_runs = 0;  // fresh-mode runs served by a recycled context
   // Retired for any other reason (isolate_holder.h RetireReason).
   uint64_t isolates_retired = 0;
   // Of the idle isolates: the largest attempt overhead last measured and the smallest cost of
   // a new context, in ms; negative when none was measured.
   double attempt_overhead_ms = -1;
   double new_context_ms = -1;
-  uint64_t contexts_prepared = 0;      // made ahead of time, off the callers' path
-  uint64_t contexts_made_on_call = 0;  // made while an execution waited for them
+  uint64_t contexts_prepared = 0;  // made ahead of time, off the callers' path
+  IsolateCounts counts;            // of every isolate the pool has had
 };
 
 /**
@@ -87,13 +85,11 @@ class IsolatePool final : public ContextPreparation {
   std::vector<std::unique_ptr<IsolateHolder>> idle_;
   std::vector<IsolateHolder*> busy_;
   IsolateHolder* preparing_ = nullptr;  // with the preparer, neither idle nor busy
-  uint64_t compilations_retired_ = 0;   // of isolates already disposed
-  uint64_t recycled_runs_retired_ = 0;
+  IsolateCounts counted_by_retired_;    // isolates already disposed
   uint64_t retired_ = 0;
   uint32_t live_ = 0;
   uint64_t retired_at_memory_limit_ = 0;
   uint64_t contexts_prepared_ = 0;
-  uint64_t contexts_made_on_call_retired_ = 0;
   bool preparing_wanted_ = false;  // executions kept needing new contexts
   Clock::time_point last_release_{};
   bool killed_ = false;

@@ -26,7 +26,7 @@ CachedScript* CompiledRun::Run(const ContextLease& lease) {
   if (cached != nullptr) {
     compiled = CodeCompiler::FromCache(isolate, *cached);
   } else {
-    holder_.CountCompilation();
+    holder_.counters().CountCompilation();
     const Clock::time_point started = Clock::now();
     const bool compiled_ok = compiler.Compile(code, &compiled);
     compile_ms_ = MsSince(started);

@@ -20,7 +20,7 @@ struct ExecutionRequest {
   const char* code = nullptr;  // UTF-8
   size_t code_length = 0;
   const std::string* context_wire = nullptr;  // null: no `context`; V8 wire format
-  // The keys of a context that is a plain object, when known (see bindings/py_to_wire.h).
+  // The keys of a context that is a plain object, when known (see bindings/convert/py_to_wire.h).
   const std::vector<std::string>* context_keys = nullptr;
   double timeout_ms = 1000;
   bool raw_result = false;       // false: the result is stringified (outcome_writer.h)

@@ -212,7 +212,7 @@ CachedScript* CompileHere(IsolateHolder& holder,
   OutcomeWriter writer(holder, request, &scratch, lease.context, lease.microtasks);
   const std::string_view code(request.code, request.code_length);
   CompiledCode compiled;
-  holder.CountCompilation();
+  holder.counters().CountCompilation();
   if (!CodeCompiler(writer).Compile(code, &compiled)) {
     writer.try_catch().Reset();
     return nullptr;
@@ -366,7 +366,7 @@ RecycledRun::Tried RecycledRun::Try(IsolateHolder& holder,
     holder.config().ledger->Publish(std::string_view(request.code, request.code_length), *cached);
   }
   if (recycling == Recycling::kKept) {
-    holder.CountRecycledRun();
+    holder.counters().CountRecycledRun();
   } else {
     holder.contexts().DiscardPristine(modules);
   }

@@ -1,4 +1,4 @@
-#include "bindings/cyclic_gc_pause.h"
+#include "bindings/convert/cyclic_gc_pause.h"
 
 #include <pybind11/pybind11.h>
 

@@ -1,13 +1,13 @@
-#include "bindings/wire_to_py.h"
+#include "bindings/convert/wire_to_py.h"
 
 #include <cmath>
 #include <vector>
 
-#include "bindings/cyclic_gc_pause.h"
+#include "bindings/convert/cyclic_gc_pause.h"
+#include "bindings/convert/short_strings.h"
+#include "bindings/convert/tree_to_py.h"
+#include "bindings/convert/wire_cursor.h"
 #include "bindings/errors.h"
-#include "bindings/short_strings.h"
-#include "bindings/tree_to_py.h"
-#include "bindings/wire_cursor.h"
 
 namespace py = pybind11;
 

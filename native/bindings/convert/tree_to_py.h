@@ -1,5 +1,5 @@
-#ifndef CODE_INTERPRETER_BINDINGS_TREE_TO_PY_H_
-#define CODE_INTERPRETER_BINDINGS_TREE_TO_PY_H_
+#ifndef CODE_INTERPRETER_BINDINGS_CONVERT_TREE_TO_PY_H_
+#define CODE_INTERPRETER_BINDINGS_CONVERT_TREE_TO_PY_H_
 
 #include <pybind11/pybind11.h>
 
@@ -23,4 +23,4 @@ pybind11::object DateFromMs(double ms, const std::string& where);
 
 }  // namespace ci::bindings
 
-#endif  // CODE_INTERPRETER_BINDINGS_TREE_TO_PY_H_
+#endif  // CODE_INTERPRETER_BINDINGS_CONVERT_TREE_TO_PY_H_

@@ -1,5 +1,5 @@
-#ifndef CODE_INTERPRETER_BINDINGS_PY_TO_WIRE_H_
-#define CODE_INTERPRETER_BINDINGS_PY_TO_WIRE_H_
+#ifndef CODE_INTERPRETER_BINDINGS_CONVERT_PY_TO_WIRE_H_
+#define CODE_INTERPRETER_BINDINGS_CONVERT_PY_TO_WIRE_H_
 
 #include <pybind11/pybind11.h>
 
@@ -32,4 +32,4 @@ bool TopLevelKeys(pybind11::handle context, std::vector<std::string>* keys);
 
 }  // namespace ci::bindings
 
-#endif  // CODE_INTERPRETER_BINDINGS_PY_TO_WIRE_H_
+#endif  // CODE_INTERPRETER_BINDINGS_CONVERT_PY_TO_WIRE_H_

@@ -1,5 +1,5 @@
-#ifndef CODE_INTERPRETER_BINDINGS_WIRE_CURSOR_H_
-#define CODE_INTERPRETER_BINDINGS_WIRE_CURSOR_H_
+#ifndef CODE_INTERPRETER_BINDINGS_CONVERT_WIRE_CURSOR_H_
+#define CODE_INTERPRETER_BINDINGS_CONVERT_WIRE_CURSOR_H_
 
 #include <cstdint>
 #include <cstring>
@@ -17,7 +17,7 @@ namespace ci::bindings {
 /**
  * The reading position in V8's serialization format: its primitives (bytes, tags with their
  * padding skipped, varints, raw runs, doubles), each checked against the end. What the values
- * mean is the reader's (bindings/wire_to_py.cc).
+ * mean is the reader's (bindings/convert/wire_to_py.cc).
  */
 class WireCursor {
  public:
@@ -86,4 +86,4 @@ class WireCursor {
 
 }  // namespace ci::bindings
 
-#endif  // CODE_INTERPRETER_BINDINGS_WIRE_CURSOR_H_
+#endif  // CODE_INTERPRETER_BINDINGS_CONVERT_WIRE_CURSOR_H_

@@ -1,4 +1,4 @@
-#include "bindings/py_to_wire.h"
+#include "bindings/convert/py_to_wire.h"
 
 #include <datetime.h>
 
@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
+#include "bindings/convert/object_ids.h"
+#include "bindings/convert/wire_buffer.h"
 #include "bindings/errors.h"
-#include "bindings/object_ids.h"
-#include "bindings/wire_buffer.h"
 #include "core/values/wire.h"
 
 namespace py = pybind11;

@@ -1,4 +1,4 @@
-#include "bindings/tree_to_py.h"
+#include "bindings/convert/tree_to_py.h"
 
 #include <cmath>
 #include <string>

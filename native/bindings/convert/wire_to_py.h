@@ -1,5 +1,5 @@
-#ifndef CODE_INTERPRETER_BINDINGS_WIRE_TO_PY_H_
-#define CODE_INTERPRETER_BINDINGS_WIRE_TO_PY_H_
+#ifndef CODE_INTERPRETER_BINDINGS_CONVERT_WIRE_TO_PY_H_
+#define CODE_INTERPRETER_BINDINGS_CONVERT_WIRE_TO_PY_H_
 
 #include <pybind11/pybind11.h>
 
@@ -21,4 +21,4 @@ pybind11::object WireToPy(const std::string& wire,
 
 }  // namespace ci::bindings
 
-#endif  // CODE_INTERPRETER_BINDINGS_WIRE_TO_PY_H_
+#endif  // CODE_INTERPRETER_BINDINGS_CONVERT_WIRE_TO_PY_H_
