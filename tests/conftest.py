@@ -8,10 +8,15 @@ import pytest
 from code_interpreter import Sandbox, _sandbox, create_sandbox
 from code_interpreter._base import live_sandboxes as _live_sandboxes
 
+# The suites on these fixtures run twice: isolates in this process, and in worker processes.
+ISOLATIONS = ("thread", "process")
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with create_sandbox(memory_limit_mb=64, max_execution_time=2000) as box:
+
+@pytest.fixture(params=ISOLATIONS)
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    with create_sandbox(
+        memory_limit_mb=64, max_execution_time=2000, isolation=request.param
+    ) as box:
         yield box
 
 
@@ -19,13 +24,14 @@ def sandbox() -> Iterator[Sandbox]:
 UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
 
 
-@pytest.fixture
-def bare() -> Iterator[Sandbox]:
+@pytest.fixture(params=ISOLATIONS)
+def bare(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     with create_sandbox(
         security_level="custom",
         custom_security=UNSCANNED,
         memory_limit_mb=64,
         max_execution_time=2000,
+        isolation=request.param,
     ) as box:
         yield box
 

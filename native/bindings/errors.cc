@@ -91,6 +91,8 @@ py::object OutcomeError(const Outcome& outcome, const Limits& limits) {
       return ErrorClass("JavaScriptError")(
           "the returned promise never settled: nothing left could settle it",
           py::arg("name") = "Error");
+    case OutcomeKind::kWorkerLost:
+      return ErrorClass("SandboxError")(Text(outcome.detail));
     case OutcomeKind::kJsError: {
       const JsErrorInfo& error = outcome.error;
       return ErrorClass("JavaScriptError")(

@@ -29,6 +29,7 @@
 #include "core/engine/side_effect_free.h"
 #include "core/pool/execution_stats.h"
 #include "core/pool/isolate_pool.h"
+#include "core/process/worker_pool.h"
 
 namespace py = pybind11;
 
@@ -47,13 +48,13 @@ class NativeSandbox {
         default_timeout_ms_(settings.default_timeout_ms),
         pid_(getpid()),
         fork_generation_(Platform::ForkGeneration()),
-        pool_(std::make_shared<IsolatePool>(config_)) {}
+        pool_(MakePool(settings, config_)) {}
 
   ~NativeSandbox() {
     if (getpid() != pid_) {
       // In a forked child V8's threads are gone: disposing the parent's isolates would crash.
       // They are left as they are, unreachable.
-      new std::shared_ptr<IsolatePool>(std::move(pool_));
+      new std::shared_ptr<ExecutionPool>(std::move(pool_));
     }
   }
   NativeSandbox(const NativeSandbox&) = delete;
@@ -102,7 +103,7 @@ class NativeSandbox {
     }
     const CallContext call_context = ReadContext(context);
     timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
-    std::shared_ptr<IsolatePool> pool = pool_;
+    std::shared_ptr<ExecutionPool> pool = pool_;
     std::vector<Outcome> outcomes(texts.size());
     std::string failure;
     HostErrorScope host_errors(config_.isolate.profile.host.get());
@@ -161,7 +162,7 @@ class NativeSandbox {
   }
 
   void Prewarm(uint32_t count) {
-    std::shared_ptr<IsolatePool> pool = pool_;
+    std::shared_ptr<ExecutionPool> pool = pool_;
     std::string failure;
     RunWithoutGil([&] {
       try {
@@ -204,6 +205,9 @@ class NativeSandbox {
   size_t in_flight() const { return in_flight_.load(std::memory_order_acquire); }
 
   py::dict Stats() const { return PoolReport(pool_->stats()); }
+
+  // One dict per worker process slot; empty when isolates run in this process.
+  py::list Workers() const { return WorkersReport(pool_->workers()); }
 
   py::dict Metrics() const { return MetricsReport(stats_.Read()); }
 
@@ -254,6 +258,20 @@ class NativeSandbox {
     NativeSandbox* owner_;
     size_t count_;
   };
+
+  static std::shared_ptr<ExecutionPool> MakePool(const SandboxConfig& settings,
+                                                 const PoolConfig& config) {
+    if (settings.isolation == "thread") {
+      return std::make_shared<IsolatePool>(config);
+    }
+    if (settings.isolation != "process") {
+      throw py::value_error("isolation must be 'thread' or 'process'");
+    }
+    WorkerPoolConfig workers;
+    workers.pool = config;
+    workers.executable = settings.worker_executable;
+    return std::make_shared<WorkerPool>(std::move(workers));
+  }
 
   static py::object ValueOf(const Outcome& outcome) {
     return outcome.wire.empty() ? TreeToPy(outcome.value)
@@ -354,7 +372,7 @@ class NativeSandbox {
     request.token = token != nullptr ? token->get() : nullptr;
     call_context.Into(&request);
     // Keeps the pool alive even if another thread drops this sandbox meanwhile.
-    std::shared_ptr<IsolatePool> pool = pool_;
+    std::shared_ptr<ExecutionPool> pool = pool_;
     Outcome outcome;
     std::string failure;
     HostErrorScope host_errors(config_.isolate.profile.host.get());
@@ -386,7 +404,7 @@ class NativeSandbox {
   const double default_timeout_ms_;
   const pid_t pid_;
   const uint64_t fork_generation_;
-  std::shared_ptr<IsolatePool> pool_;
+  std::shared_ptr<ExecutionPool> pool_;
   ExecutionStats stats_;
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> executions_{0};
@@ -438,6 +456,7 @@ void RegisterSandbox(py::module_& module) {
       .def_property_readonly("executions", &NativeSandbox::executions)
       .def_property_readonly("in_flight", &NativeSandbox::in_flight)
       .def("stats", &NativeSandbox::Stats)
+      .def("workers", &NativeSandbox::Workers)
       .def("metrics", &NativeSandbox::Metrics)
       .def("duration_buckets", &NativeSandbox::DurationBuckets)
       .def("memory", &NativeSandbox::Memory)

@@ -92,7 +92,9 @@ void RegisterSandboxConfig(py::module_& module) {
       .def_readwrite("allowed_globals", &SandboxConfig::allowed_globals)
       .def_readwrite("custom_globals", &SandboxConfig::custom_globals)
       .def_readwrite("modules", &SandboxConfig::modules)
-      .def_readwrite("expose", &SandboxConfig::expose);
+      .def_readwrite("expose", &SandboxConfig::expose)
+      .def_readwrite("isolation", &SandboxConfig::isolation)
+      .def_readwrite("worker_executable", &SandboxConfig::worker_executable);
 }
 
 }  // namespace ci::bindings

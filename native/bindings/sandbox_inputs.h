@@ -45,6 +45,10 @@ struct SandboxConfig {
   pybind11::object custom_globals = pybind11::none();  // dict, or None
   pybind11::object modules = pybind11::none();         // ModuleStore, or None
   pybind11::object expose = pybind11::none();          // dict of name -> callable, or None
+  // "thread": isolates in this process; "process": each in a worker process started from
+  // `worker_executable`.
+  std::string isolation = "thread";
+  std::string worker_executable;
 };
 
 // The core's pool configuration of `config`; TypeError when custom globals cannot cross.

@@ -20,6 +20,25 @@ py::dict PoolReport(const PoolStats& stats) {
   return out;
 }
 
+py::list WorkersReport(const std::vector<WorkerStatus>& workers) {
+  py::list out;
+  for (const WorkerStatus& worker : workers) {
+    py::dict entry;
+    entry["pid"] = worker.pid != 0 ? py::object(py::int_(worker.pid)) : py::object(py::none());
+    entry["seccomp"] = worker.seccomp;
+    entry["no_new_privs"] = worker.no_new_privs;
+    py::list namespaces;
+    for (const std::string& name : worker.namespaces) {
+      namespaces.append(name);
+    }
+    entry["namespaces"] = namespaces;
+    entry["restarts"] = worker.restarts;
+    entry["busy"] = worker.busy;
+    out.append(entry);
+  }
+  return out;
+}
+
 py::dict MetricsReport(const ExecutionStats::Snapshot& snapshot) {
   py::dict out;
   out["total"] = snapshot.total;

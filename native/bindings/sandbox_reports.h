@@ -3,8 +3,11 @@
 
 #include <pybind11/pybind11.h>
 
+#include <string>
+#include <vector>
+
+#include "core/pool/execution_pool.h"
 #include "core/pool/execution_stats.h"
-#include "core/pool/isolate_pool.h"
 
 namespace ci::bindings {
 
@@ -26,6 +29,8 @@ struct BatchOutcome {
 
 // get_status()["isolates"]: the pool's figures, under the names the README documents.
 pybind11::dict PoolReport(const PoolStats& stats);
+// get_status()["isolation"]["workers"]: pid, seccomp, no_new_privs, namespaces, restarts, busy.
+pybind11::list WorkersReport(const std::vector<WorkerStatus>& workers);
 // get_metrics(): the fields the README lists, in snake_case.
 pybind11::dict MetricsReport(const ExecutionStats::Snapshot& snapshot);
 // `_core.ExecutionReport` and `_core.BatchOutcome`.

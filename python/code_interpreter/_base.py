@@ -189,6 +189,7 @@ class SandboxBase:
                 "error_rate": metrics["failed"] / total if total else 0.0,
             },
             "isolates": self._native.stats(),
+            "isolation": {"mode": self._options.isolation, "workers": self._native.workers()},
             "options": self._options.as_dict(),
         }
 

@@ -5,6 +5,7 @@ PYTEST_DONT_REWRITE (see __init__)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import _core
@@ -12,6 +13,9 @@ from ._options import SandboxOptions
 from ._scanner import LevelPolicy
 
 __all__ = ["native_config"]
+
+# Process isolation's worker executable, installed beside the extension.
+_WORKER = str(Path(_core.__file__).with_name("code-interpreter-worker"))
 
 # Console bounds per execution: normal, and with capture_all_output.
 _CONSOLE_BOUNDS = {False: (1000, 1 << 20), True: (100_000, 64 << 20)}
@@ -49,4 +53,6 @@ def native_config(
         config.custom_globals = dict(options.custom_globals)
     config.modules = modules
     config.expose = expose
+    config.isolation = options.isolation
+    config.worker_executable = _WORKER
     return config

@@ -16,9 +16,10 @@ from ._host import check_expose
 from ._modules import check_module_names
 from ._validation import is_int, is_number
 
-__all__ = ["SECURITY_LEVELS", "CustomSecurity", "RateLimiting", "SandboxOptions"]
+__all__ = ["ISOLATION_MODES", "SECURITY_LEVELS", "CustomSecurity", "RateLimiting", "SandboxOptions"]
 
 SECURITY_LEVELS = ("strict", "moderate", "permissive", "custom")
+ISOLATION_MODES = ("thread", "process")
 
 Validator = Callable[[str], Mapping[str, Any]]
 
@@ -202,6 +203,10 @@ class SandboxOptions:
       fires after an execution.
     - ``expose``: Python callables script may call, by global name (``{"lookup": lookup}``);
       arguments and results cross as copies.
+    - ``isolation``: ``"thread"`` (isolates in this process, the fastest) or ``"process"``
+      (each isolate in a worker process that locks itself down before it runs any
+      JavaScript: a second wall behind V8). ``expose`` and ``allowed_modules`` need
+      ``"thread"``.
     """
 
     timeout_ms: float | None = None
@@ -228,6 +233,7 @@ class SandboxOptions:
     capture_all_output: bool = False
     memory_warning_threshold: float = 0.8
     expose: Mapping[str, Callable[..., Any]] | None = None
+    isolation: str = "thread"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -291,6 +297,16 @@ class SandboxOptions:
         _check_number("memory_warning_threshold", self.memory_warning_threshold, 0.01, 1.0)
         if self.expose is not None:
             set_(self, "expose", check_expose(self.expose, allow_async=True))
+        if self.isolation not in ISOLATION_MODES:
+            raise ConfigurationError(
+                f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {self.isolation!r}"
+            )
+        if self.isolation == "process":
+            for name in ("expose", "allowed_modules"):
+                if getattr(self, name):
+                    raise ConfigurationError(
+                        f"{name} is not available with isolation='process'; use 'thread'"
+                    )
 
     @property
     def effective_execution_time(self) -> float:

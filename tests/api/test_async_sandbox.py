@@ -2,6 +2,7 @@ import asyncio
 import time
 
 import pytest
+from tests.conftest import ISOLATIONS
 
 from code_interpreter import (
     AsyncSandbox,
@@ -11,9 +12,14 @@ from code_interpreter import (
 )
 
 
-def test_gather_runs_up_to_max_concurrent_in_parallel_without_blocking_the_loop() -> None:
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_gather_runs_up_to_max_concurrent_in_parallel_without_blocking_the_loop(
+    isolation: str,
+) -> None:
     async def main() -> tuple[list[str], float, int]:
-        async with await create_async_sandbox(max_concurrent_executions=2, pre_warm=2) as box:
+        async with await create_async_sandbox(
+            max_concurrent_executions=2, pre_warm=2, isolation=isolation
+        ) as box:
             ticks = 0
 
             async def ticker() -> None:
@@ -36,9 +42,10 @@ def test_gather_runs_up_to_max_concurrent_in_parallel_without_blocking_the_loop(
     assert ticks >= 10  # the loop kept running meanwhile
 
 
-def test_cancelling_the_awaiting_task_terminates_the_javascript() -> None:
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_cancelling_the_awaiting_task_terminates_the_javascript(isolation: str) -> None:
     async def main() -> tuple[float, str]:
-        box = await create_async_sandbox(max_execution_time=60_000)
+        box = await create_async_sandbox(max_execution_time=60_000, isolation=isolation)
         task = asyncio.create_task(box.interpret("while (true) {}"))
         await asyncio.sleep(0.2)
         started = time.monotonic()
@@ -55,9 +62,10 @@ def test_cancelling_the_awaiting_task_terminates_the_javascript() -> None:
     assert value == "free" and waited < 2
 
 
-def test_async_errors_and_kill() -> None:
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_async_errors_and_kill(isolation: str) -> None:
     async def main() -> None:
-        box = await create_async_sandbox(max_execution_time=100)
+        box = await create_async_sandbox(max_execution_time=100, isolation=isolation)
         assert isinstance(box, AsyncSandbox)
         with pytest.raises(ExecutionTimeout):
             await box.interpret("for (;;) {}")

@@ -17,6 +17,8 @@ namespace ci {
 namespace {
 
 std::once_flag g_init_once;
+// Two by default: this is a 2-core target, and GC helpers beyond that only contend.
+std::atomic<int> g_background_threads{2};
 pid_t g_init_pid = 0;
 
 // Bumped in the child of every fork(): cheaper to compare on each call than getpid(), which is
@@ -43,10 +45,11 @@ void InitializeOnce() {
   v8::V8::SetFlagsFromString(
       (std::string(kFlags) + std::to_string(Platform::kJsStackKb) + WebAssemblyOnDemandFlags())
           .c_str());
-  // Two worker threads: this is a 2-core target, and GC helpers beyond that only contend.
   // Deliberately leaked: isolates may still run while the process exits.
   v8::Platform* platform =
-      v8::platform::NewDefaultPlatform(2, v8::platform::IdleTaskSupport::kDisabled).release();
+      v8::platform::NewDefaultPlatform(g_background_threads.load(),
+                                       v8::platform::IdleTaskSupport::kDisabled)
+          .release();
   v8::V8::InitializePlatform(platform);
   v8::V8::Initialize();
   g_init_pid = getpid();
@@ -61,6 +64,10 @@ void Platform::EnsureInitialized() {
         "V8 was started in the parent of this forked process and cannot be used here; "
         "create sandboxes after fork, or use the 'spawn' start method");
   }
+}
+
+void Platform::SetBackgroundThreads(int threads) {
+  g_background_threads.store(threads);
 }
 
 uint64_t Platform::ForkGeneration() {

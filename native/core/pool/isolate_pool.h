@@ -9,6 +9,7 @@
 
 #include "core/isolate/isolate_holder.h"
 #include "core/pool/context_preparer.h"
+#include "core/pool/execution_pool.h"
 #include "core/run/outcome.h"
 
 namespace ci {
@@ -18,20 +19,6 @@ struct PoolConfig {
   uint32_t max_isolates = 1;
   // Idle isolates kept for reuse; 0 gives every execution a new isolate, disposed after it.
   uint32_t keep_idle = 1;
-};
-
-struct PoolStats {
-  uint32_t live_isolates = 0;
-  uint32_t busy_isolates = 0;
-  uint64_t isolates_replaced = 0;  // retired at the memory limit (status key of its own)
-  // Retired for any other reason (isolate_holder.h RetireReason).
-  uint64_t isolates_retired = 0;
-  // Of the idle isolates: the largest attempt overhead last measured and the smallest cost of
-  // a new context, in ms; negative when none was measured.
-  double attempt_overhead_ms = -1;
-  double new_context_ms = -1;
-  uint64_t contexts_prepared = 0;  // made ahead of time, off the callers' path
-  IsolateCounts counts;            // of every isolate the pool has had
 };
 
 /**
@@ -50,7 +37,7 @@ struct PoolStats {
  * `max_isolates` (and `keep_idle`), the standby, made by the preparer too. Callers take the most
  * recently used idle isolate that has a context ready.
  */
-class IsolatePool final : public ContextPreparation {
+class IsolatePool final : public ExecutionPool, public ContextPreparation {
  public:
   explicit IsolatePool(const PoolConfig& config);
   ~IsolatePool();
@@ -58,12 +45,12 @@ class IsolatePool final : public ContextPreparation {
   IsolatePool& operator=(const IsolatePool&) = delete;
 
   // Fills `outcome`, a new one, with the execution's (kKilled once the pool is killed).
-  void Execute(const ExecutionRequest& request, Outcome* outcome);
+  void Execute(const ExecutionRequest& request, Outcome* outcome) override;
   // Makes isolates up front, up to `count`.
-  void Prewarm(uint32_t count);
-  void Kill();
-  bool killed() const;
-  PoolStats stats() const;
+  void Prewarm(uint32_t count) override;
+  void Kill() override;
+  bool killed() const override;
+  PoolStats stats() const override;
   Clock::time_point PrepareOne() override;
 
  private:

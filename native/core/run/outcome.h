@@ -41,6 +41,7 @@ enum class OutcomeKind {
   kInterrupted,  // by a host function's interrupt, which the host re-raises
   kConversionError,
   kUnsettledPromise,
+  kWorkerLost,  // process isolation: the worker died or broke the channel; `detail` says how
 };
 
 struct JsErrorInfo {
@@ -56,7 +57,7 @@ struct Outcome {
   ValueTree value;     // kValue, unless `wire` holds it
   std::string wire;    // kValue of a raw result in V8 wire format (core/values/wire.h)
   JsErrorInfo error;   // kJsError
-  std::string detail;  // kConversionError: what and where
+  std::string detail;  // kConversionError: what and where; kWorkerLost: what happened
   // kJsError thrown by a host function and never caught: its HostReply::error_id.
   uint64_t host_error = 0;
   std::vector<ConsoleEntry> console;

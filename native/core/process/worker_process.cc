@@ -1,0 +1,185 @@
+#include "core/process/worker_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/channel/socket_io.h"
+
+namespace ci {
+namespace {
+
+// The fd the worker finds its channel on.
+constexpr int kChannelFd = 3;
+
+std::string SignalDescription(int signal) {
+  switch (signal) {
+    case SIGSYS:
+      return "SIGSYS (a blocked system call)";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGABRT:
+      return "SIGABRT (a fatal error in V8, such as running out of memory)";
+    case SIGSEGV:
+      return "SIGSEGV (a memory fault)";
+    case SIGBUS:
+      return "SIGBUS (a memory fault)";
+    case SIGTRAP:
+      return "SIGTRAP (a fatal error in V8)";
+    case SIGILL:
+      return "SIGILL (a fatal error in V8)";
+    default: {
+      const char* name = sigabbrev_np(signal);
+      return name != nullptr ? std::string("SIG") + name : "signal " + std::to_string(signal);
+    }
+  }
+}
+
+class SpawnSettings {
+ public:
+  SpawnSettings() {
+    posix_spawn_file_actions_init(&actions_);
+    posix_spawnattr_init(&attributes_);
+  }
+  ~SpawnSettings() {
+    posix_spawn_file_actions_destroy(&actions_);
+    posix_spawnattr_destroy(&attributes_);
+  }
+  SpawnSettings(const SpawnSettings&) = delete;
+  SpawnSettings& operator=(const SpawnSettings&) = delete;
+
+  posix_spawn_file_actions_t actions_;
+  posix_spawnattr_t attributes_;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkerProcess> WorkerProcess::Launch(const std::string& executable,
+                                                     const std::string& setup) {
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    throw std::runtime_error(std::string("cannot make a worker channel: ") + strerror(errno));
+  }
+  int child_end = ends[1];
+  if (child_end == kChannelFd) {
+    // dup2 onto itself would leave close-on-exec set: move it out of the way first.
+    child_end = fcntl(ends[1], F_DUPFD_CLOEXEC, 10);
+    close(ends[1]);
+  }
+  SpawnSettings settings;
+  posix_spawn_file_actions_adddup2(&settings.actions_, child_end, kChannelFd);
+  // Its own process group (a terminal's Ctrl-C is the caller's to handle), no blocked signals,
+  // and default dispositions for all (the caller may ignore SIGPIPE, for one).
+  sigset_t none;
+  sigset_t all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&settings.attributes_, &none);
+  posix_spawnattr_setsigdefault(&settings.attributes_, &all);
+  posix_spawnattr_setpgroup(&settings.attributes_, 0);
+  posix_spawnattr_setflags(&settings.attributes_,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  char* argv[] = {const_cast<char*>(executable.c_str()), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = 0;
+  const int failed =
+      posix_spawn(&pid, executable.c_str(), &settings.actions_, &settings.attributes_, argv, envp);
+  close(child_end);
+  if (failed != 0) {
+    close(ends[0]);
+    throw std::runtime_error("cannot start the worker " + executable + ": " + strerror(failed));
+  }
+  std::unique_ptr<WorkerProcess> worker(new WorkerProcess(pid, ends[0]));
+  if (!SendMessage(worker->channel_, setup)) {
+    throw std::runtime_error(worker->Reap(true) + " before it was set up");
+  }
+  return worker;
+}
+
+void WorkerProcess::AwaitReady(double timeout_ms) {
+  MessageType type;
+  std::string payload;
+  try {
+    switch (ReceiveMessage(channel_, Clock::now() + FromMs(timeout_ms), &type, &payload)) {
+      case Received::kTimedOut:
+        throw std::runtime_error(Reap(true) + ": it did not start in time");
+      case Received::kClosed:
+        throw std::runtime_error(Reap(false) + " while it started");
+      case Received::kMessage:
+        break;
+    }
+    MessageReader reader(payload);
+    if (type == MessageType::kFailure) {
+      const std::string reason = DecodeFailure(reader);
+      Reap(true);
+      throw std::runtime_error("the worker could not start: " + reason);
+    }
+    if (type != MessageType::kReady) {
+      throw ChannelError("its first message is not its lockdown report");
+    }
+    lockdown_ = DecodeReady(reader);
+  } catch (const ChannelError& error) {
+    throw std::runtime_error(Reap(true) + ": " + error.what());
+  }
+}
+
+WorkerProcess::~WorkerProcess() {
+  Reap(true);
+  close(channel_);
+}
+
+void WorkerProcess::Stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!reaped_) {
+    kill(pid_, SIGKILL);
+  }
+}
+
+void WorkerProcess::Signal(int signal, int value) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!reaped_) {
+    sigqueue(pid_, signal, sigval{value});
+  }
+}
+
+std::string WorkerProcess::Reap(bool stop) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (reaped_) {
+    return ending_;
+  }
+  int status = 0;
+  pid_t waited = 0;
+  if (!stop) {
+    // A worker that closed its channel but goes on running gets a second to end by itself.
+    const auto give_up = Clock::now() + std::chrono::seconds(1);
+    while ((waited = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < give_up) {
+      usleep(1000);
+    }
+    stop = waited == 0;
+  }
+  if (stop) {
+    kill(pid_, SIGKILL);
+    do {
+      waited = waitpid(pid_, &status, 0);
+    } while (waited < 0 && errno == EINTR);
+  }
+  reaped_ = true;
+  const std::string who = "worker " + std::to_string(pid_);
+  if (waited < 0) {
+    ending_ = who + " ended (its status was collected elsewhere)";
+  } else if (WIFSIGNALED(status)) {
+    ending_ = who + " was killed by " + SignalDescription(WTERMSIG(status));
+  } else {
+    ending_ = who + " exited with status " + std::to_string(WEXITSTATUS(status));
+  }
+  return ending_;
+}
+
+}  // namespace ci

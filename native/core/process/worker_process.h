@@ -1,0 +1,60 @@
+#ifndef CODE_INTERPRETER_CORE_PROCESS_WORKER_PROCESS_H_
+#define CODE_INTERPRETER_CORE_PROCESS_WORKER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/channel/worker_messages.h"
+
+namespace ci {
+
+/**
+ * The parent's handle on one worker process: started from the worker executable with an empty
+ * environment, its own process group, default signal dispositions and nothing inherited but
+ * the channel (a stream socket, its fd 3). Stop() and Signal() may come from any thread; Reap()
+ * and the channel belong to the thread that uses the worker. A process is signalled only until
+ * it is reaped, so its pid can never name another process.
+ */
+class WorkerProcess final {
+ public:
+  // Starts the worker and sends it `setup` (EncodeSetup). Throws std::runtime_error saying
+  // why the worker could not start.
+  static std::unique_ptr<WorkerProcess> Launch(const std::string& executable,
+                                               const std::string& setup);
+  // Waits until `timeout_ms` for its lockdown report. Throws std::runtime_error saying why the
+  // worker could not start (after reaping it).
+  void AwaitReady(double timeout_ms);
+  ~WorkerProcess();  // stops and reaps it if it is still there
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  int channel() const { return channel_; }
+  const LockdownReport& lockdown() const { return lockdown_; }
+
+  // SIGKILL. Any thread; nothing once reaped.
+  void Stop();
+  // Queues `signal` with `value` (the worker's cancellation). Any thread; nothing once reaped.
+  void Signal(int signal, int value);
+  // Waits for the process to end (stopping it first when `stop`) and says how it ended:
+  // "worker 1234 was killed by SIGSYS (a blocked system call)".
+  std::string Reap(bool stop);
+
+ private:
+  WorkerProcess(pid_t pid, int channel) : pid_(pid), channel_(channel) {}
+
+  const pid_t pid_;
+  const int channel_;
+  LockdownReport lockdown_;
+  std::mutex mutex_;  // orders signals before the reaping
+  bool reaped_ = false;
+  std::string ending_;
+};
+
+}  // namespace ci
+
+#endif  // CODE_INTERPRETER_CORE_PROCESS_WORKER_PROCESS_H_

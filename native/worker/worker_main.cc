@@ -1,0 +1,194 @@
+// The worker process of process isolation (core/process/worker_pool.h): one isolate, driven
+// over the channel its parent handed it as fd 3. It locks itself down before any JavaScript
+// runs (lockdown.h), then runs one execution per request until the channel closes.
+//
+//   code-interpreter-worker                          what the parent starts
+//   code-interpreter-worker --after-lockdown CALL    for the tests, once locked down: makes the
+//                                                    system call CALL (socket, execve: killed;
+//                                                    open: fails, else the worker gives up), or
+//                                                    with "garbage" answers with a bad message
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <v8.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/channel/socket_io.h"
+#include "core/channel/worker_messages.h"
+#include "core/engine/cancel_token.h"
+#include "core/engine/platform.h"
+#include "core/pool/isolate_pool.h"
+#include "worker/lockdown.h"
+
+namespace ci::worker {
+namespace {
+
+constexpr int kCancelSignal = SIGUSR1;
+
+/** The execution a cancellation signal may name: its number and token, while it runs. */
+class Cancellation {
+ public:
+  void Begin(uint32_t number, CancelToken* token) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    number_ = number;
+    token_ = token;
+  }
+  void End() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    token_ = nullptr;
+  }
+  void Cancel(uint32_t number) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (token_ != nullptr && number == number_) {
+      token_->Cancel();
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  uint32_t number_ = 0;
+  CancelToken* token_ = nullptr;
+};
+
+// The signal is blocked in every thread (set before any was made), so only this wait takes it.
+void AwaitCancellations(Cancellation* cancellation) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, kCancelSignal);
+  for (;;) {
+    siginfo_t info;
+    if (sigwaitinfo(&signals, &info) == kCancelSignal) {
+      cancellation->Cancel(static_cast<uint32_t>(info.si_value.sival_int));
+    }
+  }
+}
+
+bool Entropy(unsigned char* buffer, size_t length) {
+  size_t filled = 0;
+  while (filled < length) {
+    const ssize_t got = getrandom(buffer + filled, length - filled, 0);
+    if (got <= 0) {
+      return false;
+    }
+    filled += static_cast<size_t>(got);
+  }
+  return true;
+}
+
+[[noreturn]] void Fail(const std::string& reason) {
+  SendMessage(kChannelFd, EncodeFailure(reason));
+  _exit(1);
+}
+
+// The tests' hook: a call the filter must stop (the process is killed by SIGSYS, or open fails).
+void CallForbidden(const std::string& call) {
+  if (call == "open") {
+    if (open("/etc/hostname", O_RDONLY) >= 0 || errno != EPERM) {
+      Fail("open was not refused");
+    }
+  } else if (call == "socket") {
+    socket(AF_INET, SOCK_STREAM, 0);
+  } else if (call == "execve") {
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    execve("/bin/true", argv, nullptr);
+  }
+}
+
+int Serve(int argc, char** argv) {
+  sigset_t cancel;
+  sigemptyset(&cancel);
+  sigaddset(&cancel, kCancelSignal);
+  pthread_sigmask(SIG_BLOCK, &cancel, nullptr);
+
+  LockdownReport report;
+  std::string failure = PrepareAlone(&report);
+  if (!failure.empty()) {
+    Fail(failure);
+  }
+  MessageType type;
+  std::string payload;
+  if (ReceiveMessage(kChannelFd, Clock::time_point::max(), &type, &payload) != Received::kMessage ||
+      type != MessageType::kSetup) {
+    return 1;
+  }
+  PoolConfig config;
+  uint32_t platform_threads = 1;
+  bool keep_isolate = true;
+  {
+    MessageReader reader(payload);
+    config.isolate = DecodeSetup(reader, &keep_isolate, &platform_threads);
+  }
+  config.max_isolates = 1;
+  config.keep_idle = keep_isolate ? 1 : 0;
+  // V8 seeds Math.random and its hashes from here: getrandom is allowed, /dev/urandom is not.
+  v8::V8::SetEntropySource(Entropy);
+  Platform::SetBackgroundThreads(static_cast<int>(platform_threads));
+  IsolatePool pool(config);
+  pool.Prewarm(1);  // whatever V8 reads once per process is read before the lockdown
+  Cancellation cancellation;
+  std::thread(AwaitCancellations, &cancellation).detach();
+
+  failure = LockDown(&report);
+  if (!failure.empty()) {
+    Fail(failure);
+  }
+  const bool hook = argc == 3 && std::strcmp(argv[1], "--after-lockdown") == 0;
+  if (hook) {
+    CallForbidden(argv[2]);
+  }
+  const bool answer_garbage = hook && std::strcmp(argv[2], "garbage") == 0;
+  if (!SendMessage(kChannelFd, EncodeReady(report))) {
+    _exit(0);
+  }
+  uint32_t executions = 0;
+  for (;;) {
+    const Received received = ReceiveMessage(kChannelFd, Clock::time_point::max(), &type, &payload);
+    if (received != Received::kMessage) {
+      _exit(0);  // the parent closed the channel: the sandbox is gone
+    }
+    if (type != MessageType::kExecute) {
+      Fail("a message that is not an execution came");
+    }
+    if (answer_garbage) {
+      const std::string garbage("\x09\x00\x00\x00\x04\xff\xff\xff\xff\x07\x07\x07\x07", 13);
+      SendMessage(kChannelFd, garbage);
+      continue;
+    }
+    ReceivedRequest request;
+    {
+      MessageReader reader(payload);
+      DecodeRequest(reader, &request);
+    }
+    // Counted as the parent counts them: a cancellation names the execution by this number.
+    const uint32_t number = ++executions & 0x7fffffff;
+    CancelToken token;
+    request.request.token = &token;
+    cancellation.Begin(number, &token);
+    Outcome outcome;
+    pool.Execute(request.request, &outcome);
+    cancellation.End();
+    if (!SendMessage(kChannelFd, EncodeOutcome(outcome, pool.stats()))) {
+      _exit(0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ci::worker
+
+int main(int argc, char** argv) {
+  try {
+    return ci::worker::Serve(argc, argv);
+  } catch (const std::exception& error) {
+    ci::worker::Fail(error.what());
+  }
+}
