@@ -106,11 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
     parser.add_argument("--json", default="benchmarks/results.json")
     parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument(
+        "--process", action="store_true", help="also ours with isolation='process' (ours-process)"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.rounds, args.budget = 1, 0.01
 
     engines: dict[str, Any] = {"ours": Ours()}
+    if args.process:
+        engines["ours-process"] = Ours("process")
     missing: dict[str, str] = {}
     for name in [p for p in args.peers.split(",") if p]:
         try:
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     def add(workload: str, engine: str, mode: str, value: float) -> None:
         samples.setdefault((workload, engine, mode), []).append(value)
 
-    modes = {"ours": ["fresh", "persistent"]}
+    modes = {"ours": ["fresh", "persistent"], "ours-process": ["fresh", "persistent"]}
     workloads: list[tuple[str, str | None]] = [
         ("W1", W1),
         ("W2", W2),
@@ -155,21 +160,21 @@ def main(argv: list[str] | None = None) -> int:
                     call = engine.fresh_eval_call(code)
                     add(workload, name, engine.fresh_mode, per_call_us(call, args.budget))
         for name, engine in order:
-            if name == "ours":
-                for mode in modes["ours"]:
+            if name.startswith("ours"):
+                for mode in modes[name]:
                     call = engine.eval_call(W3, mode)
                     add("W3L", name, mode, latency_p50_us(call, args.budget))
             elif getattr(engine, "fresh_eval_call", None):
                 call = engine.fresh_eval_call(W3)
                 add("W3L", name, engine.fresh_mode, latency_p50_us(call, args.budget))
         for name, engine in order:
-            if name == "ours":
+            if name.startswith("ours"):
                 add("W6", name, "fresh", per_call_us(engine.eval_call("1+1", "fresh"), args.budget))
             elif getattr(engine, "fresh_call", None):
                 add("W6", name, "new context", per_call_us(engine.fresh_call(), args.budget))
             elif getattr(engine, "new_isolate_call", None):
                 add("W6", name, "new isolate", per_call_us(engine.new_isolate_call(), args.budget))
-            if name == "ours" or getattr(engine, "new_isolate_call", None):
+            if name.startswith("ours") or getattr(engine, "new_isolate_call", None):
                 add("W6b", name, "new isolate", per_call_us(engine.new_isolate_call(), args.budget))
             if getattr(engine, "host_call", None):
                 if name not in host_calls:
@@ -242,11 +247,18 @@ def render(
     for workload in workloads:
         rows = {(e, m): v for (w, e, m), v in medians.items() if w == workload}
         ours = {m: v for (e, m), v in rows.items() if e == "ours"}
+        process = {m: v for (e, m), v in rows.items() if e == "ours-process"}
         lines.append(f"{workload}")
         for (engine, mode), value in sorted(rows.items()):
-            text = f"  {engine:<11} {mode:<12} {value:12.2f}"
-            if engine != "ours":
+            text = f"  {engine:<12} {mode:<12} {value:12.2f}"
+            if engine == "ours-process" and mode in ours:
+                text += f"   over ours (thread): {value / ours[mode]:.3f}"
+            elif engine != "ours":
                 ratios = ", ".join(f"{m} {o / value:.3f}" for m, o in sorted(ours.items()))
+                if process:
+                    ratios += "; process " + ", ".join(
+                        f"{m} {o / value:.3f}" for m, o in sorted(process.items())
+                    )
                 text += f"   ratio: {ratios}"
             lines.append(text)
     lines.append("")

@@ -25,13 +25,20 @@ from workloads import (
 class Ours:
     name = "ours"
 
-    def __init__(self) -> None:
+    def __init__(self, isolation: str = "thread") -> None:
         import code_interpreter
 
         self.ci = code_interpreter
-        self.fresh = code_interpreter.create_sandbox(max_execution_time=60_000)
+        self.isolation = isolation
+        if isolation == "process":
+            # Host functions stay in this process; a worker's memory is not this process's RSS.
+            self.host_call = None
+            self.idle_instance = None
+        self.fresh = code_interpreter.create_sandbox(
+            max_execution_time=60_000, isolation=isolation, pre_warm=1
+        )
         self.persistent = code_interpreter.create_sandbox(
-            max_execution_time=60_000, persistent_context=True
+            max_execution_time=60_000, persistent_context=True, isolation=isolation, pre_warm=1
         )
 
     def eval_call(self, code: str, mode: str) -> Call:
@@ -41,7 +48,7 @@ class Ours:
 
     def new_isolate_call(self) -> Call:
         def run() -> None:
-            box = self.ci.create_sandbox()
+            box = self.ci.create_sandbox(isolation=self.isolation)
             box.interpret("1+1")
             box.kill()
 
@@ -62,7 +69,9 @@ class Ours:
         )
 
     def bomb(self, kind: str) -> tuple[bool, float]:
-        box = self.ci.create_sandbox(memory_limit_mb=64, max_execution_time=30_000)
+        box = self.ci.create_sandbox(
+            memory_limit_mb=64, max_execution_time=30_000, isolation=self.isolation
+        )
         result = bomb_recovery(
             lambda: box.interpret(BOMBS[kind]),
             lambda: box.interpret("1+1") == "2",
@@ -72,7 +81,9 @@ class Ours:
         return result
 
     def thread_call(self) -> Call:
-        box = self.ci.create_sandbox(max_execution_time=60_000, persistent_context=True)
+        box = self.ci.create_sandbox(
+            max_execution_time=60_000, persistent_context=True, isolation=self.isolation
+        )
         box.interpret("1")
         return lambda: box.interpret(W3)
 
