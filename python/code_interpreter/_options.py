@@ -205,8 +205,7 @@ class SandboxOptions:
       arguments and results cross as copies.
     - ``isolation``: ``"thread"`` (isolates in this process, the fastest) or ``"process"``
       (each isolate in a worker process that locks itself down before it runs any
-      JavaScript: a second wall behind V8). ``expose`` and ``allowed_modules`` need
-      ``"thread"``.
+      JavaScript: a second wall behind V8). ``expose`` needs ``"thread"``.
     """
 
     timeout_ms: float | None = None
@@ -302,11 +301,10 @@ class SandboxOptions:
                 f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {self.isolation!r}"
             )
         if self.isolation == "process":
-            for name in ("expose", "allowed_modules"):
-                if getattr(self, name):
-                    raise ConfigurationError(
-                        f"{name} is not available with isolation='process'; use 'thread'"
-                    )
+            if self.expose:
+                raise ConfigurationError(
+                    "expose is not available with isolation='process'; use 'thread'"
+                )
 
     @property
     def effective_execution_time(self) -> float:

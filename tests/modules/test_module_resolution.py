@@ -4,11 +4,13 @@ and every refusal."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS
 
 from code_interpreter import (
     ConfigurationError,
@@ -21,8 +23,18 @@ from code_interpreter import (
 
 from .conftest import MakePackage
 
+# Set per test by the fixture below: every case runs in both isolation modes.
+ISOLATION = "thread"
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(sys.modules[__name__], "ISOLATION", request.param)
+    return request.param
+
 
 def box(node_modules: Path, *names: str, **options: Any) -> Sandbox:
+    options.setdefault("isolation", ISOLATION)
     options.setdefault("max_execution_time", 2000)
     options.setdefault("memory_limit_mb", 64)
     return create_sandbox(allowed_modules=list(names), module_paths=[str(node_modules)], **options)

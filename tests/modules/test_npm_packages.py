@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS
 
 from code_interpreter import JavaScriptError, Sandbox, create_sandbox
 
@@ -97,13 +98,19 @@ def node_results(npm_modules: Path) -> dict[str, Any]:
     return results
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["fresh", "persistent"])
+@pytest.fixture(
+    scope="module",
+    params=[(False, "thread"), (True, "thread"), (False, "process"), (True, "process")],
+    ids=["fresh", "persistent", "fresh-process", "persistent-process"],
+)
 def sandbox(request: pytest.FixtureRequest, npm_modules: Path) -> Iterator[Sandbox]:
+    persistent, isolation = request.param
     with create_sandbox(
         allowed_modules=PACKAGES,
         module_paths=[str(npm_modules)],
-        persistent_context=request.param,
+        persistent_context=persistent,
         max_execution_time=10_000,
+        isolation=isolation,
     ) as box:
         yield box
 
@@ -127,10 +134,13 @@ def test_string_code_generation_is_a_clear_error(sandbox: Sandbox) -> None:
     assert sandbox.interpret("return require('lodash').sum([1, 2])", return_raw_result=True) == 3
 
 
-def test_lodash_is_served_from_the_recycled_context(npm_modules: Path) -> None:
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_lodash_is_served_from_the_recycled_context(npm_modules: Path, isolation: str) -> None:
     """lodash's loading changes nothing of the realm, so a fresh-mode run that requires it can
     take the pristine context that holds it, instead of evaluating lodash again."""
-    with create_sandbox(allowed_modules=["lodash"], module_paths=[str(npm_modules)]) as box:
+    with create_sandbox(
+        allowed_modules=["lodash"], module_paths=[str(npm_modules)], isolation=isolation
+    ) as box:
         code = "const _ = require('lodash'); return _.sum(context.xs)"
         for _ in range(10):
             assert box.interpret(code, CONTEXT, return_raw_result=True) == 28

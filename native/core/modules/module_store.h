@@ -58,6 +58,10 @@ class ModuleStore {
   const std::vector<ModuleFile>& files() const { return files_; }
   const std::vector<ModulePackage>& packages() const { return packages_; }
   const std::vector<std::string>& allowed_names() const { return allowed_names_; }
+  // The rest of what was added, for copying a store to a worker process.
+  const std::unordered_map<std::string, std::string>& directories() const { return directories_; }
+  const std::unordered_map<std::string, int>& allowed() const { return allowed_; }
+  const std::vector<std::string>& builtins() const { return builtins_; }
 
  private:
   ModuleResolution LoadPath(const std::string& path, std::string_view request) const;

@@ -53,8 +53,8 @@ WorkerPool::WorkerPool(WorkerPoolConfig config)
       setup_(
           EncodeSetup(config_.pool.isolate, config_.pool.keep_idle > 0, config_.platform_threads)),
       slots_(std::max<uint32_t>(1, config_.pool.max_isolates)) {
-  if (config_.pool.isolate.profile.host != nullptr || config_.pool.isolate.profile.modules) {
-    throw std::invalid_argument("process isolation does not carry host functions or modules");
+  if (config_.pool.isolate.profile.host != nullptr) {
+    throw std::invalid_argument("process isolation does not carry host functions");
   }
 }
 
