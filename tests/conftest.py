@@ -20,6 +20,17 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         yield box
 
 
+def use_isolation(monkeypatch: pytest.MonkeyPatch, module: object, isolation: str) -> None:
+    """Makes the sandboxes a test module creates through its imported factories use
+    `isolation`: for suites that run in both modes."""
+    import functools
+
+    for name in ("create_sandbox", "create_async_sandbox"):
+        factory = getattr(module, name, None)
+        if factory is not None:
+            monkeypatch.setattr(module, name, functools.partial(factory, isolation=isolation))
+
+
 # No scanner patterns and room for long code: for cases that test what V8 itself enforces.
 UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
 

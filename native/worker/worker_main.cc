@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/channel/socket_io.h"
 #include "core/channel/worker_messages.h"
@@ -28,6 +29,7 @@
 #include "core/engine/platform.h"
 #include "core/pool/isolate_pool.h"
 #include "worker/lockdown.h"
+#include "worker/worker_channel.h"
 
 namespace ci::worker {
 namespace {
@@ -123,9 +125,15 @@ int Serve(int argc, char** argv) {
   PoolConfig config;
   uint32_t platform_threads = 1;
   bool keep_isolate = true;
+  std::vector<std::string> host_names;
   {
     MessageReader reader(payload);
-    config.isolate = DecodeSetup(reader, &keep_isolate, &platform_threads);
+    config.isolate = DecodeSetup(reader, &host_names, &keep_isolate, &platform_threads);
+  }
+  WorkerChannel channel(kChannelFd);
+  if (!host_names.empty()) {
+    config.isolate.profile.host =
+        std::make_shared<ChannelHostFunctions>(std::move(host_names), &channel);
   }
   config.max_isolates = 1;
   config.keep_idle = keep_isolate ? 1 : 0;
@@ -146,21 +154,16 @@ int Serve(int argc, char** argv) {
     CallForbidden(argv[2]);
   }
   const bool answer_garbage = hook && std::strcmp(argv[2], "garbage") == 0;
-  if (!SendMessage(kChannelFd, EncodeReady(report))) {
+  if (!channel.Send(EncodeReady(report))) {
     _exit(0);
   }
+  channel.StartReading();
   uint32_t executions = 0;
   for (;;) {
-    const Received received = ReceiveMessage(kChannelFd, Clock::time_point::max(), &type, &payload);
-    if (received != Received::kMessage) {
-      _exit(0);  // the parent closed the channel: the sandbox is gone
-    }
-    if (type != MessageType::kExecute) {
-      Fail("a message that is not an execution came");
-    }
+    payload = channel.NextExecution();
     if (answer_garbage) {
       const std::string garbage("\x09\x00\x00\x00\x04\xff\xff\xff\xff\x07\x07\x07\x07", 13);
-      SendMessage(kChannelFd, garbage);
+      channel.Send(garbage);
       continue;
     }
     ReceivedRequest request;
@@ -176,7 +179,7 @@ int Serve(int argc, char** argv) {
     Outcome outcome;
     pool.Execute(request.request, &outcome);
     cancellation.End();
-    if (!SendMessage(kChannelFd, EncodeOutcome(outcome, pool.stats()))) {
+    if (!channel.Send(EncodeOutcome(outcome, pool.stats()))) {
       _exit(0);
     }
   }

@@ -205,7 +205,7 @@ class SandboxOptions:
       arguments and results cross as copies.
     - ``isolation``: ``"thread"`` (isolates in this process, the fastest) or ``"process"``
       (each isolate in a worker process that locks itself down before it runs any
-      JavaScript: a second wall behind V8). ``expose`` needs ``"thread"``.
+      JavaScript: a second wall behind V8).
     """
 
     timeout_ms: float | None = None
@@ -300,11 +300,6 @@ class SandboxOptions:
             raise ConfigurationError(
                 f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {self.isolation!r}"
             )
-        if self.isolation == "process":
-            if self.expose:
-                raise ConfigurationError(
-                    "expose is not available with isolation='process'; use 'thread'"
-                )
 
     @property
     def effective_execution_time(self) -> float:

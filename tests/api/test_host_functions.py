@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ConfigurationError,
@@ -25,6 +26,12 @@ from code_interpreter import (
     create_sandbox,
 )
 from code_interpreter._host import HostCallInterrupted
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 class LookupFailed(Exception):

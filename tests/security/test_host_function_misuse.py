@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     AsyncSandbox,
@@ -24,6 +25,12 @@ from code_interpreter import (
     create_async_sandbox,
     create_sandbox,
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def run_in_child(code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -196,8 +196,6 @@ def test_kill_stops_executions_in_flight(isolated: Sandbox) -> None:
     assert not Path(f"/proc/{pid}").exists()  # killed and reaped
 
 
-def test_host_functions_and_modules_need_thread_isolation() -> None:
-    with pytest.raises(ConfigurationError, match="expose is not available"):
-        create_sandbox(isolation="process", expose={"f": len})
+def test_isolation_is_thread_or_process() -> None:
     with pytest.raises(ConfigurationError, match="isolation must be one of thread, process"):
         create_sandbox(isolation="vm")

@@ -15,11 +15,14 @@ namespace ci {
  * below is bounded and throws ChannelError at the first byte that does not fit.
  */
 enum class MessageType : uint8_t {
-  kSetup = 1,  // parent -> worker: the isolate's configuration, once
-  kReady,      // worker -> parent: what the lockdown applied
-  kExecute,    // parent -> worker: one execution
-  kOutcome,    // worker -> parent: its outcome, and the worker's figures
-  kFailure,    // worker -> parent: why the worker cannot go on (then it exits)
+  kSetup = 1,       // parent -> worker: the isolate's configuration, once
+  kReady,           // worker -> parent: what the lockdown applied
+  kExecute,         // parent -> worker: one execution
+  kOutcome,         // worker -> parent: its outcome, and the worker's figures
+  kFailure,         // worker -> parent: why the worker cannot go on (then it exits)
+  kHostCall,        // worker -> parent: script called a host function (the execution waits)
+  kHostReply,       // parent -> worker: that call's reply
+  kHostCompletion,  // parent -> worker: the later reply of a call answered kPending
 };
 
 // A value's wire form is bounded by ConversionLimits::max_bytes (256 MB); code by 64 MB.

@@ -99,7 +99,7 @@ Received ReceiveMessage(int fd,
                        " bytes");
   }
   if (kind < static_cast<uint8_t>(MessageType::kSetup) ||
-      kind > static_cast<uint8_t>(MessageType::kFailure)) {
+      kind > static_cast<uint8_t>(MessageType::kHostCompletion)) {
     throw ChannelError("a message on the worker channel has an unknown type");
   }
   *type = static_cast<MessageType>(kind);

@@ -1,8 +1,8 @@
 #include "core/channel/worker_messages.h"
 
 #include <limits>
-#include <unordered_map>
 #include <memory>
+#include <unordered_map>
 
 namespace ci {
 namespace {
@@ -294,7 +294,10 @@ void TakeFigures(MessageReader& in, PoolStats* figures) {
 
 }  // namespace
 
-std::string EncodeSetup(const IsolateConfig& config, bool keep_isolate, uint32_t platform_threads) {
+std::string EncodeSetup(const IsolateConfig& config,
+                        const std::vector<std::string>& host_names,
+                        bool keep_isolate,
+                        uint32_t platform_threads) {
   MessageWriter out(MessageType::kSetup);
   out.U64(config.memory_limit_bytes);
   out.Bool(config.persistent_context);
@@ -314,12 +317,16 @@ std::string EncodeSetup(const IsolateConfig& config, bool keep_isolate, uint32_t
   if (profile.modules != nullptr) {
     PutStore(out, *profile.modules);
   }
+  PutNames(out, host_names);
   out.Bool(keep_isolate);
   out.U32(platform_threads);
   return out.Finish();
 }
 
-IsolateConfig DecodeSetup(MessageReader& in, bool* keep_isolate, uint32_t* platform_threads) {
+IsolateConfig DecodeSetup(MessageReader& in,
+                          std::vector<std::string>* host_names,
+                          bool* keep_isolate,
+                          uint32_t* platform_threads) {
   IsolateConfig config;
   config.memory_limit_bytes = in.U64();
   config.persistent_context = in.Bool();
@@ -341,6 +348,7 @@ IsolateConfig DecodeSetup(MessageReader& in, bool* keep_isolate, uint32_t* platf
   if (in.Bool()) {
     profile.modules = TakeStore(in);
   }
+  *host_names = TakeNames(in);
   *keep_isolate = in.Bool();
   *platform_threads = in.U32();
   in.ExpectEnd();
@@ -376,6 +384,93 @@ std::string DecodeFailure(MessageReader& in) {
   std::string reason = TakeUtf8(in, 4096);
   in.ExpectEnd();
   return reason;
+}
+
+namespace {
+
+void PutScalar(MessageWriter& out, const HostScalar& scalar) {
+  out.U8(static_cast<uint8_t>(scalar.type));
+  out.I64(scalar.integer);
+  out.F64(scalar.number);
+  out.Text(scalar.text);
+}
+
+HostScalar TakeScalar(MessageReader& in) {
+  HostScalar scalar;
+  const uint8_t type = in.U8();
+  if (type > static_cast<uint8_t>(HostScalar::Type::kLatin1)) {
+    throw ChannelError("a host call's argument has an unknown type");
+  }
+  scalar.type = static_cast<HostScalar::Type>(type);
+  scalar.integer = in.I64();
+  scalar.number = in.F64();
+  scalar.text = std::string(in.Text(ConversionLimits().max_bytes));
+  return scalar;
+}
+
+}  // namespace
+
+std::string EncodeHostCall(const ChannelHostCall& call) {
+  MessageWriter out(MessageType::kHostCall);
+  out.U64(call.call_id);
+  out.U32(call.index);
+  out.Bool(call.arguments.scalar);
+  out.U32(static_cast<uint32_t>(call.arguments.scalars.size()));
+  for (const HostScalar& scalar : call.arguments.scalars) {
+    PutScalar(out, scalar);
+  }
+  out.Text(call.arguments.wire);
+  return out.Finish();
+}
+
+ChannelHostCall DecodeHostCall(MessageReader& in, size_t functions) {
+  ChannelHostCall call;
+  call.call_id = in.U64();
+  call.index = in.U32();
+  if (call.index >= functions) {
+    throw ChannelError("a host call names a function the sandbox does not have");
+  }
+  call.arguments.scalar = in.Bool();
+  const uint32_t count = in.Count(25);
+  for (uint32_t i = 0; i < count; ++i) {
+    call.arguments.scalars.push_back(TakeScalar(in));
+  }
+  call.arguments.wire = std::string(in.Text(ConversionLimits().max_bytes));
+  in.ExpectEnd();
+  return call;
+}
+
+std::string EncodeHostReply(MessageType type, uint64_t call_id, const HostReply& reply) {
+  MessageWriter out(type);
+  out.U64(call_id);
+  out.U8(static_cast<uint8_t>(reply.kind));
+  out.Bool(reply.scalar);
+  PutScalar(out, reply.value);
+  out.Text(reply.wire);
+  out.Bool(reply.type_error);
+  out.Text(reply.name);
+  out.Text(reply.message);
+  out.U64(reply.error_id);
+  return out.Finish();
+}
+
+HostReply DecodeHostReply(MessageReader& in, uint64_t* call_id) {
+  HostReply reply;
+  *call_id = in.U64();
+  const uint8_t kind = in.U8();
+  if (kind > static_cast<uint8_t>(HostReply::Kind::kAbort)) {
+    throw ChannelError("a host reply has an unknown kind");
+  }
+  reply.kind = static_cast<HostReply::Kind>(kind);
+  reply.scalar = in.Bool();
+  reply.value = TakeScalar(in);
+  reply.wire = std::string(in.Text(ConversionLimits().max_bytes));
+  reply.type_error = in.Bool();
+  reply.name = std::string(in.Text(ConversionLimits().max_bytes));
+  reply.message = std::string(in.Text(ConversionLimits().max_bytes));
+  reply.error_id = in.U64();
+  in.ExpectEnd();
+  return reply;
 }
 
 std::string EncodeRequest(const ExecutionRequest& request) {

@@ -34,11 +34,17 @@ struct ReceivedRequest {
   ReceivedRequest& operator=(const ReceivedRequest&) = delete;
 };
 
-// Parent -> worker. The configuration leaves out host functions and modules, which stay with
-// the parent.
+// Parent -> worker: the isolate's configuration, modules included; host functions by name.
 // `keep_isolate`: the worker keeps its isolate between executions (false: a new one each).
-std::string EncodeSetup(const IsolateConfig& config, bool keep_isolate, uint32_t platform_threads);
-IsolateConfig DecodeSetup(MessageReader& reader, bool* keep_isolate, uint32_t* platform_threads);
+// `host_names`: the sandbox's host functions, which the worker calls back through the channel.
+std::string EncodeSetup(const IsolateConfig& config,
+                        const std::vector<std::string>& host_names,
+                        bool keep_isolate,
+                        uint32_t platform_threads);
+IsolateConfig DecodeSetup(MessageReader& reader,
+                          std::vector<std::string>* host_names,
+                          bool* keep_isolate,
+                          uint32_t* platform_threads);
 
 // Worker -> parent.
 std::string EncodeReady(const LockdownReport& report);
@@ -49,6 +55,20 @@ std::string DecodeFailure(MessageReader& reader);
 // Parent -> worker; the token stays with the parent.
 std::string EncodeRequest(const ExecutionRequest& request);
 void DecodeRequest(MessageReader& reader, ReceivedRequest* received);
+
+/** A host function call as it crosses: which call, which function, its arguments. */
+struct ChannelHostCall {
+  uint64_t call_id = 0;
+  uint32_t index = 0;
+  HostArguments arguments;
+};
+
+// Worker -> parent. Decoding checks `index` against the `functions` the sandbox has.
+std::string EncodeHostCall(const ChannelHostCall& call);
+ChannelHostCall DecodeHostCall(MessageReader& reader, size_t functions);
+// Parent -> worker: kHostReply (the call waits for it) or kHostCompletion (a pending call's).
+std::string EncodeHostReply(MessageType type, uint64_t call_id, const HostReply& reply);
+HostReply DecodeHostReply(MessageReader& reader, uint64_t* call_id);
 
 // Worker -> parent: the outcome and the worker's pool figures after it. Decoding checks every
 // field against the bounds a real outcome keeps (a value tree is checked whole, so that the

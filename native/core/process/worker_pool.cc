@@ -16,15 +16,20 @@ namespace {
 // The signal that cancels a worker's execution; its value names the execution.
 constexpr int kCancelSignal = SIGUSR1;
 
-// What a CancelToken stops while its execution runs in a worker: the worker, by signal.
+// What a CancelToken stops while its execution runs in a worker: the worker, by signal, and
+// the host call running for it here.
 class RemoteExecution final : public ExecutionControl {
  public:
-  RemoteExecution(WorkerProcess* process, uint64_t number) : process_(process), number_(number) {}
+  RemoteExecution(WorkerProcess* process, uint64_t number, HostFunctions* host, const void* caller)
+      : process_(process), number_(number), host_(host), caller_(caller) {}
   bool stopping() const override { return false; }
   void RequestTermination(Termination reason) override { RequestTerminationOf(number_, reason); }
   void RequestTerminationOf(uint64_t number, Termination reason) override {
     if (number == number_ && reason == Termination::kCancelled) {
       process_->Signal(kCancelSignal, static_cast<int>(number_ & 0x7fffffff));
+      if (host_ != nullptr) {
+        host_->Interrupt(caller_);
+      }
     }
   }
   void DeclineAttempt() override {}
@@ -32,7 +37,35 @@ class RemoteExecution final : public ExecutionControl {
  private:
   WorkerProcess* process_;
   uint64_t number_;
+  HostFunctions* host_;
+  const void* caller_;
 };
+
+// Where the host posts the later replies of one execution's calls answered kPending: on to the
+// worker, until the execution ends (then they are dropped, as in this process).
+class ForwardedCompletions final : public HostCompletionSink {
+ public:
+  explicit ForwardedCompletions(std::shared_ptr<WorkerProcess> process)
+      : process_(std::move(process)) {}
+  void Post(uint64_t call_id, HostReply reply) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (process_ != nullptr) {
+      process_->Send(EncodeHostReply(MessageType::kHostCompletion, call_id, reply));
+    }
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    process_.reset();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<WorkerProcess> process_;
+};
+
+std::vector<std::string> HostNames(const HostFunctions* host) {
+  return host != nullptr ? host->names() : std::vector<std::string>();
+}
 
 void AddFigures(PoolStats* total, const PoolStats& figures) {
   total->isolates_replaced += figures.isolates_replaced;
@@ -50,11 +83,16 @@ Clock::time_point DeadlineOf(double timeout_ms) {
 
 WorkerPool::WorkerPool(WorkerPoolConfig config)
     : config_(std::move(config)),
-      setup_(
-          EncodeSetup(config_.pool.isolate, config_.pool.keep_idle > 0, config_.platform_threads)),
+      host_(config_.pool.isolate.profile.host.get()),
+      setup_(EncodeSetup(config_.pool.isolate,
+                         HostNames(host_),
+                         config_.pool.keep_idle > 0,
+                         config_.platform_threads)),
       slots_(std::max<uint32_t>(1, config_.pool.max_isolates)) {
-  if (config_.pool.isolate.profile.host != nullptr) {
-    throw std::invalid_argument("process isolation does not carry host functions");
+  if (host_ != nullptr) {
+    for (Slot& slot : slots_) {
+      slot.watch = std::make_unique<HostWatch>(host_, &slot);
+    }
   }
 }
 
@@ -82,9 +120,9 @@ WorkerPool::Slot* WorkerPool::Acquire() {
   }
 }
 
-std::unique_ptr<WorkerProcess> WorkerPool::Release(Slot* slot, bool keep) {
+std::shared_ptr<WorkerProcess> WorkerPool::Release(Slot* slot, bool keep) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::unique_ptr<WorkerProcess> ended;
+  std::shared_ptr<WorkerProcess> ended;
   if ((!keep || killed_) && slot->process) {
     ended = std::move(slot->process);
     AddFigures(&ended_, slot->figures);
@@ -102,7 +140,7 @@ void WorkerPool::EnsureStarted(Slot* slot) {
   if (slot->process) {
     return;
   }
-  std::unique_ptr<WorkerProcess> process = WorkerProcess::Launch(config_.executable, setup_);
+  std::shared_ptr<WorkerProcess> process = WorkerProcess::Launch(config_.executable, setup_);
   process->AwaitReady(kStartTimeoutMs);
   std::lock_guard<std::mutex> lock(mutex_);
   slot->process = std::move(process);
@@ -129,13 +167,13 @@ void WorkerPool::Execute(const ExecutionRequest& request, Outcome* outcome) {
   if (outcome->kind == OutcomeKind::kWorkerLost && killed()) {
     outcome->kind = OutcomeKind::kKilled;
   }
-  std::unique_ptr<WorkerProcess> ended = Release(slot, keep);
+  std::shared_ptr<WorkerProcess> ended = Release(slot, keep);
   // Reaping outside the pool's lock: a process may take a moment to go.
 }
 
 bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* outcome) {
   WorkerProcess* process = slot->process.get();
-  RemoteExecution remote(process, ++slot->executions);
+  RemoteExecution remote(process, ++slot->executions, host_, slot);
   if (request.token != nullptr && request.token->Attach(&remote, slot->executions)) {
     request.token->Detach();
     outcome->kind = OutcomeKind::kCancelled;
@@ -150,7 +188,24 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
     }
   } detach{request.token};
   const auto deadline = DeadlineOf(request.timeout_ms);
-  if (!SendMessage(process->channel(), EncodeRequest(request))) {
+  std::shared_ptr<ForwardedCompletions> completions;
+  if (host_ != nullptr) {
+    completions = std::make_shared<ForwardedCompletions>(slot->process);
+    if (request.timeout_ms < 1e12) {
+      slot->watch->slot().Arm(Clock::now() + FromMs(request.timeout_ms), slot->executions);
+    }
+  }
+  struct EndHostCalls {
+    HostWatch* watch;
+    ForwardedCompletions* completions;
+    ~EndHostCalls() {
+      if (watch != nullptr) {
+        watch->slot().Disarm();
+        completions->Close();
+      }
+    }
+  } end_host_calls{slot->watch.get(), completions.get()};
+  if (!process->Send(EncodeRequest(request))) {
     outcome->kind = OutcomeKind::kWorkerLost;
     outcome->detail = process->Reap(false) + " before its execution began";
     return false;
@@ -158,7 +213,23 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
   MessageType type;
   std::string payload;
   try {
-    switch (ReceiveMessage(process->channel(), deadline, &type, &payload)) {
+    Received received;
+    for (;;) {
+      received = ReceiveMessage(process->channel(), deadline, &type, &payload);
+      if (received != Received::kMessage || type != MessageType::kHostCall) {
+        break;
+      }
+      if (host_ == nullptr) {
+        throw ChannelError("a host call came from a sandbox without host functions");
+      }
+      MessageReader reader(payload);
+      if (!AnswerHostCall(slot, reader, completions)) {
+        outcome->kind = OutcomeKind::kWorkerLost;
+        outcome->detail = process->Reap(false) + " while a host call of it ran";
+        return false;
+      }
+    }
+    switch (received) {
       case Received::kTimedOut:
         process->Reap(true);  // it did not stop at its own deadline
         outcome->kind = OutcomeKind::kTimeout;
@@ -194,6 +265,18 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
   }
 }
 
+bool WorkerPool::AnswerHostCall(Slot* slot,
+                                MessageReader& reader,
+                                const std::shared_ptr<HostCompletionSink>& completions) {
+  const ChannelHostCall crossing = DecodeHostCall(reader, host_->names().size());
+  HostCall call;
+  call.caller = slot;  // the binding interrupts and tells re-entrant calls apart by it
+  call.call_id = crossing.call_id;
+  call.completions = completions;
+  const HostReply reply = host_->Call(call, crossing.index, crossing.arguments);
+  return slot->process->Send(EncodeHostReply(MessageType::kHostReply, crossing.call_id, reply));
+}
+
 void WorkerPool::Prewarm(uint32_t count) {
   std::vector<Slot*> taken;
   {
@@ -206,7 +289,7 @@ void WorkerPool::Prewarm(uint32_t count) {
     }
   }
   // Every process starts at once; then each is awaited.
-  std::vector<std::unique_ptr<WorkerProcess>> started(taken.size());
+  std::vector<std::shared_ptr<WorkerProcess>> started(taken.size());
   std::string failure;
   for (size_t i = 0; i < taken.size(); ++i) {
     try {
@@ -234,7 +317,7 @@ void WorkerPool::Prewarm(uint32_t count) {
 }
 
 void WorkerPool::Kill() {
-  std::vector<std::unique_ptr<WorkerProcess>> idle;
+  std::vector<std::shared_ptr<WorkerProcess>> idle;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     killed_ = true;
@@ -243,6 +326,9 @@ void WorkerPool::Kill() {
         continue;
       }
       slot.process->Stop();  // a busy one's caller sees it end and reports kKilled
+      if (slot.busy && host_ != nullptr) {
+        host_->Interrupt(&slot);  // and a host call running for it is asked to stop
+      }
       if (!slot.busy) {
         AddFigures(&ended_, slot.figures);
         slot.figures = PoolStats();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/watchdog.h"
 #include "core/pool/execution_pool.h"
 #include "core/pool/isolate_pool.h"
 #include "core/process/worker_process.h"
@@ -48,8 +49,27 @@ class WorkerPool final : public ExecutionPool {
   std::vector<WorkerStatus> workers() const override;
 
  private:
+  // Interrupts the host call running for a slot's execution when its deadline passes (the
+  // worker cannot: it waits for the call's reply).
+  class HostWatch final : public TerminationTarget {
+   public:
+    HostWatch(HostFunctions* host, const void* caller) : host_(host), caller_(caller) {}
+    void OnDeadline(uint64_t execution_id, bool repeat) override {
+      if (slot_.Due()) {
+        host_->Interrupt(caller_);
+      }
+    }
+    WatchdogSlot& slot() { return slot_; }
+
+   private:
+    HostFunctions* const host_;
+    const void* const caller_;
+    WatchdogSlot slot_{this};
+  };
+
   struct Slot {
-    std::unique_ptr<WorkerProcess> process;  // null until started, and after it ended
+    std::shared_ptr<WorkerProcess> process;  // null until started, and after it ended
+    std::unique_ptr<HostWatch> watch;        // with host functions
     bool busy = false;
     uint64_t restarts = 0;
     uint64_t executions = 0;  // of this process: a cancellation names one by its number
@@ -60,13 +80,18 @@ class WorkerPool final : public ExecutionPool {
   Slot* Acquire();
   // Frees the slot; without `keep` its process is reaped (and counted as a restart unless the
   // pool was killed). Returns the process to dispose of outside the lock.
-  std::unique_ptr<WorkerProcess> Release(Slot* slot, bool keep);
+  std::shared_ptr<WorkerProcess> Release(Slot* slot, bool keep);
   // Starts the slot's process if it has none. Throws std::runtime_error.
   void EnsureStarted(Slot* slot);
   // One execution on the slot's process; false when the process is gone (reaped).
   bool Converse(Slot* slot, const ExecutionRequest& request, Outcome* outcome);
+  // Runs a host call the worker asked for, on this thread, and sends its reply.
+  bool AnswerHostCall(Slot* slot,
+                      MessageReader& reader,
+                      const std::shared_ptr<HostCompletionSink>& completions);
 
   const WorkerPoolConfig config_;
+  HostFunctions* const host_;  // null without host functions
   const std::string setup_;
   mutable std::mutex mutex_;
   std::condition_variable available_;

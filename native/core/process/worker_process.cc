@@ -97,7 +97,7 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Launch(const std::string& executab
     throw std::runtime_error("cannot start the worker " + executable + ": " + strerror(failed));
   }
   std::unique_ptr<WorkerProcess> worker(new WorkerProcess(pid, ends[0]));
-  if (!SendMessage(worker->channel_, setup)) {
+  if (!worker->Send(setup)) {
     throw std::runtime_error(worker->Reap(true) + " before it was set up");
   }
   return worker;
@@ -133,6 +133,11 @@ void WorkerProcess::AwaitReady(double timeout_ms) {
 WorkerProcess::~WorkerProcess() {
   Reap(true);
   close(channel_);
+}
+
+bool WorkerProcess::Send(const std::string& message) {
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  return SendMessage(channel_, message);
 }
 
 void WorkerProcess::Stop() {

@@ -34,6 +34,8 @@ class WorkerProcess final {
 
   pid_t pid() const { return pid_; }
   int channel() const { return channel_; }
+  // Writes a whole message; writers from several threads take turns. False when it is gone.
+  bool Send(const std::string& message);
   const LockdownReport& lockdown() const { return lockdown_; }
 
   // SIGKILL. Any thread; nothing once reaped.
@@ -50,6 +52,7 @@ class WorkerProcess final {
   const pid_t pid_;
   const int channel_;
   LockdownReport lockdown_;
+  std::mutex write_mutex_;
   std::mutex mutex_;  // orders signals before the reaping
   bool reaped_ = false;
   std::string ending_;
