@@ -86,6 +86,7 @@ class _Service:
             "security_level": settings.security_level,
             "max_execution_time": settings.max_execution_time_ms,
             "memory_limit_mb": settings.memory_limit_mb,
+            "isolation": settings.isolation,
             **settings.sandbox_options,
         }
         self.registry = SandboxRegistry(options, settings.max_sandboxes, settings.idle_timeout)

@@ -65,6 +65,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "--security-level", default="strict", choices=["strict", "moderate", "permissive"]
     )
     parser.add_argument("--workers", type=int, default=4, help="executions running at once")
+    parser.add_argument(
+        "--isolation",
+        default="process",
+        choices=["process", "thread"],
+        help="each user's sandbox in worker processes (default) or in this process",
+    )
     parser.add_argument("--max-sandboxes", type=int, default=1000)
     parser.add_argument(
         "--max-parsing-bytes",
@@ -125,6 +131,7 @@ def serve_main(argv: list[str]) -> int:
             idle_timeout=args.idle_timeout,
             security_level=args.security_level,
             workers=args.workers,
+            isolation=args.isolation,
             max_sandboxes=args.max_sandboxes,
         )
         limits = ConnectionLimits(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConfigurationError
+from .._options import ISOLATION_MODES
 from .._validation import is_int, is_positive_number
 
 __all__ = ["ServerSettings", "keys_from_environment", "parse_rate_limit"]
@@ -62,8 +63,10 @@ class ServerSettings:
     - ``max_sandboxes``: live sandboxes at most; past it the longest idle one goes, and when
       none is idle new users get 503.
     - ``workers``: executions running at once over the whole service.
-    - ``security_level``, ``max_execution_time_ms``, ``memory_limit_mb`` and
-      ``sandbox_options``: what each user's sandbox is made with.
+    - ``security_level``, ``max_execution_time_ms``, ``memory_limit_mb``, ``isolation``
+      (``"process"`` by default: each user's sandbox in worker processes behind a second
+      wall; ``"thread"``: in the service's process) and ``sandbox_options``: what each user's
+      sandbox is made with.
     - ``body_timeout``: a client that takes longer to send its body gets 408.
 
     Example: ``ServerSettings(api_keys=("k1", "k2"), admin_keys=("ops",), workers=8)``.
@@ -80,6 +83,7 @@ class ServerSettings:
     security_level: str = "strict"
     max_execution_time_ms: float = 5000
     memory_limit_mb: int = 128
+    isolation: str = "process"
     body_timeout: float = 10.0
     sandbox_options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -104,6 +108,10 @@ class ServerSettings:
             value = getattr(self, name)
             if not is_positive_number(value):
                 raise ConfigurationError(f"{name} must be a positive number, not {value!r}")
+        if self.isolation not in ISOLATION_MODES:
+            raise ConfigurationError(
+                f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {self.isolation!r}"
+            )
         count, seconds = self.rate_limit
         if count < 1 or seconds <= 0:
             raise ConfigurationError(
