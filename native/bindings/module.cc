@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "bindings/cancel_token_binding.h"
+#include "bindings/channel_probe.h"
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
 #include "bindings/quiet_interpret.h"
@@ -26,6 +27,7 @@ PYBIND11_MODULE(_core, module) {
   ci::bindings::RegisterExecutionReport(module);
   ci::bindings::RegisterSandbox(module);
   ci::bindings::RegisterQuietInterpret(module);
+  ci::bindings::RegisterChannelProbe(module);
   module.def("v8_version", [] {
     ci::Platform::EnsureInitialized();
     return ci::Platform::V8Version();

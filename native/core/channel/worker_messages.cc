@@ -139,6 +139,11 @@ void CheckTree(const ValueTree& tree) {
          !IsContainer(tree.nodes[static_cast<size_t>(node.integer)].kind))) {
       throw ChannelError("a value refers to something that is not a container");
     }
+    if (node.kind == ValueKind::kBigInt &&
+        (node.text.empty() ||
+         node.text.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+      throw ChannelError("a BigInt's digits are not hexadecimal");
+    }
     if (node.kind == ValueKind::kString && !node.one_byte && node.text.size() % 2 != 0) {
       throw ChannelError("a two-byte string has an odd number of bytes");
     }

@@ -1,0 +1,15 @@
+#ifndef CODE_INTERPRETER_BINDINGS_CHANNEL_PROBE_H_
+#define CODE_INTERPRETER_BINDINGS_CHANNEL_PROBE_H_
+
+#include <pybind11/pybind11.h>
+
+namespace ci::bindings {
+
+// `_core.read_worker_outcome(payload)`, for the tests' fuzzing: what the parent makes of a
+// worker's outcome message (the bytes after its type), read and converted exactly as an
+// execution's would be. Returns (kind, value or error); a malformed message is a ValueError.
+void RegisterChannelProbe(pybind11::module_& module);
+
+}  // namespace ci::bindings
+
+#endif  // CODE_INTERPRETER_BINDINGS_CHANNEL_PROBE_H_
