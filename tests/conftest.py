@@ -13,10 +13,15 @@ ISOLATIONS = ("thread", "process")
 
 
 @pytest.fixture(params=ISOLATIONS)
-def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    with create_sandbox(
-        memory_limit_mb=64, max_execution_time=2000, isolation=request.param
-    ) as box:
+def isolation(request: pytest.FixtureRequest) -> str:
+    """The mode of `sandbox` and `bare`; a module that runs all its tests in both modes
+    overrides it with an autouse fixture of the same name (use_isolation)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def sandbox(isolation: str) -> Iterator[Sandbox]:
+    with create_sandbox(memory_limit_mb=64, max_execution_time=2000, isolation=isolation) as box:
         yield box
 
 
@@ -35,14 +40,14 @@ def use_isolation(monkeypatch: pytest.MonkeyPatch, module: object, isolation: st
 UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
 
 
-@pytest.fixture(params=ISOLATIONS)
-def bare(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+@pytest.fixture
+def bare(isolation: str) -> Iterator[Sandbox]:
     with create_sandbox(
         security_level="custom",
         custom_security=UNSCANNED,
         memory_limit_mb=64,
         max_execution_time=2000,
-        isolation=request.param,
+        isolation=isolation,
     ) as box:
         yield box
 

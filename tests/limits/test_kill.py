@@ -1,9 +1,17 @@
+import sys
 import threading
 import time
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import RateLimitExceeded, SandboxKilled, create_sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def test_calls_after_kill_raise_sandbox_killed() -> None:

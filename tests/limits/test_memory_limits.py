@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import gc
+import sys
 import time
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import MemoryLimitExceeded, create_sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 BOMBS = {
     "array growth": "const a = []; while (true) a.push(new Array(1000).fill(1.5))",

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import ExecutionTimeout, JavaScriptError, Sandbox, create_sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 HOSTILE_LOOPS = {
     "plain loop": "while (true) {}",

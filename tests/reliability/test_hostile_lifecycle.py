@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ExecutionTimeout,
@@ -23,6 +24,13 @@ from code_interpreter import (
     SandboxKilled,
     create_sandbox,
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 JOIN_S = 20  # generous: proves "did not hang"
 

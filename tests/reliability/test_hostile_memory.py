@@ -11,6 +11,14 @@ import sys
 import textwrap
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 CHILD = textwrap.dedent(
     """

@@ -4,11 +4,20 @@ tests/api/test_conversion.py; these are the other shapes."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import ConversionError, ExecutionTimeout, MemoryLimitExceeded, Sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 DEEP_RESULTS = {
     "arrays": "let o = []; for (let i = 0; i < 100000; i++) o = [o]; o",

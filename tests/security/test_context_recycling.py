@@ -9,12 +9,14 @@ are themselves served by the recycled context, and check the probe sees a pristi
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ExecutionTimeout,
@@ -24,6 +26,13 @@ from code_interpreter import (
     _core,
     create_sandbox,
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
 pytestmark = pytest.mark.skipif(
@@ -387,7 +396,9 @@ def test_one_slow_run_in_a_new_context_does_not_keep_code_on_a_slower_path(box: 
     assert recycled(box) - before < 40
 
 
-def test_what_one_isolate_learned_serves_the_pools_other_isolates() -> None:
+def test_what_one_isolate_learned_serves_the_pools_other_isolates(isolation: str) -> None:
+    if isolation == "process":
+        pytest.skip("worker processes do not share what each learned (README: process isolation)")
     # Which isolate of a pool serves a call depends on the caller's timing; how much is recycled
     # must not. Code run once on one isolate is attempted on another the first time it lands
     # there. Host calls that wait hold the isolates in turn, so the code lands elsewhere; a pool

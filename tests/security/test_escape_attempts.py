@@ -5,8 +5,10 @@ They run without scanner patterns, so what is pinned here is V8's own enforcemen
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ConversionError,
@@ -15,6 +17,13 @@ from code_interpreter import (
     Sandbox,
     create_sandbox,
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
 
 UNSCANNED = {"max_code_length": 1 << 20, "max_lines": 100_000}
 

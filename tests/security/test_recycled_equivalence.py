@@ -9,10 +9,12 @@ about earlier runs.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ExecutionTimeout,
@@ -26,6 +28,14 @@ from code_interpreter import (
 pytestmark = pytest.mark.skipif(
     not _core.RECYCLES_CONTEXTS, reason="this V8 lacks side-effect-free evaluation"
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
+
+
 OPTIONS: dict[str, Any] = {
     "security_level": "custom",
     "custom_security": {"max_code_length": 1 << 20, "max_lines": 100_000},

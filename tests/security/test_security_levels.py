@@ -1,8 +1,16 @@
+import sys
 import time
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import JavaScriptError, SecurityViolation, create_sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def test_strict_has_no_timers_and_no_webassembly() -> None:
