@@ -7,6 +7,7 @@ import concurrent.futures
 import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import ray
@@ -113,6 +114,16 @@ def test_memory_bomb_is_typed_and_the_worker_survives(ray_cluster: None) -> None
             small.interpret("const a = []; while (true) a.push(new Array(100000).fill(1.5))")
         assert small.interpret("1 + 1") == "2"
         assert small.get_status()["workers"][0]["pid"] == pid
+
+
+def test_process_isolation_reaches_the_workers(ray_cluster: None) -> None:
+    with ClusterSandbox(workers=1, isolation="process", pre_warm=1, **SHARE) as isolated:
+        assert isolated.interpret("6 * 7") == "42"
+        isolation = isolated.get_status()["workers"][0]["isolation"]
+        assert isolation["mode"] == "process"
+        pid = isolation["workers"][0]["pid"]
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert "Seccomp:\t2" in status and "NoNewPrivs:\t1" in status
 
 
 def test_status_lists_the_workers(cluster: ClusterSandbox) -> None:

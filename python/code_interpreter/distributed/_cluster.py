@@ -198,7 +198,8 @@ class ClusterSandbox(KillOnExit):
 
     def get_status(self) -> dict[str, Any]:
         """The cluster sandbox and each worker: pid, node, executions, busy, tenants,
-        restarts; ``alive`` is False for a worker that did not answer."""
+        isolation (as a sandbox's status has it), restarts; ``alive`` is False for a worker
+        that did not answer."""
         slots = list(self._dispatcher.slots)
         refs = [slot.actor.status.remote() for slot in slots] if self._active else []
         reports = gather(refs)
@@ -215,6 +216,7 @@ class ClusterSandbox(KillOnExit):
                     "executions": report["executions"] if report else 0,
                     "busy": report["busy"] if report else 0,
                     "tenants": report["tenants"] if report else [],
+                    "isolation": report["isolation"] if report else None,
                     "restarts": slot.restarts,
                 }
             )

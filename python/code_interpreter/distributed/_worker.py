@@ -137,12 +137,16 @@ class SandboxWorker:
     def status(self) -> dict[str, Any]:
         with self._lock:
             tenants = list(self._tenants)
-            return {
+            shared = self._shared
+            report = {
                 "pid": os.getpid(),
                 "executions": self._executions,
                 "busy": self._busy,
                 "tenants": tenants,
             }
+        # The shared sandbox's isolation: its mode, and its worker processes when it has them.
+        report["isolation"] = shared.get_status()["isolation"] if shared is not None else None
+        return report
 
     @ray.method(concurrency_group="control")
     def metrics(self) -> dict[str, Any]:
