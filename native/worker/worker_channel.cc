@@ -9,6 +9,7 @@
 namespace ci::worker {
 
 void WorkerChannel::StartReading() {
+  reading_thread_ = true;
   std::thread([this] { Read(); }).detach();
 }
 
@@ -18,6 +19,22 @@ bool WorkerChannel::Send(const std::string& message) {
 }
 
 std::string WorkerChannel::NextExecution() {
+  if (!reading_thread_) {
+    MessageType type;
+    std::string payload;
+    try {
+      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload) != Received::kMessage) {
+        _exit(0);  // the parent closed the channel: the sandbox is gone
+      }
+      if (type != MessageType::kExecute) {
+        throw ChannelError("a message that is not an execution came");
+      }
+    } catch (const ChannelError& error) {
+      Send(EncodeFailure(error.what()));
+      _exit(1);
+    }
+    return payload;
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   arrived_.wait(lock, [this] { return !executions_.empty(); });
   std::string payload = std::move(executions_.front());

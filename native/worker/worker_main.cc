@@ -157,7 +157,9 @@ int Serve(int argc, char** argv) {
   if (!channel.Send(EncodeReady(report))) {
     _exit(0);
   }
-  channel.StartReading();
+  if (config.isolate.profile.host != nullptr) {
+    channel.StartReading();
+  }
   uint32_t executions = 0;
   for (;;) {
     payload = channel.NextExecution();
