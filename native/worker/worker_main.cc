@@ -116,19 +116,25 @@ int Serve(int argc, char** argv) {
   if (!failure.empty()) {
     Fail(failure);
   }
+  // V8 starts before the setup comes: a worker started ahead of time (core/process/
+  // worker_process.cc) is then ready for any sandbox. One background thread per worker, so N
+  // workers on N cores do not oversubscribe them. V8 seeds Math.random and its hashes from
+  // getrandom, which the filter allows (/dev/urandom could not be opened).
+  v8::V8::SetEntropySource(Entropy);
+  Platform::SetBackgroundThreads(1);
+  Platform::EnsureInitialized();
   MessageType type;
   std::string payload;
   if (ReceiveMessage(kChannelFd, Clock::time_point::max(), &type, &payload) != Received::kMessage ||
       type != MessageType::kSetup) {
-    return 1;
+    return 1;  // the parent is gone before it needed this worker
   }
   PoolConfig config;
-  uint32_t platform_threads = 1;
   bool keep_isolate = true;
   std::vector<std::string> host_names;
   {
     MessageReader reader(payload);
-    config.isolate = DecodeSetup(reader, &host_names, &keep_isolate, &platform_threads);
+    config.isolate = DecodeSetup(reader, &host_names, &keep_isolate);
   }
   WorkerChannel channel(kChannelFd);
   if (!host_names.empty()) {
@@ -137,9 +143,6 @@ int Serve(int argc, char** argv) {
   }
   config.max_isolates = 1;
   config.keep_idle = keep_isolate ? 1 : 0;
-  // V8 seeds Math.random and its hashes from here: getrandom is allowed, /dev/urandom is not.
-  v8::V8::SetEntropySource(Entropy);
-  Platform::SetBackgroundThreads(static_cast<int>(platform_threads));
   IsolatePool pool(config);
   pool.Prewarm(1);  // whatever V8 reads once per process is read before the lockdown
   Cancellation cancellation;

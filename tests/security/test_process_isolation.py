@@ -69,6 +69,29 @@ def wait_busy(box: Sandbox) -> None:
     time.sleep(0.05)  # into the loop
 
 
+def test_a_worker_started_ahead_serves_the_next_sandbox() -> None:
+    with create_sandbox(isolation="process", pre_warm=1):
+        pass
+    deadline = time.monotonic() + 10
+    standby = None
+    while standby is None and time.monotonic() < deadline:  # started on a thread of its own
+        children = [
+            pid
+            for task in Path("/proc/self/task").iterdir()
+            for pid in (task / "children").read_text().split()
+        ]
+        waiting = [
+            int(pid)
+            for pid in children
+            if b"code-interpreter-worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        standby = waiting[0] if waiting else None
+        time.sleep(0.01)
+    assert standby is not None
+    with create_sandbox(isolation="process", pre_warm=1) as box:
+        assert worker_pid(box) == standby
+
+
 def test_the_kernel_shows_every_worker_filtered_and_without_new_privileges() -> None:
     with create_sandbox(isolation="process", max_concurrent_executions=2, pre_warm=2) as box:
         workers = box.get_status()["isolation"]["workers"]
@@ -83,11 +106,17 @@ def test_the_kernel_shows_every_worker_filtered_and_without_new_privileges() -> 
             assert os.getpgid(worker["pid"]) == worker["pid"]
 
 
-def test_a_worker_holds_no_descriptor_but_its_channel(isolated: Sandbox) -> None:
-    leaked = os.open("/etc/hostname", os.O_RDONLY)  # inheritable, would pass an exec
-    os.set_inheritable(leaked, True)
+def test_a_worker_holds_no_descriptor_but_its_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A path of its own: no worker was started for it ahead of time, so this one starts after
+    # the inheritable descriptor below exists.
+    fresh = tmp_path / "worker"
+    fresh.symlink_to(_native_config._WORKER)
+    monkeypatch.setattr(_native_config, "_WORKER", str(fresh))
+    leaked = os.open("/etc/hostname", os.O_RDONLY)
+    os.set_inheritable(leaked, True)  # would pass an exec
     try:
-        isolated.kill()
         with create_sandbox(isolation="process", pre_warm=1) as box:
             pid = worker_pid(box)
             assert sorted(os.listdir(f"/proc/{pid}/fd")) == ["3"]

@@ -301,8 +301,7 @@ void TakeFigures(MessageReader& in, PoolStats* figures) {
 
 std::string EncodeSetup(const IsolateConfig& config,
                         const std::vector<std::string>& host_names,
-                        bool keep_isolate,
-                        uint32_t platform_threads) {
+                        bool keep_isolate) {
   MessageWriter out(MessageType::kSetup);
   out.U64(config.memory_limit_bytes);
   out.Bool(config.persistent_context);
@@ -324,14 +323,12 @@ std::string EncodeSetup(const IsolateConfig& config,
   }
   PutNames(out, host_names);
   out.Bool(keep_isolate);
-  out.U32(platform_threads);
   return out.Finish();
 }
 
 IsolateConfig DecodeSetup(MessageReader& in,
                           std::vector<std::string>* host_names,
-                          bool* keep_isolate,
-                          uint32_t* platform_threads) {
+                          bool* keep_isolate) {
   IsolateConfig config;
   config.memory_limit_bytes = in.U64();
   config.persistent_context = in.Bool();
@@ -355,7 +352,6 @@ IsolateConfig DecodeSetup(MessageReader& in,
   }
   *host_names = TakeNames(in);
   *keep_isolate = in.Bool();
-  *platform_threads = in.U32();
   in.ExpectEnd();
   return config;
 }

@@ -39,12 +39,10 @@ struct ReceivedRequest {
 // `host_names`: the sandbox's host functions, which the worker calls back through the channel.
 std::string EncodeSetup(const IsolateConfig& config,
                         const std::vector<std::string>& host_names,
-                        bool keep_isolate,
-                        uint32_t platform_threads);
+                        bool keep_isolate);
 IsolateConfig DecodeSetup(MessageReader& reader,
                           std::vector<std::string>* host_names,
-                          bool* keep_isolate,
-                          uint32_t* platform_threads);
+                          bool* keep_isolate);
 
 // Worker -> parent.
 std::string EncodeReady(const LockdownReport& report);

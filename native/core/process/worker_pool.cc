@@ -84,10 +84,7 @@ Clock::time_point DeadlineOf(double timeout_ms) {
 WorkerPool::WorkerPool(WorkerPoolConfig config)
     : config_(std::move(config)),
       host_(config_.pool.isolate.profile.host.get()),
-      setup_(EncodeSetup(config_.pool.isolate,
-                         HostNames(host_),
-                         config_.pool.keep_idle > 0,
-                         config_.platform_threads)),
+      setup_(EncodeSetup(config_.pool.isolate, HostNames(host_), config_.pool.keep_idle > 0)),
       slots_(std::max<uint32_t>(1, config_.pool.max_isolates)) {
   if (host_ != nullptr) {
     for (Slot& slot : slots_) {

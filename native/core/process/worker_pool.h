@@ -18,9 +18,6 @@ namespace ci {
 struct WorkerPoolConfig {
   PoolConfig pool;  // max_isolates: the worker processes; isolate: what each one runs
   std::string executable;
-  // V8's background threads in each worker: one per worker keeps N workers on N cores from
-  // oversubscribing them.
-  uint32_t platform_threads = 1;
 };
 
 /**

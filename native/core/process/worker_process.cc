@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "core/channel/socket_io.h"
 
@@ -61,8 +62,7 @@ class SpawnSettings {
 
 }  // namespace
 
-std::unique_ptr<WorkerProcess> WorkerProcess::Launch(const std::string& executable,
-                                                     const std::string& setup) {
+std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const std::string& executable) {
   int ends[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
     throw std::runtime_error(std::string("cannot make a worker channel: ") + strerror(errno));
@@ -96,9 +96,94 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Launch(const std::string& executab
     close(ends[0]);
     throw std::runtime_error("cannot start the worker " + executable + ": " + strerror(failed));
   }
-  std::unique_ptr<WorkerProcess> worker(new WorkerProcess(pid, ends[0]));
-  if (!worker->Send(setup)) {
-    throw std::runtime_error(worker->Reap(true) + " before it was set up");
+  return std::unique_ptr<WorkerProcess>(new WorkerProcess(pid, ends[0]));
+}
+
+namespace {
+
+/**
+ * One worker started ahead of time, with V8 loaded and started, waiting for the setup of the
+ * next sandbox that needs a worker: starting one (mostly the dynamic linking of V8's library)
+ * is then off that sandbox's path. Taking it starts the next one on a thread of its own.
+ * After a fork, the child leaves its parent's worker alone (it is not the child's to reap).
+ */
+class Standby {
+ public:
+  // Leaked: a thread starting the next worker may outlive every other object at exit.
+  static Standby& Instance() {
+    static Standby* standby = new Standby();
+    return *standby;
+  }
+
+  // The worker started ahead for `executable`, or null; starts the next one.
+  std::unique_ptr<WorkerProcess> Take(const std::string& executable) {
+    std::unique_ptr<WorkerProcess> taken;
+    std::lock_guard<std::mutex> lock(mutex_);
+    ForgetAfterFork();
+    if (ready_ && executable_ == executable) {
+      taken = std::move(ready_);
+    }
+    executable_ = executable;
+    if (!starting_) {
+      starting_ = true;
+      std::thread([this, executable] { StartNext(executable); }).detach();
+    }
+    return taken;
+  }
+
+ private:
+  void StartNext(const std::string& executable) {
+    std::unique_ptr<WorkerProcess> started;
+    try {
+      started = WorkerProcess::Spawn(executable);
+    } catch (const std::runtime_error&) {
+      // The next Launch spawns one itself and reports why it cannot.
+    }
+    std::unique_ptr<WorkerProcess> unwanted;
+    std::lock_guard<std::mutex> lock(mutex_);
+    starting_ = false;
+    if (owner_ != getpid()) {
+      started.release();  // forked meanwhile: the parent's child
+      return;
+    }
+    unwanted = std::move(ready_);  // another executable's, if any (reaped once unlocked)
+    if (executable_ == executable) {
+      ready_ = std::move(started);
+    } else {
+      unwanted = std::move(started);  // asked for another meanwhile: start that one
+      starting_ = true;
+      std::thread([this, next = executable_] { StartNext(next); }).detach();
+    }
+  }
+
+  void ForgetAfterFork() {
+    if (owner_ != getpid()) {
+      ready_.release();
+      starting_ = false;
+      owner_ = getpid();
+    }
+  }
+
+  std::mutex mutex_;
+  pid_t owner_ = getpid();
+  std::string executable_;
+  std::unique_ptr<WorkerProcess> ready_;
+  bool starting_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkerProcess> WorkerProcess::Launch(const std::string& executable,
+                                                     const std::string& setup) {
+  std::unique_ptr<WorkerProcess> worker = Standby::Instance().Take(executable);
+  if (worker && !worker->Send(setup)) {
+    worker.reset();  // it died while it waited: start one here
+  }
+  if (!worker) {
+    worker = Spawn(executable);
+    if (!worker->Send(setup)) {
+      throw std::runtime_error(worker->Reap(true) + " before it was set up");
+    }
   }
   return worker;
 }

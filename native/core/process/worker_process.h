@@ -21,10 +21,12 @@ namespace ci {
  */
 class WorkerProcess final {
  public:
-  // Starts the worker and sends it `setup` (EncodeSetup). Throws std::runtime_error saying
-  // why the worker could not start.
+  // Takes the worker started ahead of time (or starts one) and sends it `setup`
+  // (EncodeSetup). Throws std::runtime_error saying why the worker could not start.
   static std::unique_ptr<WorkerProcess> Launch(const std::string& executable,
                                                const std::string& setup);
+  // Starts a worker that waits for its setup. Throws std::runtime_error.
+  static std::unique_ptr<WorkerProcess> Spawn(const std::string& executable);
   // Waits until `timeout_ms` for its lockdown report. Throws std::runtime_error saying why the
   // worker could not start (after reaping it).
   void AwaitReady(double timeout_ms);
