@@ -33,6 +33,16 @@ PYBIND11_MODULE(_core, module) {
     return ci::Platform::V8Version();
   });
   module.attr("V8_HEADERS_VERSION") = CI_V8_VERSION;
+  // V8's background threads in this process, before V8 starts (False once it has).
+  module.def(
+      "set_background_threads",
+      [](int threads) {
+        if (threads < 1 || threads > 64) {
+          throw py::value_error("background threads must be 1..64");
+        }
+        return ci::Platform::SetBackgroundThreads(threads);
+      },
+      py::arg("threads"));
   // Threads' V8 states parked on isolates now, and those given up by disposed isolates.
   module.def("thread_parking", [] {
     py::dict counts;

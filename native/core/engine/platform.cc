@@ -18,7 +18,9 @@ namespace {
 
 std::once_flag g_init_once;
 // Two by default: this is a 2-core target, and GC helpers beyond that only contend.
-std::atomic<int> g_background_threads{2};
+std::mutex g_start_mutex;
+int g_background_threads = 2;  // under g_start_mutex
+bool g_started = false;        // under g_start_mutex
 pid_t g_init_pid = 0;
 
 // Bumped in the child of every fork(): cheaper to compare on each call than getpid(), which is
@@ -46,8 +48,14 @@ void InitializeOnce() {
       (std::string(kFlags) + std::to_string(Platform::kJsStackKb) + WebAssemblyOnDemandFlags())
           .c_str());
   // Deliberately leaked: isolates may still run while the process exits.
+  int threads;
+  {
+    std::lock_guard<std::mutex> lock(g_start_mutex);
+    g_started = true;
+    threads = g_background_threads;
+  }
   v8::Platform* platform =
-      v8::platform::NewDefaultPlatform(g_background_threads.load(),
+      v8::platform::NewDefaultPlatform(threads,
                                        v8::platform::IdleTaskSupport::kDisabled)
           .release();
   v8::V8::InitializePlatform(platform);
@@ -66,8 +74,13 @@ void Platform::EnsureInitialized() {
   }
 }
 
-void Platform::SetBackgroundThreads(int threads) {
-  g_background_threads.store(threads);
+bool Platform::SetBackgroundThreads(int threads) {
+  std::lock_guard<std::mutex> lock(g_start_mutex);
+  if (g_started) {
+    return false;
+  }
+  g_background_threads = threads;
+  return true;
 }
 
 uint64_t Platform::ForkGeneration() {

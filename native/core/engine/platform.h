@@ -15,9 +15,9 @@ class Platform {
   // Initialises V8 if needed. Throws std::runtime_error in a process forked after V8 started,
   // whose platform threads did not survive the fork.
   static void EnsureInitialized();
-  // How many threads V8's platform gets for background work (compiling, collecting); call
-  // before the first EnsureInitialized. A worker process that owns one isolate takes one.
-  static void SetBackgroundThreads(int threads);
+  // How many threads V8's platform gets for background work (compiling, collecting), when V8
+  // has not started yet (then true). A worker process that owns one isolate takes one.
+  static bool SetBackgroundThreads(int threads);
   static std::string V8Version();
   // Changes in the child of each fork(): what V8 and its threads were made before it is unusable.
   static uint64_t ForkGeneration();

@@ -297,6 +297,7 @@ class ClusterSandbox(KillOnExit):
             self._ledger,
             limits.max_sandboxes_per_user if limits else None,
             limits.max_executions_per_minute if limits else None,
+            max(1, math.ceil(self._cpus_per_worker)),
         )
 
     def _end_now(self) -> None:

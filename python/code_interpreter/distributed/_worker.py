@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import ray
 
+from .. import _core
 from .._errors import RateLimitExceeded, SandboxError, SandboxKilled
 from .._metrics_snapshot import MetricsSnapshot
 from .._options import SandboxOptions
@@ -92,7 +93,11 @@ class SandboxWorker:
         ledger: Any,
         max_sandboxes_per_user: int | None,
         max_executions_per_minute: int | None,
+        background_threads: int = 2,
     ) -> None:
+        # V8's compile and GC threads sized to the CPUs this worker reserved, so workers on
+        # as many cores do not oversubscribe them (this process has not started V8 yet).
+        _core.set_background_threads(background_threads)
         self._options = options
         self._cluster_id = cluster_id
         self._tenant_capacity = tenant_capacity
