@@ -55,9 +55,7 @@ void InitializeOnce() {
     threads = g_background_threads;
   }
   v8::Platform* platform =
-      v8::platform::NewDefaultPlatform(threads,
-                                       v8::platform::IdleTaskSupport::kDisabled)
-          .release();
+      v8::platform::NewDefaultPlatform(threads, v8::platform::IdleTaskSupport::kDisabled).release();
   v8::V8::InitializePlatform(platform);
   v8::V8::Initialize();
   g_init_pid = getpid();
