@@ -1,7 +1,9 @@
 import logging
+import sys
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ExecutionCompleteEvent,
@@ -13,6 +15,12 @@ from code_interpreter import (
     ReadyEvent,
     create_sandbox,
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def test_execution_events_carry_their_payloads() -> None:

@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import sys
+
+import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import create_async_sandbox, create_sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def test_execute_gives_the_raw_value_and_interpret_the_stringified_one() -> None:

@@ -1,6 +1,15 @@
+import sys
+
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import ExecutionTimeout, JavaScriptError, create_sandbox
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def test_persistent_context_keeps_state_between_calls() -> None:

@@ -2,8 +2,10 @@
 (bindings/quiet_interpret.h); every call must still behave as the checked method does."""
 
 import inspect
+import sys
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     ExecutionTimeout,
@@ -13,6 +15,12 @@ from code_interpreter import (
     SecurityViolation,
     create_sandbox,
 )
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def test_interpret_keeps_its_signature_name_and_doc() -> None:

@@ -5,9 +5,11 @@ metrics snapshot adds up to what `get_metrics` reports."""
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 import pytest
+from tests.conftest import ISOLATIONS, use_isolation
 
 from code_interpreter import (
     AsyncSandbox,
@@ -21,6 +23,12 @@ from code_interpreter import (
 
 _CONTEXT_MANAGER = ("__enter__", "__exit__", "__aenter__", "__aexit__")
 _CALLS = ("interpret", "execute", "interpret_file", "interpret_many", "kill")
+
+
+@pytest.fixture(autouse=True, params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    use_isolation(monkeypatch, sys.modules[__name__], request.param)
+    return request.param
 
 
 def _check(cls: type, protocol: type, awaited: bool) -> None:
