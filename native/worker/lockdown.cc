@@ -18,6 +18,8 @@ std::string Failed(const char* what) {
   return std::string(what) + ": " + strerror(errno);
 }
 
+}  // namespace
+
 // close_range where the kernel has it (5.9); otherwise one close per possible descriptor.
 void CloseAllBut(int keep) {
   if (syscall(SYS_close_range, 0, keep - 1, 0) == 0 &&
@@ -33,8 +35,6 @@ void CloseAllBut(int keep) {
     }
   }
 }
-
-}  // namespace
 
 std::string PrepareAlone(LockdownReport* report) {
   report->pid = getpid();

@@ -10,6 +10,9 @@ namespace ci::worker {
 // The fd the parent hands the channel on (core/process/worker_process.cc).
 constexpr int kChannelFd = 3;
 
+// Closes every descriptor but `keep`.
+void CloseAllBut(int keep);
+
 // While the process has one thread: closes every descriptor but the channel, sets the limits
 // (no core files, no file writes) and enters empty user, network and mount namespaces where
 // the kernel lets it; records the namespaces entered. Returns an error text, empty on success.

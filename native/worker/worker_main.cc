@@ -2,7 +2,8 @@
 // over the channel its parent handed it as fd 3. It locks itself down before any JavaScript
 // runs (lockdown.h), then runs one execution per request until the channel closes.
 //
-//   code-interpreter-worker                          what the parent starts
+//   code-interpreter-worker                          one worker, as the parent starts it
+//   code-interpreter-worker --zygote                 forks workers on request (zygote.h)
 //   code-interpreter-worker --after-lockdown CALL    for the tests, once locked down: makes the
 //                                                    system call CALL (socket, execve: killed;
 //                                                    open: fails, else the worker gives up), or
@@ -30,6 +31,7 @@
 #include "core/pool/isolate_pool.h"
 #include "worker/lockdown.h"
 #include "worker/worker_channel.h"
+#include "worker/zygote.h"
 
 namespace ci::worker {
 namespace {
@@ -105,7 +107,7 @@ void CallForbidden(const std::string& call) {
   }
 }
 
-int Serve(int argc, char** argv) {
+int Serve(const char* hook) {
   sigset_t cancel;
   sigemptyset(&cancel);
   sigaddset(&cancel, kCancelSignal);
@@ -152,11 +154,10 @@ int Serve(int argc, char** argv) {
   if (!failure.empty()) {
     Fail(failure);
   }
-  const bool hook = argc == 3 && std::strcmp(argv[1], "--after-lockdown") == 0;
-  if (hook) {
-    CallForbidden(argv[2]);
+  if (hook != nullptr) {
+    CallForbidden(hook);
   }
-  const bool answer_garbage = hook && std::strcmp(argv[2], "garbage") == 0;
+  const bool answer_garbage = hook != nullptr && std::strcmp(hook, "garbage") == 0;
   if (!channel.Send(EncodeReady(report))) {
     _exit(0);
   }
@@ -194,8 +195,23 @@ int Serve(int argc, char** argv) {
 }  // namespace ci::worker
 
 int main(int argc, char** argv) {
+  bool zygote = false;
+  const char* hook = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--zygote") == 0) {
+      zygote = true;
+    } else if (std::strcmp(argv[i], "--after-lockdown") == 0 && i + 1 < argc) {
+      hook = argv[++i];
+    } else {
+      return 2;
+    }
+  }
+  int exit_status = 0;
+  if (zygote && !ci::worker::RunZygote(&exit_status)) {
+    return exit_status;  // the parent is gone
+  }
   try {
-    return ci::worker::Serve(argc, argv);
+    return ci::worker::Serve(hook);
   } catch (const std::exception& error) {
     ci::worker::Fail(error.what());
   }

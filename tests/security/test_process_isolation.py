@@ -69,27 +69,49 @@ def wait_busy(box: Sandbox) -> None:
     time.sleep(0.05)  # into the loop
 
 
+def our_children() -> list[int]:
+    return [
+        int(pid)
+        for task in Path("/proc/self/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+
+
+def runs_v8(pid: int) -> bool:
+    return any(
+        (task / "comm").read_text().startswith("V8 DefaultWorke")
+        for task in Path(f"/proc/{pid}/task").iterdir()
+    )
+
+
 def test_a_worker_started_ahead_serves_the_next_sandbox() -> None:
     with create_sandbox(isolation="process", pre_warm=1):
         pass
     deadline = time.monotonic() + 10
     standby = None
     while standby is None and time.monotonic() < deadline:  # started on a thread of its own
-        children = [
-            pid
-            for task in Path("/proc/self/task").iterdir()
-            for pid in (task / "children").read_text().split()
-        ]
-        waiting = [
-            int(pid)
-            for pid in children
-            if b"code-interpreter-worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        waiting = [pid for pid in our_children() if runs_v8(pid)]
         standby = waiting[0] if waiting else None
         time.sleep(0.01)
     assert standby is not None
     with create_sandbox(isolation="process", pre_warm=1) as box:
         assert worker_pid(box) == standby
+
+
+def test_workers_come_from_a_zygote_and_outlive_its_death() -> None:
+    with create_sandbox(isolation="process", pre_warm=1) as box:
+        # Forked by the zygote (its command line), not started from the executable.
+        assert b"--zygote" in Path(f"/proc/{worker_pid(box)}/cmdline").read_bytes()
+    zygotes = [
+        pid
+        for pid in our_children()
+        if b"--zygote" in Path(f"/proc/{pid}/cmdline").read_bytes() and not runs_v8(pid)
+    ]
+    assert len(zygotes) == 1
+    os.kill(zygotes[0], signal.SIGKILL)
+    for _ in range(3):
+        with create_sandbox(isolation="process", pre_warm=1) as box:
+            assert box.interpret("2 ** 10") == "1024"
 
 
 def test_the_kernel_shows_every_worker_filtered_and_without_new_privileges() -> None:
@@ -101,9 +123,10 @@ def test_the_kernel_shows_every_worker_filtered_and_without_new_privileges() -> 
             assert status["Seccomp"] == "2"  # filter mode
             assert status["NoNewPrivs"] == "1"
             assert worker["seccomp"] and worker["no_new_privs"]
-            # Its parent is this process, and it runs in a process group of its own.
+            # Its parent is this process (which reaps it), and it is out of this process's
+            # group (a terminal's Ctrl-C is the caller's to handle).
             assert int(status["PPid"]) == os.getpid()
-            assert os.getpgid(worker["pid"]) == worker["pid"]
+            assert os.getpgid(worker["pid"]) != os.getpgid(0)
 
 
 def test_a_worker_holds_no_descriptor_but_its_channel(
@@ -148,7 +171,9 @@ def worker_wrapper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     def use(flag: str) -> None:
         script = tmp_path / "worker"
-        script.write_text(f'#!/bin/sh\nexec "{_native_config._WORKER}" --after-lockdown {flag}\n')
+        script.write_text(
+            f'#!/bin/sh\nexec "{_native_config._WORKER}" "$@" --after-lockdown {flag}\n'
+        )
         script.chmod(0o755)
         monkeypatch.setattr(_native_config, "_WORKER", str(script))
 

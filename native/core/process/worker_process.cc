@@ -1,9 +1,11 @@
 #include "core/process/worker_process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,21 +64,19 @@ class SpawnSettings {
 
 }  // namespace
 
-std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const std::string& executable) {
-  int ends[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
-    throw std::runtime_error(std::string("cannot make a worker channel: ") + strerror(errno));
-  }
-  int child_end = ends[1];
+namespace {
+
+// Starts `executable` (with `argument`, if any) holding `channel` as its fd 3, an empty
+// environment, its own process group, no blocked signals and default dispositions (the caller
+// may ignore SIGPIPE, for one). Returns its pid; throws std::runtime_error.
+pid_t SpawnExecutable(const std::string& executable, int channel, const char* argument) {
+  int child_end = channel;
   if (child_end == kChannelFd) {
     // dup2 onto itself would leave close-on-exec set: move it out of the way first.
-    child_end = fcntl(ends[1], F_DUPFD_CLOEXEC, 10);
-    close(ends[1]);
+    child_end = fcntl(channel, F_DUPFD_CLOEXEC, 10);
   }
   SpawnSettings settings;
   posix_spawn_file_actions_adddup2(&settings.actions_, child_end, kChannelFd);
-  // Its own process group (a terminal's Ctrl-C is the caller's to handle), no blocked signals,
-  // and default dispositions for all (the caller may ignore SIGPIPE, for one).
   sigset_t none;
   sigset_t all;
   sigemptyset(&none);
@@ -86,16 +86,125 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const std::string& executabl
   posix_spawnattr_setpgroup(&settings.attributes_, 0);
   posix_spawnattr_setflags(&settings.attributes_,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  char* argv[] = {const_cast<char*>(executable.c_str()), nullptr};
+  char* argv[] = {const_cast<char*>(executable.c_str()), const_cast<char*>(argument), nullptr};
   char* envp[] = {nullptr};
   pid_t pid = 0;
   const int failed =
       posix_spawn(&pid, executable.c_str(), &settings.actions_, &settings.attributes_, argv, envp);
-  close(child_end);
+  if (child_end != channel) {
+    close(child_end);
+  }
   if (failed != 0) {
-    close(ends[0]);
     throw std::runtime_error("cannot start the worker " + executable + ": " + strerror(failed));
   }
+  return pid;
+}
+
+/**
+ * The zygote of this process's workers (worker/zygote.h): one process that loaded V8's library
+ * once and forks each worker in a millisecond, the library's relocated pages shared. Without
+ * one (it could not start, or died), workers are started from the executable itself.
+ */
+class Zygote {
+ public:
+  // Leaked: workers may be started while the process exits.
+  static Zygote& Instance() {
+    static Zygote* zygote = new Zygote();
+    return *zygote;
+  }
+
+  // A new worker of `executable` holding `channel` as its fd 3, or 0 when none was made.
+  pid_t Fork(const std::string& executable, int channel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (owner_ != getpid()) {  // a forked child: the parent's zygote is not ours to use
+      control_ = -1;
+      pid_ = 0;
+      owner_ = getpid();
+    }
+    if (control_ < 0 || executable != executable_) {
+      Restart(executable);
+    }
+    if (control_ < 0) {
+      return 0;
+    }
+    char byte = 0;
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &channel, sizeof channel);
+    int32_t answer = 0;
+    pollfd ready{control_, POLLIN, 0};
+    if (sendmsg(control_, &message, MSG_NOSIGNAL) != 1 || poll(&ready, 1, 5000) != 1 ||
+        recv(control_, &answer, sizeof answer, 0) != sizeof answer || answer <= 0) {
+      Stop();
+      return 0;
+    }
+    return answer;
+  }
+
+ private:
+  void Restart(const std::string& executable) {
+    Stop();
+    executable_ = executable;
+    int ends[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
+      return;
+    }
+    try {
+      pid_ = SpawnExecutable(executable, ends[1], "--zygote");
+      control_ = ends[0];
+    } catch (const std::runtime_error&) {
+      close(ends[0]);
+    }
+    close(ends[1]);
+  }
+
+  void Stop() {
+    if (control_ >= 0) {
+      close(control_);
+      control_ = -1;
+    }
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = 0;
+    }
+  }
+
+  std::mutex mutex_;
+  pid_t owner_ = getpid();
+  std::string executable_;
+  int control_ = -1;
+  pid_t pid_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const std::string& executable) {
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    throw std::runtime_error(std::string("cannot make a worker channel: ") + strerror(errno));
+  }
+  pid_t pid = Zygote::Instance().Fork(executable, ends[1]);
+  try {
+    if (pid == 0) {
+      pid = SpawnExecutable(executable, ends[1], nullptr);
+    }
+  } catch (const std::runtime_error&) {
+    close(ends[0]);
+    close(ends[1]);
+    throw;
+  }
+  close(ends[1]);
   return std::unique_ptr<WorkerProcess>(new WorkerProcess(pid, ends[0]));
 }
 
