@@ -70,7 +70,8 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
       profile_(profile),
       modules_(modules),
       host_bridge_(host_bridge),
-      array_guard_(isolate) {
+      array_guard_(isolate),
+      web_globals_(isolate) {
   v8::HandleScope scope(isolate);
   console_template_.Reset(isolate, console->NewTemplate(isolate));
 }
@@ -175,6 +176,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     v8::Local<v8::Object> console =
         console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
+  }
+  if (profile_->web_globals && !web_globals_.Install(context, allowed)) {
+    return false;
   }
   if (modules_ != nullptr && !modules_->Install(context, module_scope)) {
     return false;
