@@ -150,11 +150,12 @@ void ParseQuery(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!input.ok()) {
     return HostBuffer::ThrowRefused(isolate);
   }
-  std::string_view query = input.view();
-  if (!query.empty() && query.front() == '?') {
-    query.remove_prefix(1);
-  }
-  ada::url_search_params params(query);
+  // ada drops a leading "?" as the URLSearchParams constructor does; a query is parsed as is, so
+  // a "?" it starts with is kept by an empty pair before it, which parsing skips.
+  const std::string_view query = input.view();
+  ada::url_search_params params(!query.empty() && query.front() == '?'
+                                    ? std::string("&").append(query)
+                                    : std::string(query));
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Array> list = v8::Array::New(isolate, static_cast<int>(params.size() * 2));
   uint32_t index = 0;

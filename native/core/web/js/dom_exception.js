@@ -17,7 +17,10 @@
     ["TimeoutError", "TIMEOUT_ERR"], ["InvalidNodeTypeError", "INVALID_NODE_TYPE_ERR"],
     ["DataCloneError", "DATA_CLONE_ERR"],
   ];
-  const codeOf = new Map(codes.map(([name], index) => [name, index + 1]));
+  // Names WebIDL took out of the table keep their constants but have code 0.
+  const retired = new Set(["DOMStringSizeError", "NoDataAllowedError", "ValidationError"]);
+  const codeOf = new Map(codes.filter(([name]) => !retired.has(name))
+                              .map(([name]) => [name, codes.findIndex(([n]) => n === name) + 1]));
   const fields = new WeakMap();
   const field = (self, key) => {
     const own = fields.get(self);

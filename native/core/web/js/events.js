@@ -30,7 +30,7 @@
       events.set(this, {
         type: str(type), bubbles, cancelable, composed, target: null, currentTarget: null,
         phase: NONE, stop: false, stopNow: false, canceled: false, passive: false,
-        dispatching: false, initialized: true, timeStamp: natives.now(),
+        dispatching: false, initialized: true, trusted: false, timeStamp: natives.now(),
       });
       // isTrusted is an own unforgeable accessor of each event.
       Object.defineProperty(this, "isTrusted", {get: isTrusted, enumerable: true,
@@ -69,7 +69,7 @@
     }
   }
   const {get: isTrusted} = Object.getOwnPropertyDescriptor(
-      {get isTrusted() { state(this); return false; }}, "isTrusted");
+      {get isTrusted() { return state(this).trusted; }}, "isTrusted");
   const cancel = (own) => {
     if (own.cancelable && !own.passive) own.canceled = true;
   };
@@ -107,6 +107,14 @@
   // Each target's listeners by type, in order; a removed listener is marked so that a dispatch
   // in progress skips it.
   const listeners = new WeakMap();
+  // removeEventListener reads only `capture` of its options.
+  const captureOf = (options) => {
+    if (options === undefined || options === null ||
+        (typeof options !== "object" && typeof options !== "function")) {
+      return !!options;
+    }
+    return !!options.capture;
+  };
   const listenerOptions = (options) => {
     if (typeof options === "boolean" || options === undefined || options === null ||
         (typeof options !== "object" && typeof options !== "function")) {
@@ -171,10 +179,10 @@
       }
       const map = ownListeners(checkTarget(this));
       type = str(type);
-      const flags = listenerOptions(options);
+      const capture = captureOf(options);
       callback = listenerOf(callback);
       const entry = (map.get(type) || []).find(
-          (e) => e.callback === callback && e.capture === flags.capture);
+          (e) => e.callback === callback && e.capture === capture);
       if (entry !== undefined) removeEntry(map, type, entry);
     }
     dispatchEvent(event) {
@@ -196,7 +204,7 @@
   const console = globalThis.console;
   const report = (error) => {
     try {
-      console.error(error);
+      console.error(`Uncaught ${error instanceof Error ? error.stack : String(error)}`);
     } catch (ignored) {
       // A console that cannot print the error loses it, as a closed page would.
     }
@@ -245,8 +253,12 @@
     // For the abort group: events it dispatches itself, and the listeners' signals.
     internals: {
       setSignalHooks(check, attach) { isSignal = check; onAbort = attach; },
-      dispatch(target, event) { return dispatch(target, ownListeners(target), event,
-                                                events.get(event)); },
+      // An event the platform itself fires, hence trusted.
+      dispatch(target, event) {
+        const own = events.get(event);
+        own.trusted = true;
+        return dispatch(target, ownListeners(target), event, own);
+      },
     },
   };
 })

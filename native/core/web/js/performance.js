@@ -2,15 +2,17 @@
 // 100 microseconds, as browsers coarsen them without cross-origin isolation.
 (function (natives, use) {
   "use strict";
+  const {EventTarget} = use("events");
   const creating = Symbol("creating");
   const brands = new WeakSet();
   const check = (self) => {
     if (!brands.has(self)) throw new TypeError("Illegal invocation: not a Performance");
   };
   const timeOrigin = natives.timeOrigin();
-  class Performance {
+  class Performance extends EventTarget {
     constructor(key = undefined) {
       if (key !== creating) throw new TypeError("Illegal constructor");
+      super();
       brands.add(this);
     }
     now() {

@@ -30,6 +30,14 @@
       if (arguments.length === 0) throw new TypeError("The URL must be given");
       urls.set(this, {parts: parse(url, base), params: null});
     }
+    static parse(url, base = undefined) {
+      if (arguments.length === 0) throw new TypeError("The URL must be given");
+      const parts = natives.parseURL(str(url), base === undefined ? undefined : str(base));
+      if (parts === null) return null;
+      const parsed = Object.create(URL.prototype);
+      urls.set(parsed, {parts, params: null});
+      return parsed;
+    }
     static canParse(url, base = undefined) {
       if (arguments.length === 0) throw new TypeError("The URL must be given");
       return natives.parseURL(str(url), base === undefined ? undefined : str(base)) !== null;
@@ -38,7 +46,7 @@
     set href(value) {
       const own = urlState(this);
       own.parts = parse(value, undefined);
-      if (own.params !== null) setList(own.params, natives.parseQuery(own.parts[SEARCH]));
+      if (own.params !== null) setList(own.params, parseQuery(own.parts[SEARCH]));
     }
     get origin() { return urlState(this).parts[ORIGIN]; }
     get protocol() { return urlState(this).parts[PROTOCOL]; }
@@ -59,12 +67,13 @@
     set search(value) {
       const own = urlState(this);
       update(this, SEARCH, value);
-      if (own.params !== null) setList(own.params, natives.parseQuery(own.parts[SEARCH]));
+      if (own.params !== null) setList(own.params, parseQuery(own.parts[SEARCH]));
     }
     get searchParams() {
       const own = urlState(this);
       if (own.params === null) {
-        own.params = new URLSearchParams(own.parts[SEARCH]);
+        own.params = new URLSearchParams();
+        paramsOf.get(own.params).list = parseQuery(own.parts[SEARCH]);
         paramsOf.get(own.params).url = this;
       }
       return own.params;
@@ -74,6 +83,8 @@
     toString() { return urlState(this).parts[HREF]; }
     toJSON() { return urlState(this).parts[HREF]; }
   }
+  // A URL's query (its search without the "?") as a list.
+  const parseQuery = (search) => natives.parseQuery(search.startsWith("?") ? search.slice(1) : search);
   const update = (url, component, value) => {
     const own = urlState(url);
     const parts = natives.setURL(own.parts[HREF], component, str(value));
@@ -120,12 +131,15 @@
             list.push(toUSV(str(items[0])), toUSV(str(items[1])));
           }
         } else {
+          // A record: names that become equal as USVStrings keep the first place, last value.
+          const record = new Map();
           for (const key of Reflect.ownKeys(init)) {
             const descriptor = Reflect.getOwnPropertyDescriptor(init, key);
             if (descriptor === undefined || !descriptor.enumerable) continue;
             if (typeof key === "symbol") throw new TypeError("A query name cannot be a Symbol");
-            list.push(toUSV(key), toUSV(str(init[key])));
+            record.set(toUSV(key), toUSV(str(init[key])));
           }
+          for (const [name, value] of record) list.push(name, value);
         }
       } else {
         let text = str(init);
