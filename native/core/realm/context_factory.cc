@@ -142,7 +142,11 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     timers_->Install(isolate_, context, global);  // before the filter: each may be left out
   }
   ModuleLoader::Scope module_scope;
+  v8::Local<v8::Object> web_originals;  // what the web globals' scripts take intrinsics from
   if (!profile_->allowed_globals.empty()) {
+    if (profile_->web_globals) {
+      web_originals = v8::Object::New(isolate_, v8::Null(isolate_), nullptr, nullptr, 0);
+    }
     v8::Local<v8::Array> names;
     if (modules_ != nullptr) {
       module_scope.global = v8::Object::New(isolate_);
@@ -155,6 +159,11 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         const std::string key(*text ? *text : "", text.length());
         if (modules_ != nullptr) {
           KeepForModules(context, global, name, key, &module_scope);
+        }
+        v8::Local<v8::Value> value;
+        if (!web_originals.IsEmpty() && global->Get(context, name).ToLocal(&value) &&
+            web_originals->CreateDataProperty(context, name.As<v8::Name>(), value).IsNothing()) {
+          return false;
         }
         if (key != "globalThis" &&
             std::find(profile_->allowed_globals.begin(), profile_->allowed_globals.end(), key) ==
@@ -177,7 +186,7 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
   }
-  if (profile_->web_globals && !web_globals_.Install(context, allowed)) {
+  if (profile_->web_globals && !web_globals_.Install(context, allowed, web_originals)) {
     return false;
   }
   if (modules_ != nullptr && !modules_->Install(context, module_scope)) {

@@ -11,6 +11,8 @@ namespace {
 // The embedder data slot of a context that holds the groups built in it: an array of the
 // natives object, then each group's exports by index (undefined until built).
 constexpr int kRealizedSlot = 7;
+// The slot of the global object's properties before a filter removed some, when one did.
+constexpr int kOriginalsSlot = 8;
 
 /** Each global and the group (core/web/js/<group>.js) whose exports hold it. */
 struct Offered {
@@ -89,7 +91,8 @@ WebGlobals::WebGlobals(v8::Isolate* isolate) : isolate_(isolate) {
 WebGlobals::~WebGlobals() = default;
 
 bool WebGlobals::Install(v8::Local<v8::Context> context,
-                         const std::function<bool(const char*)>& offered) {
+                         const std::function<bool(const char*)>& offered,
+                         v8::Local<v8::Object> originals) {
   v8::Local<v8::Object> global = context->Global();
   bool any = false;
   for (size_t i = 0; i < entries_.size(); ++i) {
@@ -106,6 +109,9 @@ bool WebGlobals::Install(v8::Local<v8::Context> context,
   }
   if (any) {
     context->SetEmbedderData(kTimeOriginSlot, v8::Number::New(isolate_, WebTimeOriginNow()));
+    if (!originals.IsEmpty()) {
+      context->SetEmbedderData(kOriginalsSlot, originals);
+    }
   }
   return true;
 }
@@ -188,10 +194,12 @@ v8::MaybeLocal<v8::Object> WebGlobals::Group(v8::Local<v8::Context> context, siz
       !realized->Get(context, 0).ToLocal(&natives)) {
     return {};
   }
-  v8::Local<v8::Value> args[] = {natives, use};
+  v8::Local<v8::Value> originals = context->GetEmbedderData(kOriginalsSlot);
+  v8::Local<v8::Value> args[] = {
+      natives, use, originals->IsObject() ? originals : context->Global().As<v8::Value>()};
   v8::Local<v8::Value> exports;
   if (!factory.As<v8::Function>()
-           ->Call(context, v8::Undefined(isolate_), 2, args)
+           ->Call(context, v8::Undefined(isolate_), 3, args)
            .ToLocal(&exports) ||
       !exports->IsObject() || realized->Set(context, index, exports).IsNothing()) {
     return {};

@@ -35,8 +35,12 @@ class WebGlobals {
   static const std::vector<std::string>& Names();
 
   // Defines the names `offered` accepts on the context's global object, and its time origin.
-  // False when V8 refused.
-  bool Install(v8::Local<v8::Context> context, const std::function<bool(const char*)>& offered);
+  // `originals` holds the global object's properties as they were before a filter removed some
+  // (empty when none did): the groups' scripts take the intrinsics they use from it, else from
+  // the global object. False when V8 refused.
+  bool Install(v8::Local<v8::Context> context,
+               const std::function<bool(const char*)>& offered,
+               v8::Local<v8::Object> originals);
 
  private:
   struct Entry {

@@ -1,10 +1,12 @@
 // AbortController and AbortSignal (DOM Standard), with abort(), timeout() where the context
 // has timers, and any(): a signal made by any() follows the source signals it was given.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {Math, Number, Object, Symbol, TypeError, WeakMap} = globals;
   const {DOMException} = use("dom_exception");
   const {Event, EventTarget, internals} = use("events");
-  const setTimeout = globalThis.setTimeout;
+  const setTimeout = globals.setTimeout;
   const signals = new WeakMap();
   const creating = Symbol("creating");
   const signalState = (self) => {

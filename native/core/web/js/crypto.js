@@ -1,7 +1,9 @@
 // crypto: getRandomValues and randomUUID from the system's random source, and subtle.digest
 // (SHA-1/256/384/512) from OpenSSL. No keys: nothing of the host's key material is reachable.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {ArrayBuffer, Map, Object, Promise, Symbol, TypeError, Uint8Array, WeakSet} = globals;
   const {DOMException} = use("dom_exception");
   const digests = new Map([["sha-1", 20], ["sha-256", 32], ["sha-384", 48], ["sha-512", 64]]);
   const creating = Symbol("creating");

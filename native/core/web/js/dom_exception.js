@@ -1,7 +1,9 @@
 // DOMException (WebIDL): an Error by prototype, whose name, message and code are accessors on
 // its prototype that refuse anything but a DOMException.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {Error, Map, Object, Set, Symbol, TypeError, WeakMap} = globals;
   const codes = [
     ["IndexSizeError", "INDEX_SIZE_ERR"], ["DOMStringSizeError", "DOMSTRING_SIZE_ERR"],
     ["HierarchyRequestError", "HIERARCHY_REQUEST_ERR"], ["WrongDocumentError", "WRONG_DOCUMENT_ERR"],

@@ -1,8 +1,11 @@
 // TextEncoder and TextDecoder (WHATWG Encoding Standard) for UTF-8 and UTF-16LE/BE: the bytes
 // are decoded natively (V8's own UTF-8 decoder); streaming keeps an incomplete sequence at the
 // end of a chunk for the next one.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {ArrayBuffer, JSON, Map, Object, RangeError, String, Symbol, TypeError, Uint8Array,
+         WeakMap, WeakSet} = globals;
   const str = (value) => {
     if (typeof value === "symbol") throw new TypeError("Cannot convert a Symbol to a string");
     return `${value}`;

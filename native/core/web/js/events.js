@@ -1,7 +1,9 @@
 // Event, CustomEvent and EventTarget (DOM Standard) for targets without a tree: dispatch reaches
 // the target only. Internal state sits in WeakMaps, so script sees only the spec's members.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {Error, Map, Object, String, Symbol, TypeError, WeakMap} = globals;
   const {DOMException} = use("dom_exception");
   const events = new WeakMap();
   const NONE = 0, CAPTURING_PHASE = 1, AT_TARGET = 2, BUBBLING_PHASE = 3;
@@ -201,7 +203,7 @@
 
   // An exception in a listener does not stop the dispatch: it is reported on the console, as
   // a browser reports it, with the console the context had when events were first used.
-  const console = globalThis.console;
+  const console = globals.console;
   const report = (error) => {
     try {
       console.error(`Uncaught ${error instanceof Error ? error.stack : String(error)}`);

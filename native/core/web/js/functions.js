@@ -1,7 +1,9 @@
 // atob and btoa (HTML's forgiving base64), structuredClone (V8's serializer) and
 // queueMicrotask: thin checks in script over native work.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {Symbol, TypeError} = globals;
   const {DOMException} = use("dom_exception");
   const str = (value) => {
     if (typeof value === "symbol") throw new TypeError("Cannot convert a Symbol to a string");

@@ -1,7 +1,9 @@
 // performance.now() and timeOrigin (High Resolution Time), coarsened by the native clock to
 // 100 microseconds, as browsers coarsen them without cross-origin isolation.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {Object, Symbol, TypeError, WeakSet} = globals;
   const {EventTarget} = use("events");
   const creating = Symbol("creating");
   const brands = new WeakSet();

@@ -1,7 +1,9 @@
 // URL and URLSearchParams (WHATWG URL Standard) over a native parser (ada): each URL keeps the
 // parser's components; a setter asks the parser for the URL with that one component changed.
-(function (natives, use) {
+(function (natives, use, globals) {
   "use strict";
+  // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
+  const {Map, Object, Reflect, Symbol, TypeError, WeakMap} = globals;
   const HREF = 0, ORIGIN = 1, PROTOCOL = 2, USERNAME = 3, PASSWORD = 4, HOST = 5, HOSTNAME = 6,
         PORT = 7, PATHNAME = 8, SEARCH = 9, HASH = 10;
   const str = (value) => {
