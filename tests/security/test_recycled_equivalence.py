@@ -240,8 +240,11 @@ WEB_CORPUS: list[tuple[str, bool | None]] = [
     ("try { new URL('nope') } catch (e) { return [e.name, e.message, e.stack] }", None),
     ("try { atob('*') } catch (e) { return [e.name, e.code, e.message] }", None),
     ("structuredClone({a: [1, 2]})", None),
-    ("const t = new EventTarget(); let n = 0; t.addEventListener('x', () => n++);"
-     " t.dispatchEvent(new Event('x')); n", None),
+    (
+        "const t = new EventTarget(); let n = 0; t.addEventListener('x', () => n++);"
+        " t.dispatchEvent(new Event('x')); n",
+        None,
+    ),
     ("URL.prototype.extra = 1; new URL('https://a.test').extra", None),
     ("globalThis.URL = 5; URL", None),
     ("delete globalThis.DOMException; typeof DOMException", None),

@@ -44,7 +44,9 @@ def test_strict_offers_none() -> None:
 
 def test_custom_offers_exactly_those_its_allowed_globals_list() -> None:
     allowed = ["URL", "TextEncoder", "Array", "globalThis", "typeof"]
-    with create_sandbox(security_level="custom", custom_security={"allowed_globals": allowed}) as box:
+    with create_sandbox(
+        security_level="custom", custom_security={"allowed_globals": allowed}
+    ) as box:
         types = dict(zip(NAMES, box.interpret(TYPES, return_raw_result=True)))
         assert {name for name, kind in types.items() if kind != "undefined"} == {
             "URL",

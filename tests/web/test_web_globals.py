@@ -204,7 +204,9 @@ def test_crypto_gives_random_values_uuids_and_digests(web: Sandbox) -> None:
               [a.join() !== b.join(), crypto.randomUUID(), errors]"""
     differ, uuid, errors = run(web, code)
     assert differ
-    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", uuid)
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", uuid
+    )
     assert errors == ["TypeMismatchError", "QuotaExceededError"]
     digest = """const hex = (b) => Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, '0'))
                                      .join('');
