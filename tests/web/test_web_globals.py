@@ -96,7 +96,7 @@ def test_text_encoder_writes_utf8_and_replaces_lone_surrogates(web: Sandbox) -> 
               [Array.from(e.encode('h\\u00e9\\u20ac\\ud83d\\ude00\\ud800')), e.encoding,
                r.read, r.written, Array.from(into)]"""
     assert run(web, code) == [
-        list("hé€😀".encode()) + [0xEF, 0xBF, 0xBD],
+        [*"hé€😀".encode(), 0xEF, 0xBF, 0xBD],
         "utf-8",
         3,
         5,
@@ -208,8 +208,8 @@ def test_crypto_gives_random_values_uuids_and_digests(web: Sandbox) -> None:
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", uuid
     )
     assert errors == ["TypeMismatchError", "QuotaExceededError"]
-    digest = """const hex = (b) => Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, '0'))
-                                     .join('');
+    digest = """const hex = (b) => Array.from(new Uint8Array(b),
+                                          x => x.toString(16).padStart(2, '0')).join('');
                 const data = new TextEncoder().encode('abc');
                 Promise.all(['SHA-1', 'SHA-256', {name: 'sha-384'}, 'SHA-512']
                               .map(a => crypto.subtle.digest(a, data).then(hex)))"""
