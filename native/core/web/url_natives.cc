@@ -1,5 +1,6 @@
 // URL's native work: ada, the WHATWG URL parser Node uses. A URL crosses as its components;
 // a change of one component is a parse of the href and one of ada's setters.
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -53,18 +54,26 @@ class Utf8Input {
   HostBuffer buffer_;
 };
 
-v8::Local<v8::Array> Parts(v8::Isolate* isolate, const ada::url_aggregator& url) {
-  v8::Local<v8::Value> parts[kComponents] = {
-      Text(isolate, url.get_href()),     Text(isolate, url.get_origin()),
-      Text(isolate, url.get_protocol()), Text(isolate, url.get_username()),
-      Text(isolate, url.get_password()), Text(isolate, url.get_host()),
-      Text(isolate, url.get_hostname()), Text(isolate, url.get_port()),
-      Text(isolate, url.get_pathname()), Text(isolate, url.get_search()),
-      Text(isolate, url.get_hash())};
-  return v8::Array::New(isolate, parts, kComponents);
+// Writes where each component of `url` begins and ends into `offsets` (a Uint32Array of 8, as
+// ada's url_components orders them) and returns its href.
+v8::Local<v8::String> Href(v8::Isolate* isolate,
+                           const ada::url_aggregator& url,
+                           v8::Local<v8::Value> offsets) {
+  const ada::url_components& at = url.get_components();
+  const uint32_t values[] = {at.protocol_end, at.username_end,   at.host_start,
+                             at.host_end,     at.port,           at.pathname_start,
+                             at.search_start, at.hash_start};
+  if (offsets->IsUint32Array() && offsets.As<v8::Uint32Array>()->Length() == 8) {
+    char* data = ViewData(offsets.As<v8::Uint32Array>());
+    if (data != nullptr) {
+      std::memcpy(data, values, sizeof(values));
+    }
+  }
+  return Text(isolate, url.get_href());
 }
 
-// parseURL(input, base?): the URL's components, or null when it does not parse.
+// parseURL(input, base?, offsets): the URL's href (its offsets into `offsets`), or null when
+// it does not parse.
 void ParseUrl(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   if (!info[0]->IsString() || !(info[1]->IsUndefined() || info[1]->IsString())) {
@@ -76,7 +85,8 @@ void ParseUrl(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   if (info[1]->IsUndefined()) {
     auto url = ada::parse<ada::url_aggregator>(input.view(), nullptr);
-    return url ? info.GetReturnValue().Set(Parts(isolate, *url)) : info.GetReturnValue().SetNull();
+    return url ? info.GetReturnValue().Set(Href(isolate, *url, info[2]))
+               : info.GetReturnValue().SetNull();
   }
   Utf8Input base_input(isolate, info[1].As<v8::String>());
   if (!base_input.ok()) {
@@ -87,10 +97,26 @@ void ParseUrl(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return info.GetReturnValue().SetNull();
   }
   auto url = ada::parse<ada::url_aggregator>(input.view(), &*base);
-  return url ? info.GetReturnValue().Set(Parts(isolate, *url)) : info.GetReturnValue().SetNull();
+  return url ? info.GetReturnValue().Set(Href(isolate, *url, info[2]))
+             : info.GetReturnValue().SetNull();
 }
 
-// setURL(href, component, value): the components after the setter of that component.
+// origin(href): the URL's origin, serialized.
+void Origin(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (!info[0]->IsString()) {
+    return ThrowTypeError(isolate, "origin needs a string");
+  }
+  Utf8Input href(isolate, info[0].As<v8::String>());
+  if (!href.ok()) {
+    return HostBuffer::ThrowRefused(isolate);
+  }
+  auto url = ada::parse<ada::url_aggregator>(href.view(), nullptr);
+  info.GetReturnValue().Set(url ? Text(isolate, url->get_origin()) : v8::String::Empty(isolate));
+}
+
+// setURL(href, component, value, offsets): the href after the setter of that component (its
+// offsets into `offsets`).
 void SetUrl(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   if (!info[0]->IsString() || !info[1]->IsInt32() || !info[2]->IsString()) {
@@ -107,37 +133,18 @@ void SetUrl(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   const std::string_view text = value.view();
   switch (info[1].As<v8::Int32>()->Value()) {
-    case kProtocol:
-      url->set_protocol(text);
-      break;
-    case kUsername:
-      url->set_username(text);
-      break;
-    case kPassword:
-      url->set_password(text);
-      break;
-    case kHost:
-      url->set_host(text);
-      break;
-    case kHostname:
-      url->set_hostname(text);
-      break;
-    case kPort:
-      url->set_port(text);
-      break;
-    case kPathname:
-      url->set_pathname(text);
-      break;
-    case kSearch:
-      url->set_search(text);
-      break;
-    case kHash:
-      url->set_hash(text);
-      break;
-    default:
-      return ThrowTypeError(isolate, "setURL: no such component");
+    case kProtocol: url->set_protocol(text); break;
+    case kUsername: url->set_username(text); break;
+    case kPassword: url->set_password(text); break;
+    case kHost: url->set_host(text); break;
+    case kHostname: url->set_hostname(text); break;
+    case kPort: url->set_port(text); break;
+    case kPathname: url->set_pathname(text); break;
+    case kSearch: url->set_search(text); break;
+    case kHash: url->set_hash(text); break;
+    default: return ThrowTypeError(isolate, "setURL: no such component");
   }
-  info.GetReturnValue().Set(Parts(isolate, *url));
+  info.GetReturnValue().Set(Href(isolate, *url, info[3]));
 }
 
 // parseQuery(text): application/x-www-form-urlencoded as a flat list: name, value, ...
@@ -203,6 +210,7 @@ void SerializeQuery(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void AddUrlNatives(v8::Isolate* isolate, v8::Local<v8::ObjectTemplate> natives) {
   SetNative(isolate, natives, "parseURL", ParseUrl);
   SetNative(isolate, natives, "setURL", SetUrl);
+  SetNative(isolate, natives, "origin", Origin);
   SetNative(isolate, natives, "parseQuery", ParseQuery);
   SetNative(isolate, natives, "serializeQuery", SerializeQuery);
 }

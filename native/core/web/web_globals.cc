@@ -109,9 +109,12 @@ bool WebGlobals::Install(v8::Local<v8::Context> context,
   }
   if (any) {
     context->SetEmbedderData(kTimeOriginSlot, v8::Number::New(isolate_, WebTimeOriginNow()));
-    if (!originals.IsEmpty()) {
-      context->SetEmbedderData(kOriginalsSlot, originals);
-    }
+    // Setting the last slot also makes the one between readable (V8 reads past the end of a
+    // context's embedder data unchecked).
+    static_assert(kOriginalsSlot > kRealizedSlot && kRealizedSlot > kTimeOriginSlot);
+    context->SetEmbedderData(kOriginalsSlot, originals.IsEmpty()
+                                                 ? v8::Undefined(isolate_).As<v8::Value>()
+                                                 : originals.As<v8::Value>());
   }
   return true;
 }

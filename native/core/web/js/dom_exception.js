@@ -21,8 +21,10 @@
   ];
   // Names WebIDL took out of the table keep their constants but have code 0.
   const retired = new Set(["DOMStringSizeError", "NoDataAllowedError", "ValidationError"]);
-  const codeOf = new Map(codes.filter(([name]) => !retired.has(name))
-                              .map(([name]) => [name, codes.findIndex(([n]) => n === name) + 1]));
+  const codeOf = new Map();
+  for (let i = 0; i < codes.length; i++) {
+    if (!retired.has(codes[i][0])) codeOf.set(codes[i][0], i + 1);
+  }
   const fields = new WeakMap();
   const field = (self, key) => {
     const own = fields.get(self);
@@ -44,16 +46,20 @@
     get code() { return codeOf.get(field(this, "name")) || 0; }
   }
   Object.setPrototypeOf(DOMException.prototype, Error.prototype);
-  const constant = {writable: false, enumerable: true, configurable: false};
-  codes.forEach(([, constantName], index) => {
-    Object.defineProperty(DOMException, constantName, {...constant, value: index + 1});
-    Object.defineProperty(DOMException.prototype, constantName, {...constant, value: index + 1});
-  });
-  for (const key of ["name", "message", "code"]) {
-    const descriptor = Object.getOwnPropertyDescriptor(DOMException.prototype, key);
-    descriptor.enumerable = true;
-    Object.defineProperty(DOMException.prototype, key, descriptor);
+  // One defineProperties call each: defining the constants one by one costs a new context
+  // about as much again as all the rest.
+  const constants = {};
+  for (let i = 0; i < codes.length; i++) {
+    constants[codes[i][1]] = {value: i + 1, writable: false, enumerable: true, configurable: false};
   }
+  Object.defineProperties(DOMException, constants);
+  const proto = DOMException.prototype;
+  const accessor = (key) => ({get: Object.getOwnPropertyDescriptor(proto, key).get,
+                              enumerable: true, configurable: true});
+  constants.name = accessor("name");
+  constants.message = accessor("message");
+  constants.code = accessor("code");
+  Object.defineProperties(proto, constants);
   Object.defineProperty(DOMException.prototype, Symbol.toStringTag,
                         {value: "DOMException", configurable: true});
   return {DOMException};

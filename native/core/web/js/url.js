@@ -1,11 +1,10 @@
-// URL and URLSearchParams (WHATWG URL Standard) over a native parser (ada): each URL keeps the
-// parser's components; a setter asks the parser for the URL with that one component changed.
+// URL and URLSearchParams (WHATWG URL Standard) over a native parser (ada): a URL keeps its
+// href and where each component begins and ends in it, as the parser reports; a setter asks
+// the parser for the href with that one component changed.
 (function (natives, use, globals) {
   "use strict";
   // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
-  const {Map, Object, Reflect, Symbol, TypeError, WeakMap} = globals;
-  const HREF = 0, ORIGIN = 1, PROTOCOL = 2, USERNAME = 3, PASSWORD = 4, HOST = 5, HOSTNAME = 6,
-        PORT = 7, PATHNAME = 8, SEARCH = 9, HASH = 10;
+  const {Map, Object, Reflect, Symbol, TypeError, Uint32Array} = globals;
   const str = (value) => {
     if (typeof value === "symbol") throw new TypeError("Cannot convert a Symbol to a string");
     return `${value}`;
@@ -14,84 +13,135 @@
   const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
   const toUSV = (text) => (/[\uD800-\uDFFF]/.test(text) ? text.replace(loneSurrogate, "\uFFFD")
                                                        : text);
-  const urls = new WeakMap();
-  const paramsOf = new WeakMap();
-  const urlState = (self) => {
-    const own = urls.get(self);
-    if (own === undefined) throw new TypeError("Illegal invocation: not a URL");
-    return own;
-  };
-  const parse = (input, base) => {
-    const parts = natives.parseURL(str(input), base === undefined ? undefined : str(base));
-    if (parts === null) throw new TypeError(`Invalid URL: ${str(input)}`);
-    return parts;
-  };
+  // The parser writes a URL's component offsets here (ada's url_components, in this order).
+  const offsets = new Uint32Array(8);
+  const PROTOCOL_END = 0, USERNAME_END = 1, HOST_START = 2, HOST_END = 3, PORT = 4,
+        PATHNAME_START = 5, SEARCH_START = 6, HASH_START = 7;
+  const OMITTED = 0xffffffff;
+  // The components a setter changes, as the native setter numbers them.
+  const SET_PROTOCOL = 2, SET_USERNAME = 3, SET_PASSWORD = 4, SET_HOST = 5, SET_HOSTNAME = 6,
+        SET_PORT = 7, SET_PATHNAME = 8, SET_SEARCH = 9, SET_HASH = 10;
+  const parsed = Symbol("parsed");
+  let pendingHref = null;
+  // A URL's query (its search without the "?") as a flat list: name, value, name, value...
+  const parseQuery = (search) => natives.parseQuery(search.length > 0 && search[0] === "?"
+                                                        ? search.slice(1) : search);
+  let linkParams, setListOf, listOf;  // URLSearchParams' private access, for URL and iterators
 
   class URL {
+    #href;
+    #at;
+    #params = null;
     constructor(url, base = undefined) {
-      if (arguments.length === 0) throw new TypeError("The URL must be given");
-      urls.set(this, {parts: parse(url, base), params: null});
+      if (url === parsed) {
+        this.#href = pendingHref;
+      } else {
+        if (arguments.length === 0) throw new TypeError("The URL must be given");
+        url = str(url);
+        const href = natives.parseURL(url, base === undefined ? undefined : str(base), offsets);
+        if (href === null) throw new TypeError(`Invalid URL: ${url}`);
+        this.#href = href;
+      }
+      this.#at = [offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5],
+                  offsets[6], offsets[7]];
     }
     static parse(url, base = undefined) {
       if (arguments.length === 0) throw new TypeError("The URL must be given");
-      const parts = natives.parseURL(str(url), base === undefined ? undefined : str(base));
-      if (parts === null) return null;
-      const parsed = Object.create(URL.prototype);
-      urls.set(parsed, {parts, params: null});
-      return parsed;
+      pendingHref = natives.parseURL(str(url), base === undefined ? undefined : str(base),
+                                     offsets);
+      return pendingHref === null ? null : new URL(parsed);
     }
     static canParse(url, base = undefined) {
       if (arguments.length === 0) throw new TypeError("The URL must be given");
-      return natives.parseURL(str(url), base === undefined ? undefined : str(base)) !== null;
+      return natives.parseURL(str(url), base === undefined ? undefined : str(base),
+                              offsets) !== null;
     }
-    get href() { return urlState(this).parts[HREF]; }
+    #set(component, value) {
+      const href = natives.setURL(this.#href, component, str(value), offsets);
+      if (href === null) return;
+      this.#href = href;
+      const at = this.#at;
+      for (let i = 0; i < 8; i++) at[i] = offsets[i];
+    }
+    #queryChanged() {
+      if (this.#params !== null) setListOf(this.#params, parseQuery(this.search));
+    }
+    get href() { return this.#href; }
     set href(value) {
-      const own = urlState(this);
-      own.parts = parse(value, undefined);
-      if (own.params !== null) setList(own.params, parseQuery(own.parts[SEARCH]));
+      value = str(value);
+      const href = natives.parseURL(value, undefined, offsets);
+      if (href === null) throw new TypeError(`Invalid URL: ${value}`);
+      this.#href = href;
+      const at = this.#at;
+      for (let i = 0; i < 8; i++) at[i] = offsets[i];
+      this.#queryChanged();
     }
-    get origin() { return urlState(this).parts[ORIGIN]; }
-    get protocol() { return urlState(this).parts[PROTOCOL]; }
-    set protocol(value) { update(this, PROTOCOL, value); }
-    get username() { return urlState(this).parts[USERNAME]; }
-    set username(value) { update(this, USERNAME, value); }
-    get password() { return urlState(this).parts[PASSWORD]; }
-    set password(value) { update(this, PASSWORD, value); }
-    get host() { return urlState(this).parts[HOST]; }
-    set host(value) { update(this, HOST, value); }
-    get hostname() { return urlState(this).parts[HOSTNAME]; }
-    set hostname(value) { update(this, HOSTNAME, value); }
-    get port() { return urlState(this).parts[PORT]; }
-    set port(value) { update(this, PORT, value); }
-    get pathname() { return urlState(this).parts[PATHNAME]; }
-    set pathname(value) { update(this, PATHNAME, value); }
-    get search() { return urlState(this).parts[SEARCH]; }
+    get origin() { return natives.origin(this.#href); }
+    get protocol() { return this.#href.slice(0, this.#at[PROTOCOL_END]); }
+    set protocol(value) { this.#set(SET_PROTOCOL, value); }
+    get username() {
+      const at = this.#at;
+      return at[PROTOCOL_END] + 2 < at[USERNAME_END]
+                 ? this.#href.slice(at[PROTOCOL_END] + 2, at[USERNAME_END]) : "";
+    }
+    set username(value) { this.#set(SET_USERNAME, value); }
+    get password() {
+      const at = this.#at;
+      return at[HOST_START] - at[USERNAME_END] > 0
+                 ? this.#href.slice(at[USERNAME_END] + 1, at[HOST_START]) : "";
+    }
+    set password(value) { this.#set(SET_PASSWORD, value); }
+    get host() {
+      const at = this.#at;
+      let start = at[HOST_START];
+      if (this.#href[start] === "@") start++;
+      // With an empty host, what lies between it and the path may be a "/".
+      return start === at[HOST_END] ? "" : this.#href.slice(start, at[PATHNAME_START]);
+    }
+    set host(value) { this.#set(SET_HOST, value); }
+    get hostname() {
+      const at = this.#at;
+      let start = at[HOST_START];
+      if (this.#href[start] === "@") start++;
+      return this.#href.slice(start, at[HOST_END]);
+    }
+    set hostname(value) { this.#set(SET_HOSTNAME, value); }
+    get port() { return this.#at[PORT] === OMITTED ? "" : `${this.#at[PORT]}`; }
+    set port(value) { this.#set(SET_PORT, value); }
+    get pathname() {
+      const at = this.#at;
+      const end = at[SEARCH_START] !== OMITTED ? at[SEARCH_START]
+                  : at[HASH_START] !== OMITTED ? at[HASH_START] : this.#href.length;
+      return this.#href.slice(at[PATHNAME_START], end);
+    }
+    set pathname(value) { this.#set(SET_PATHNAME, value); }
+    get search() {
+      const at = this.#at;
+      if (at[SEARCH_START] === OMITTED) return "";
+      const end = at[HASH_START] !== OMITTED ? at[HASH_START] : this.#href.length;
+      return end - at[SEARCH_START] <= 1 ? "" : this.#href.slice(at[SEARCH_START], end);
+    }
     set search(value) {
-      const own = urlState(this);
-      update(this, SEARCH, value);
-      if (own.params !== null) setList(own.params, parseQuery(own.parts[SEARCH]));
+      this.#set(SET_SEARCH, value);
+      this.#queryChanged();
     }
     get searchParams() {
-      const own = urlState(this);
-      if (own.params === null) {
-        own.params = new URLSearchParams();
-        paramsOf.get(own.params).list = parseQuery(own.parts[SEARCH]);
-        paramsOf.get(own.params).url = this;
+      if (this.#params === null) {
+        this.#params = new URLSearchParams();
+        setListOf(this.#params, parseQuery(this.search));
+        linkParams(this.#params, (text) => this.#set(SET_SEARCH, text));
       }
-      return own.params;
+      return this.#params;
     }
-    get hash() { return urlState(this).parts[HASH]; }
-    set hash(value) { update(this, HASH, value); }
-    toString() { return urlState(this).parts[HREF]; }
-    toJSON() { return urlState(this).parts[HREF]; }
+    get hash() {
+      const at = this.#at;
+      return at[HASH_START] === OMITTED || this.#href.length - at[HASH_START] <= 1
+                 ? "" : this.#href.slice(at[HASH_START]);
+    }
+    set hash(value) { this.#set(SET_HASH, value); }
+    toString() { return this.#href; }
+    toJSON() { return this.#href; }
   }
-  // A URL's query (its search without the "?") as a list.
-  const parseQuery = (search) => natives.parseQuery(search.startsWith("?") ? search.slice(1) : search);
-  const update = (url, component, value) => {
-    const own = urlState(url);
-    const parts = natives.setURL(own.parts[HREF], component, str(value));
-    if (parts !== null) own.parts = parts;
-  };
   for (const key of ["href", "origin", "protocol", "username", "password", "host", "hostname",
                      "port", "pathname", "search", "searchParams", "hash", "toString", "toJSON"]) {
     const descriptor = Object.getOwnPropertyDescriptor(URL.prototype, key);
@@ -100,26 +150,16 @@
   }
   Object.defineProperty(URL.prototype, Symbol.toStringTag, {value: "URL", configurable: true});
 
-  // The list is flat: name, value, name, value...
-  const paramsState = (self) => {
-    const own = paramsOf.get(self);
-    if (own === undefined) throw new TypeError("Illegal invocation: not a URLSearchParams");
-    return own;
-  };
-  const setList = (params, list) => { paramsOf.get(params).list = list; };
-  // A change of the list becomes the URL's query (empty: no query at all).
-  const changed = (own) => {
-    if (own.url === null) return;
-    const text = natives.serializeQuery(own.list);
-    const url = urls.get(own.url);
-    const parts = natives.setURL(url.parts[HREF], SEARCH, text);
-    if (parts !== null) url.parts = parts;
-  };
   const isObject = (value) => value !== null && (typeof value === "object" ||
                                                  typeof value === "function");
   class URLSearchParams {
+    #list = [];
+    #update = null;  // the owning URL's query setter
+    static {
+      setListOf = (params, list) => { params.#list = list; };
+      linkParams = (params, update) => { params.#update = update; };
+    }
     constructor(init = "") {
-      let list = [];
       if (isObject(init)) {
         const iterator = init[Symbol.iterator];
         if (iterator !== undefined && iterator !== null) {
@@ -130,7 +170,7 @@
             }
             const items = [...pair];
             if (items.length !== 2) throw new TypeError("Each query pair must have two items");
-            list.push(toUSV(str(items[0])), toUSV(str(items[1])));
+            this.#list.push(toUSV(str(items[0])), toUSV(str(items[1])));
           }
         } else {
           // A record: names that become equal as USVStrings keep the first place, last value.
@@ -141,45 +181,47 @@
             if (typeof key === "symbol") throw new TypeError("A query name cannot be a Symbol");
             record.set(toUSV(key), toUSV(str(init[key])));
           }
-          for (const [name, value] of record) list.push(name, value);
+          for (const [name, value] of record) this.#list.push(name, value);
         }
       } else {
-        let text = str(init);
-        if (text.startsWith("?")) text = text.slice(1);
-        list = natives.parseQuery(text);
+        const text = str(init);
+        this.#list = natives.parseQuery(text.length > 0 && text[0] === "?" ? text.slice(1)
+                                                                            : text);
       }
-      paramsOf.set(this, {list, url: null});
     }
-    get size() { return paramsState(this).list.length / 2; }
+    // A change of the list becomes the URL's query (empty: no query at all).
+    #changed() {
+      if (this.#update !== null) this.#update(natives.serializeQuery(this.#list));
+    }
+    get size() { return this.#list.length / 2; }
     append(name, value) {
       if (arguments.length < 2) throw new TypeError("append needs a name and a value");
-      const own = paramsState(this);
-      own.list.push(toUSV(str(name)), toUSV(str(value)));
-      changed(own);
+      this.#list.push(toUSV(str(name)), toUSV(str(value)));
+      this.#changed();
     }
     delete(name, value = undefined) {
       if (arguments.length < 1) throw new TypeError("delete needs a name");
-      const own = paramsState(this);
       name = toUSV(str(name));
       const match = value === undefined ? null : toUSV(str(value));
       const list = [];
-      for (let i = 0; i < own.list.length; i += 2) {
-        if (own.list[i] === name && (match === null || own.list[i + 1] === match)) continue;
-        list.push(own.list[i], own.list[i + 1]);
+      const old = this.#list;
+      for (let i = 0; i < old.length; i += 2) {
+        if (old[i] === name && (match === null || old[i + 1] === match)) continue;
+        list.push(old[i], old[i + 1]);
       }
-      own.list = list;
-      changed(own);
+      this.#list = list;
+      this.#changed();
     }
     get(name) {
       if (arguments.length < 1) throw new TypeError("get needs a name");
-      const list = paramsState(this).list;
+      const list = this.#list;
       name = toUSV(str(name));
       for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
       return null;
     }
     getAll(name) {
       if (arguments.length < 1) throw new TypeError("getAll needs a name");
-      const list = paramsState(this).list;
+      const list = this.#list;
       name = toUSV(str(name));
       const values = [];
       for (let i = 0; i < list.length; i += 2) if (list[i] === name) values.push(list[i + 1]);
@@ -187,7 +229,7 @@
     }
     has(name, value = undefined) {
       if (arguments.length < 1) throw new TypeError("has needs a name");
-      const list = paramsState(this).list;
+      const list = this.#list;
       name = toUSV(str(name));
       const match = value === undefined ? null : toUSV(str(value));
       for (let i = 0; i < list.length; i += 2) {
@@ -197,43 +239,44 @@
     }
     set(name, value) {
       if (arguments.length < 2) throw new TypeError("set needs a name and a value");
-      const own = paramsState(this);
       name = toUSV(str(name));
       value = toUSV(str(value));
       const list = [];
+      const old = this.#list;
       let found = false;
-      for (let i = 0; i < own.list.length; i += 2) {
-        if (own.list[i] !== name) {
-          list.push(own.list[i], own.list[i + 1]);
+      for (let i = 0; i < old.length; i += 2) {
+        if (old[i] !== name) {
+          list.push(old[i], old[i + 1]);
         } else if (!found) {
           found = true;
           list.push(name, value);
         }
       }
       if (!found) list.push(name, value);
-      own.list = list;
-      changed(own);
+      this.#list = list;
+      this.#changed();
     }
     sort() {
-      const own = paramsState(this);
+      const old = this.#list;
       const pairs = [];
-      for (let i = 0; i < own.list.length; i += 2) pairs.push([own.list[i], own.list[i + 1]]);
+      for (let i = 0; i < old.length; i += 2) pairs.push([old[i], old[i + 1]]);
       // A stable sort by code units, as the standard asks.
       pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      own.list = pairs.flat();
-      changed(own);
+      this.#list = pairs.flat();
+      this.#changed();
     }
     forEach(callback, thisArg = undefined) {
-      const own = paramsState(this);
+      const list = this.#list;
       if (typeof callback !== "function") throw new TypeError("forEach needs a function");
-      for (let i = 0; i < own.list.length; i += 2) {
-        callback.call(thisArg, own.list[i + 1], own.list[i], this);
-      }
+      for (let i = 0; i < list.length; i += 2) callback.call(thisArg, list[i + 1], list[i], this);
     }
-    keys() { return iterate(this, (list, i) => list[i]); }
-    values() { return iterate(this, (list, i) => list[i + 1]); }
-    entries() { return iterate(this, (list, i) => [list[i], list[i + 1]]); }
-    toString() { return natives.serializeQuery(paramsState(this).list); }
+    keys() { return iterate(this, this.#list, 0); }
+    values() { return iterate(this, this.#list, 1); }
+    entries() { return iterate(this, this.#list, 2); }
+    toString() { return natives.serializeQuery(this.#list); }
+    static {
+      listOf = (params) => params.#list;
+    }
   }
   Object.defineProperty(URLSearchParams.prototype, Symbol.iterator, {
     value: URLSearchParams.prototype.entries, writable: true, configurable: true});
@@ -247,27 +290,33 @@
   }
 
   // The iterator reads the live list at each step, as WebIDL's pair iterators do.
+  class Iterator {
+    #params; #kind; #index = 0;
+    constructor(params, kind) {
+      this.#params = params;
+      this.#kind = kind;
+    }
+    next() {
+      const list = listOf(this.#params);
+      if (this.#index >= list.length) return {value: undefined, done: true};
+      const i = this.#index;
+      this.#index += 2;
+      const value = this.#kind === 0 ? list[i] : this.#kind === 1 ? list[i + 1]
+                                                                   : [list[i], list[i + 1]];
+      return {value, done: false};
+    }
+  }
   const iteratorPrototype = Object.create(
       Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())));
-  const iterators = new WeakMap();
   Object.defineProperty(iteratorPrototype, "next", {
-    value: function next() {
-      const own = iterators.get(this);
-      if (own === undefined) throw new TypeError("Illegal invocation: not an iterator");
-      const list = paramsOf.get(own.params).list;
-      if (own.index >= list.length) return {value: undefined, done: true};
-      const value = own.pick(list, own.index);
-      own.index += 2;
-      return {value, done: false};
-    },
+    value: {next() { return Iterator.prototype.next.call(this); }}.next,
     writable: true, enumerable: true, configurable: true,
   });
   Object.defineProperty(iteratorPrototype, Symbol.toStringTag,
                         {value: "URLSearchParams Iterator", configurable: true});
-  const iterate = (params, pick) => {
-    paramsState(params);
-    const iterator = Object.create(iteratorPrototype);
-    iterators.set(iterator, {params, pick, index: 0});
+  const iterate = (params, list, kind) => {
+    const iterator = new Iterator(params, kind);
+    Object.setPrototypeOf(iterator, iteratorPrototype);
     return iterator;
   };
 
