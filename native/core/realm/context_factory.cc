@@ -186,8 +186,26 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
   }
-  if (profile_->web_globals && !web_globals_.Install(context, allowed, web_originals)) {
+  if (profile_->web_globals && !web_globals_.Install(context, global, allowed, web_originals)) {
     return false;
+  }
+  if (modules_ != nullptr) {
+    // Module code has the web platform globals at every level: those the sandbox's own code
+    // lacks come as parameters of each module function that names one.
+    const auto for_modules = [&](const char* name) {
+      return !(profile_->web_globals && allowed(name));
+    };
+    for (const std::string& name : WebGlobals::Names()) {
+      if (for_modules(name.c_str())) {
+        module_scope.lazy_names.push_back(name);
+      }
+    }
+    if (!module_scope.lazy_names.empty()) {
+      module_scope.lazy = v8::Object::New(isolate_, v8::Null(isolate_), nullptr, nullptr, 0);
+      if (!web_globals_.Install(context, module_scope.lazy, for_modules, web_originals)) {
+        return false;
+      }
+    }
   }
   if (modules_ != nullptr && !modules_->Install(context, module_scope)) {
     return false;

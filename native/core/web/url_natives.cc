@@ -60,9 +60,8 @@ v8::Local<v8::String> Href(v8::Isolate* isolate,
                            const ada::url_aggregator& url,
                            v8::Local<v8::Value> offsets) {
   const ada::url_components& at = url.get_components();
-  const uint32_t values[] = {at.protocol_end, at.username_end,   at.host_start,
-                             at.host_end,     at.port,           at.pathname_start,
-                             at.search_start, at.hash_start};
+  const uint32_t values[] = {at.protocol_end, at.username_end,   at.host_start,   at.host_end,
+                             at.port,         at.pathname_start, at.search_start, at.hash_start};
   if (offsets->IsUint32Array() && offsets.As<v8::Uint32Array>()->Length() == 8) {
     char* data = ViewData(offsets.As<v8::Uint32Array>());
     if (data != nullptr) {
@@ -133,16 +132,35 @@ void SetUrl(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   const std::string_view text = value.view();
   switch (info[1].As<v8::Int32>()->Value()) {
-    case kProtocol: url->set_protocol(text); break;
-    case kUsername: url->set_username(text); break;
-    case kPassword: url->set_password(text); break;
-    case kHost: url->set_host(text); break;
-    case kHostname: url->set_hostname(text); break;
-    case kPort: url->set_port(text); break;
-    case kPathname: url->set_pathname(text); break;
-    case kSearch: url->set_search(text); break;
-    case kHash: url->set_hash(text); break;
-    default: return ThrowTypeError(isolate, "setURL: no such component");
+    case kProtocol:
+      url->set_protocol(text);
+      break;
+    case kUsername:
+      url->set_username(text);
+      break;
+    case kPassword:
+      url->set_password(text);
+      break;
+    case kHost:
+      url->set_host(text);
+      break;
+    case kHostname:
+      url->set_hostname(text);
+      break;
+    case kPort:
+      url->set_port(text);
+      break;
+    case kPathname:
+      url->set_pathname(text);
+      break;
+    case kSearch:
+      url->set_search(text);
+      break;
+    case kHash:
+      url->set_hash(text);
+      break;
+    default:
+      return ThrowTypeError(isolate, "setURL: no such component");
   }
   info.GetReturnValue().Set(Href(isolate, *url, info[3]));
 }
@@ -160,9 +178,8 @@ void ParseQuery(const v8::FunctionCallbackInfo<v8::Value>& info) {
   // ada drops a leading "?" as the URLSearchParams constructor does; a query is parsed as is, so
   // a "?" it starts with is kept by an empty pair before it, which parsing skips.
   const std::string_view query = input.view();
-  ada::url_search_params params(!query.empty() && query.front() == '?'
-                                    ? std::string("&").append(query)
-                                    : std::string(query));
+  ada::url_search_params params(
+      !query.empty() && query.front() == '?' ? std::string("&").append(query) : std::string(query));
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Array> list = v8::Array::New(isolate, static_cast<int>(params.size() * 2));
   uint32_t index = 0;

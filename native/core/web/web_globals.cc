@@ -91,16 +91,16 @@ WebGlobals::WebGlobals(v8::Isolate* isolate) : isolate_(isolate) {
 WebGlobals::~WebGlobals() = default;
 
 bool WebGlobals::Install(v8::Local<v8::Context> context,
+                         v8::Local<v8::Object> target,
                          const std::function<bool(const char*)>& offered,
                          v8::Local<v8::Object> originals) {
-  v8::Local<v8::Object> global = context->Global();
   bool any = false;
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].group >= kWebScriptCount || !offered(entries_[i].name)) {
       continue;
     }
     any = true;
-    if (!global
+    if (!target
              ->SetLazyDataProperty(context, Name(isolate_, entries_[i].name), Read,
                                    entry_data_[i].Get(isolate_), v8::DontEnum)
              .FromMaybe(false)) {

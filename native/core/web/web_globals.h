@@ -34,11 +34,13 @@ class WebGlobals {
   // Every global name this offers.
   static const std::vector<std::string>& Names();
 
-  // Defines the names `offered` accepts on the context's global object, and its time origin.
+  // Defines the names `offered` accepts on `target` (the context's global object, or an object
+  // that module code takes them from), and the context's time origin.
   // `originals` holds the global object's properties as they were before a filter removed some
   // (empty when none did): the groups' scripts take the intrinsics they use from it, else from
   // the global object. False when V8 refused.
   bool Install(v8::Local<v8::Context> context,
+               v8::Local<v8::Object> target,
                const std::function<bool(const char*)>& offered,
                v8::Local<v8::Object> originals);
 
