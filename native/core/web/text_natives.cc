@@ -1,5 +1,6 @@
 // TextEncoder's and TextDecoder's native work: V8's own UTF-8 writer and decoder, and UTF-16
 // from bytes.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -73,6 +74,22 @@ void EncodeInto(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Value> result[] = {v8::Integer::New(isolate, read),
                                    v8::Integer::New(isolate, written)};
   info.GetReturnValue().Set(v8::Array::New(isolate, result, 2));
+}
+
+// writeUTF8(string, bytes): the whole string into a Uint8Array made to fit it.
+void WriteUtf8(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (!info[0]->IsString() || !info[1]->IsUint8Array()) {
+    return ThrowTypeError(isolate, "writeUTF8 needs a string and a Uint8Array");
+  }
+  v8::Local<v8::Uint8Array> bytes = info[1].As<v8::Uint8Array>();
+  const size_t capacity = bytes->ByteLength();
+  char* data = capacity == 0 ? nullptr : ViewData(bytes);
+  if (data != nullptr) {
+    info[0].As<v8::String>()->WriteUtf8(
+        isolate, data, static_cast<int>(std::min<size_t>(capacity, std::numeric_limits<int>::max())),
+        nullptr, kWriteFlags);
+  }
 }
 
 bool BytesOf(const v8::FunctionCallbackInfo<v8::Value>& info,
@@ -174,6 +191,7 @@ void IsArrayBuffer(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void AddTextNatives(v8::Isolate* isolate, v8::Local<v8::ObjectTemplate> natives) {
   SetNative(isolate, natives, "utf8Length", Utf8Length);
   SetNative(isolate, natives, "encodeInto", EncodeInto);
+  SetNative(isolate, natives, "writeUTF8", WriteUtf8);
   SetNative(isolate, natives, "decodeUTF8", DecodeUtf8);
   SetNative(isolate, natives, "decodeUTF16", DecodeUtf16);
   SetNative(isolate, natives, "isUint8Array", IsUint8Array);

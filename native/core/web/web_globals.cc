@@ -155,7 +155,10 @@ v8::MaybeLocal<v8::Array> WebGlobals::Realized(v8::Local<v8::Context> context) {
     return slot.As<v8::Array>();
   }
   v8::Local<v8::Object> natives;
-  if (!natives_.Get(isolate_)->NewInstance(context).ToLocal(&natives)) {
+  // No prototype: a lookup on it never reaches Object.prototype, where script could have put a
+  // getter that would receive it.
+  if (!natives_.Get(isolate_)->NewInstance(context).ToLocal(&natives) ||
+      !natives->SetPrototype(context, v8::Null(isolate_)).FromMaybe(false)) {
     return {};
   }
   v8::Local<v8::Array> realized = v8::Array::New(isolate_, static_cast<int>(kWebScriptCount + 1));

@@ -51,6 +51,10 @@
   Object.defineProperty(SubtleCrypto.prototype, Symbol.toStringTag,
                         {value: "SubtleCrypto", configurable: true});
   const subtle = new SubtleCrypto(creating);
+  const pool = new Uint8Array(16 * 256);
+  let poolAt = pool.length;
+  const hex = [];
+  for (let i = 0; i < 256; i++) hex.push((i < 16 ? "0" : "") + i.toString(16));
   class Crypto {
     constructor(key = undefined) {
       if (key !== creating) throw new TypeError("Illegal constructor");
@@ -77,15 +81,19 @@
     }
     randomUUID() {
       check(this, "Crypto");
-      const bytes = natives.randomFill(new Uint8Array(16));
-      bytes[6] = (bytes[6] & 0x0f) | 0x40;
-      bytes[8] = (bytes[8] & 0x3f) | 0x80;
-      let hex = "";
-      for (let i = 0; i < 16; i++) {
-        hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-        if (i === 3 || i === 5 || i === 7 || i === 9) hex += "-";
+      // Random bytes come in batches, a system call per 256 UUIDs instead of one per UUID.
+      if (poolAt === pool.length) {
+        natives.randomFill(pool);
+        poolAt = 0;
       }
-      return hex;
+      const b = pool;
+      const i = poolAt;
+      poolAt += 16;
+      return hex[b[i]] + hex[b[i + 1]] + hex[b[i + 2]] + hex[b[i + 3]] + "-" +
+             hex[b[i + 4]] + hex[b[i + 5]] + "-" + hex[(b[i + 6] & 0x0f) | 0x40] +
+             hex[b[i + 7]] + "-" + hex[(b[i + 8] & 0x3f) | 0x80] + hex[b[i + 9]] + "-" +
+             hex[b[i + 10]] + hex[b[i + 11]] + hex[b[i + 12]] + hex[b[i + 13]] +
+             hex[b[i + 14]] + hex[b[i + 15]];
     }
   }
   for (const key of ["subtle", "getRandomValues", "randomUUID"]) {

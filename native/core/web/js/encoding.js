@@ -5,7 +5,7 @@
   "use strict";
   // The intrinsics as the context had them before any filtering (core/web/web_globals.h).
   const {ArrayBuffer, JSON, Map, Object, RangeError, String, Symbol, TypeError, Uint8Array,
-         WeakMap, WeakSet} = globals;
+         WeakMap} = globals;
   const str = (value) => {
     if (typeof value === "symbol") throw new TypeError("Cannot convert a Symbol to a string");
     return `${value}`;
@@ -18,23 +18,23 @@
                        "utf-16", "utf-16le"]) labels.set(label, "utf-16le");
   const asciiLower = (text) => text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 
-  const encoders = new WeakSet();
+  const notEncoder = () => new TypeError("Illegal invocation: not a TextEncoder");
   class TextEncoder {
-    constructor() { encoders.add(this); }
+    #brand = true;
     get encoding() {
-      if (!encoders.has(this)) throw new TypeError("Illegal invocation: not a TextEncoder");
+      if (!(#brand in this)) throw notEncoder();
       return "utf-8";
     }
     encode(input = "") {
-      if (!encoders.has(this)) throw new TypeError("Illegal invocation: not a TextEncoder");
-      const text = str(input);
+      if (!(#brand in this)) throw notEncoder();
+      const text = typeof input === "string" ? input : str(input);
       // Allocated by script, so the memory limit refuses it as it would any array.
       const bytes = new Uint8Array(natives.utf8Length(text));
-      natives.encodeInto(text, bytes);
+      natives.writeUTF8(text, bytes);
       return bytes;
     }
     encodeInto(source, destination) {
-      if (!encoders.has(this)) throw new TypeError("Illegal invocation: not a TextEncoder");
+      if (!(#brand in this)) throw notEncoder();
       if (arguments.length < 2) throw new TypeError("encodeInto needs a source and a destination");
       const text = str(source);
       if (!(destination instanceof Uint8Array) && !natives.isUint8Array(destination)) {
