@@ -87,8 +87,9 @@ void WriteUtf8(const v8::FunctionCallbackInfo<v8::Value>& info) {
   char* data = capacity == 0 ? nullptr : ViewData(bytes);
   if (data != nullptr) {
     info[0].As<v8::String>()->WriteUtf8(
-        isolate, data, static_cast<int>(std::min<size_t>(capacity, std::numeric_limits<int>::max())),
-        nullptr, kWriteFlags);
+        isolate, data,
+        static_cast<int>(std::min<size_t>(capacity, std::numeric_limits<int>::max())), nullptr,
+        kWriteFlags);
   }
 }
 

@@ -72,6 +72,7 @@ WebGlobals::WebGlobals(v8::Isolate* isolate) : isolate_(isolate) {
   }
   for (Entry& entry : entries_) {
     entry_data_.emplace_back(isolate, v8::External::New(isolate, &entry));
+    entry_names_.emplace_back(isolate, Name(isolate, entry.name));
   }
   scripts_.resize(kWebScriptCount);
   v8::Local<v8::ObjectTemplate> natives = v8::ObjectTemplate::New(isolate);
@@ -101,7 +102,7 @@ bool WebGlobals::Install(v8::Local<v8::Context> context,
     }
     any = true;
     if (!target
-             ->SetLazyDataProperty(context, Name(isolate_, entries_[i].name), Read,
+             ->SetLazyDataProperty(context, entry_names_[i].Get(isolate_), Read,
                                    entry_data_[i].Get(isolate_), v8::DontEnum)
              .FromMaybe(false)) {
       return false;

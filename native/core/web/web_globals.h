@@ -59,6 +59,7 @@ class WebGlobals {
   v8::Isolate* isolate_;
   std::vector<Entry> entries_;
   std::vector<v8::Global<v8::External>> entry_data_;
+  std::vector<v8::Global<v8::String>> entry_names_;     // internalized once, not per context
   std::vector<v8::Global<v8::UnboundScript>> scripts_;  // by group, compiled on first use
   v8::Global<v8::ObjectTemplate> natives_;
   v8::Global<v8::FunctionTemplate> use_;
