@@ -2,8 +2,9 @@
 # installs the runtime libraries libnode links against. Expects `root` (the checkout), and
 # `fail` and `say` functions. Exports V8_ROOT.
 
-# Runtime libraries that Debian's libnode links against.
-v8_runtime_libs=(libc-ares2 libuv1 libicu72 libnghttp2-14 libbrotli1 libssl3 zlib1g)
+# Runtime libraries that Debian's libnode links against, and the headers of one of them,
+# libcrypto, whose digests the core uses too (crypto.subtle.digest, native/core/web).
+v8_runtime_libs=(libc-ares2 libuv1 libicu72 libnghttp2-14 libbrotli1 libssl3 zlib1g libssl-dev)
 
 apt_updated=0
 apt_update_once() {

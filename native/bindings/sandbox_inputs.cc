@@ -52,6 +52,7 @@ PoolConfig MakeConfig(const SandboxConfig& settings) {
   isolate.console_max_bytes = settings.console_max_bytes;
   isolate.profile.timers = settings.timers;
   isolate.profile.webassembly = settings.webassembly;
+  isolate.profile.web_globals = settings.web_globals;
   isolate.profile.max_timers = settings.max_timers;
   isolate.profile.allowed_globals = settings.allowed_globals;
   if (!settings.custom_globals.is_none()) {
@@ -88,6 +89,7 @@ void RegisterSandboxConfig(py::module_& module) {
       .def_readwrite("console_max_bytes", &SandboxConfig::console_max_bytes)
       .def_readwrite("timers", &SandboxConfig::timers)
       .def_readwrite("webassembly", &SandboxConfig::webassembly)
+      .def_readwrite("web_globals", &SandboxConfig::web_globals)
       .def_readwrite("max_timers", &SandboxConfig::max_timers)
       .def_readwrite("allowed_globals", &SandboxConfig::allowed_globals)
       .def_readwrite("custom_globals", &SandboxConfig::custom_globals)

@@ -40,6 +40,7 @@ struct SandboxConfig {
   size_t console_max_bytes = 1 << 20;
   bool timers = false;
   bool webassembly = false;
+  bool web_globals = false;  // URL, TextEncoder, crypto, ... (core/web/web_globals.h)
   uint32_t max_timers = 1000;
   std::vector<std::string> allowed_globals;
   pybind11::object custom_globals = pybind11::none();  // dict, or None

@@ -51,6 +51,7 @@ class SandboxConfig:
     console_max_bytes: int
     timers: bool
     webassembly: bool
+    web_globals: bool
     max_timers: int
     allowed_globals: list[str]
     custom_globals: dict[str, Any] | None

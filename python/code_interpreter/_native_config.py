@@ -47,6 +47,7 @@ def native_config(
     ]
     config.timers = level.timers
     config.webassembly = level.webassembly
+    config.web_globals = level.web_globals
     custom = options.custom_security
     config.allowed_globals = list(custom.allowed_globals or ()) if custom else []
     if options.custom_globals is not None:

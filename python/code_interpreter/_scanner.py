@@ -66,6 +66,8 @@ class LevelPolicy:
     patterns: tuple[TokenPattern, ...]
     timers: bool
     webassembly: bool
+    # URL, TextEncoder, atob, structuredClone, crypto, performance, AbortController, ...
+    web_globals: bool
 
 
 LEVELS: Mapping[str, LevelPolicy] = {
@@ -76,6 +78,7 @@ LEVELS: Mapping[str, LevelPolicy] = {
         (_REQUIRE, _IMPORT, _EVAL, _FUNCTION, _PROCESS, _GLOBAL, _BUFFER, _FS, _CHILD, _CRYPTO),
         timers=False,
         webassembly=False,
+        web_globals=False,
     ),
     "moderate": LevelPolicy(
         "moderate",
@@ -84,6 +87,7 @@ LEVELS: Mapping[str, LevelPolicy] = {
         (_REQUIRE, _IMPORT, _EVAL, _PROCESS, _FS, _CHILD),
         timers=True,
         webassembly=False,
+        web_globals=True,
     ),
     "permissive": LevelPolicy(
         "permissive",
@@ -92,6 +96,7 @@ LEVELS: Mapping[str, LevelPolicy] = {
         (_EVAL, _EXIT, _CHILD, _UNLINK, _UNLINK_SYNC, _RMDIR, _RMDIR_SYNC),
         timers=True,
         webassembly=True,
+        web_globals=True,
     ),
 }
 
@@ -105,6 +110,8 @@ def custom_level(policy: CustomSecurity) -> LevelPolicy:
         (),
         timers=allowed is not None and "setTimeout" in allowed,
         webassembly=allowed is not None and "WebAssembly" in allowed,
+        # Each one listed (the core offers only those).
+        web_globals=allowed is not None,
     )
 
 

@@ -232,3 +232,58 @@ def test_writing_symbol_replace_on_a_primitive_prototype_cannot_change_later_res
         flipped = box.interpret(flip)
         assert flipped == ("hooked" if prototype != "String" else "ax")
         assert [box.interpret(check) for _ in range(3)] == [expected] * 3
+
+
+# The web platform globals are lazy data properties of the global object: reading one builds
+# it, which a recycled attempt declines (its getter has a side effect), so code that uses them
+# runs in a new context; code that only looks at the global object may still recycle.
+WEB_OPTIONS: dict[str, Any] = {"security_level": "moderate", "max_execution_time": 5000}
+WEB_CORPUS: list[tuple[str, bool | None]] = [
+    ("1 + 1", True),
+    ("Object.getOwnPropertyNames(globalThis).filter(n => /^[A-Z]/.test(n)).sort()", True),
+    ("'URL' in globalThis && 'crypto' in globalThis", True),
+    ("typeof URL", None),
+    ("new URL('https://a.test/x?y=1').searchParams.get('y')", None),
+    ("Object.getOwnPropertyDescriptor(globalThis, 'TextEncoder').writable", None),
+    ("Array.from(new TextEncoder().encode('h\\u00e9'))", None),
+    ("btoa('abc') + atob('YWJj')", None),
+    ("try { new URL('nope') } catch (e) { return [e.name, e.message, e.stack] }", None),
+    ("try { atob('*') } catch (e) { return [e.name, e.code, e.message] }", None),
+    ("structuredClone({a: [1, 2]})", None),
+    (
+        "const t = new EventTarget(); let n = 0; t.addEventListener('x', () => n++);"
+        " t.dispatchEvent(new Event('x')); n",
+        None,
+    ),
+    ("URL.prototype.extra = 1; new URL('https://a.test').extra", None),
+    ("globalThis.URL = 5; URL", None),
+    ("delete globalThis.DOMException; typeof DOMException", None),
+    ("typeof URL.prototype.extra", None),
+    ("typeof EventTarget.prototype.extra", None),
+]
+
+
+@pytest.fixture(scope="module")
+def web_reference() -> Iterator[Sandbox]:
+    with create_sandbox(cache_compiled_code=False, **WEB_OPTIONS) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def web_recycling() -> Iterator[Sandbox]:
+    with create_sandbox(**WEB_OPTIONS) as sandbox:
+        yield sandbox
+
+
+@pytest.mark.parametrize(("code", "recyclable"), WEB_CORPUS)
+def test_web_globals_look_the_same_on_both_paths(
+    web_reference: Sandbox, web_recycling: Sandbox, code: str, recyclable: bool | None
+) -> None:
+    expected = observe(web_reference, code, None)
+    served = 0
+    for _ in range(4):
+        before = web_recycling.get_status()["isolates"]["contexts_recycled"]
+        assert observe(web_recycling, code, None) == expected
+        served += web_recycling.get_status()["isolates"]["contexts_recycled"] - before
+    if recyclable:
+        assert served >= 2

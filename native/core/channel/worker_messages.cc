@@ -312,6 +312,7 @@ std::string EncodeSetup(const IsolateConfig& config,
   const SecurityProfile& profile = config.profile;
   out.Bool(profile.timers);
   out.Bool(profile.webassembly);
+  out.Bool(profile.web_globals);
   out.U32(profile.max_timers);
   out.F64(profile.max_timer_delay_ms);
   PutNames(out, profile.allowed_globals);
@@ -339,6 +340,7 @@ IsolateConfig DecodeSetup(MessageReader& in,
   SecurityProfile& profile = config.profile;
   profile.timers = in.Bool();
   profile.webassembly = in.Bool();
+  profile.web_globals = in.Bool();
   profile.max_timers = in.U32();
   profile.max_timer_delay_ms = in.F64();
   profile.allowed_globals = TakeNames(in);

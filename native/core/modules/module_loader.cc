@@ -18,6 +18,8 @@ namespace {
 constexpr int kRegistrySlot = 3;
 constexpr int kGlobalSlot = 4;
 constexpr int kScopeValuesSlot = 5;
+// The object of Scope::lazy; the last slot a context's embedder data holds.
+constexpr int kLazySlot = 9;
 constexpr int kWrapperArguments = 6;
 
 // The module function's wrapper. The header has a line of its own, and the script's origin
@@ -55,13 +57,19 @@ bool ModuleLoader::Install(v8::Local<v8::Context> context, const Scope& scope) {
     for (const std::string& name : scope.names) {
       header_.append(", ").append(name);
     }
+    for (const std::string& name : scope.lazy_names) {
+      header_.append(", ").append(name);
+    }
     header_.append(") {\n");
+    lazy_names_ = scope.lazy_names;
   }
   v8::Local<v8::Object> registry = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
   context->SetEmbedderData(kRegistrySlot, registry);
   context->SetEmbedderData(kGlobalSlot, scope.global.IsEmpty() ? context->Global() : scope.global);
   context->SetEmbedderData(kScopeValuesSlot,
                            scope.values.IsEmpty() ? v8::Array::New(isolate, 0) : scope.values);
+  context->SetEmbedderData(kLazySlot, scope.lazy.IsEmpty() ? v8::Undefined(isolate).As<v8::Value>()
+                                                           : scope.lazy.As<v8::Value>());
   v8::Local<v8::Function> require;
   return NewRequire(context, registry, ModuleStore::kUserCode).ToLocal(&require) &&
          context->Global()
@@ -248,6 +256,19 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Evaluate(v8::Local<v8::Context> context,
   for (uint32_t i = 0; i < scope->Length(); ++i) {
     arguments.push_back(scope->Get(context, i).ToLocalChecked());
   }
+  // A lazy global is built only for a module that names it (reading it builds it).
+  v8::Local<v8::Value> lazy = context->GetEmbedderData(kLazySlot);
+  const std::vector<bool>& named = compiled_[file].names_lazy;
+  for (size_t i = 0; i < lazy_names_.size(); ++i) {
+    v8::Local<v8::Value> value = v8::Undefined(isolate);
+    if (lazy->IsObject() && i < named.size() && named[i] &&
+        !lazy.As<v8::Object>()
+             ->Get(context, NewString(isolate, lazy_names_[i].c_str()))
+             .ToLocal(&value)) {
+      return v8::MaybeLocal<v8::Value>();
+    }
+    arguments.push_back(value);
+  }
   static_assert(kWrapperArguments == 6, "the header names six parameters before the scope");
   return function->Call(context, exports, static_cast<int>(arguments.size()), arguments.data());
 }
@@ -278,6 +299,9 @@ v8::MaybeLocal<v8::Function> ModuleLoader::ModuleFunction(v8::Local<v8::Context>
     }
     compiled.script.Reset(isolate, unbound);
     compiled.function_length = code->Length() - 2;  // all but the wrapping parentheses
+    for (const std::string& lazy : lazy_names_) {
+      compiled.names_lazy.push_back(body.find(lazy) != std::string_view::npos);
+    }
   }
   v8::Local<v8::Value> value;
   if (!compiled.script.Get(isolate)->BindToCurrentContext()->Run(context).ToLocal(&value)) {

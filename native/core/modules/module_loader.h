@@ -37,11 +37,16 @@ class ModuleLoader {
 
   // What module code sees of a context whose globals a custom policy filtered: the removed
   // intrinsics (bound by name as the module function's parameters) and a `global` object
-  // that still has every original global. Empty for an unfiltered context.
+  // that still has every original global. Empty for an unfiltered context. Then globals that
+  // module code has and the sandbox's own code does not (the web platform globals at strict),
+  // as properties of `lazy` read when a module whose source names one runs: bound by name as
+  // further parameters, undefined in a module that never names them.
   struct Scope {
     std::vector<std::string> names;
     v8::Local<v8::Array> values;
     v8::Local<v8::Object> global;
+    std::vector<std::string> lazy_names;
+    v8::Local<v8::Object> lazy;
   };
 
   // Gives a new context its `require` and an empty registry. False if V8 refused. The scope's
@@ -83,6 +88,7 @@ class ModuleLoader {
     v8::Global<v8::UnboundScript> script;
     int function_length = 0;  // what the wrapper's function must span
     bool checked = false;
+    std::vector<bool> names_lazy;  // by Scope::lazy_names: whether its source names each
   };
 
   std::shared_ptr<const ModuleStore> store_;
@@ -90,6 +96,7 @@ class ModuleLoader {
   std::unordered_map<int, CompiledModule> compiled_;
   std::vector<int> requested_;
   std::string header_;  // the module function's wrapper, up to its body
+  std::vector<std::string> lazy_names_;
   bool request_failed_ = false;
   double load_ms_ = 0;
 };

@@ -70,7 +70,8 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
       profile_(profile),
       modules_(modules),
       host_bridge_(host_bridge),
-      array_guard_(isolate) {
+      array_guard_(isolate),
+      web_globals_(isolate) {
   v8::HandleScope scope(isolate);
   console_template_.Reset(isolate, console->NewTemplate(isolate));
 }
@@ -141,7 +142,11 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     timers_->Install(isolate_, context, global);  // before the filter: each may be left out
   }
   ModuleLoader::Scope module_scope;
+  v8::Local<v8::Object> web_originals;  // what the web globals' scripts take intrinsics from
   if (!profile_->allowed_globals.empty()) {
+    if (profile_->web_globals) {
+      web_originals = v8::Object::New(isolate_, v8::Null(isolate_), nullptr, nullptr, 0);
+    }
     v8::Local<v8::Array> names;
     if (modules_ != nullptr) {
       module_scope.global = v8::Object::New(isolate_);
@@ -154,6 +159,11 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         const std::string key(*text ? *text : "", text.length());
         if (modules_ != nullptr) {
           KeepForModules(context, global, name, key, &module_scope);
+        }
+        v8::Local<v8::Value> value;
+        if (!web_originals.IsEmpty() && global->Get(context, name).ToLocal(&value) &&
+            web_originals->CreateDataProperty(context, name.As<v8::Name>(), value).IsNothing()) {
+          return false;
         }
         if (key != "globalThis" &&
             std::find(profile_->allowed_globals.begin(), profile_->allowed_globals.end(), key) ==
@@ -175,6 +185,27 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     v8::Local<v8::Object> console =
         console_template_.Get(isolate_)->NewInstance(context).ToLocalChecked();
     global->DefineOwnProperty(context, Name(isolate_, "console"), console, v8::DontEnum).Check();
+  }
+  if (profile_->web_globals && !web_globals_.Install(context, global, allowed, web_originals)) {
+    return false;
+  }
+  if (modules_ != nullptr) {
+    // Module code has the web platform globals at every level: those the sandbox's own code
+    // lacks come as parameters of each module function that names one.
+    const auto for_modules = [&](const char* name) {
+      return !(profile_->web_globals && allowed(name));
+    };
+    for (const std::string& name : WebGlobals::Names()) {
+      if (for_modules(name.c_str())) {
+        module_scope.lazy_names.push_back(name);
+      }
+    }
+    if (!module_scope.lazy_names.empty()) {
+      module_scope.lazy = v8::Object::New(isolate_, v8::Null(isolate_), nullptr, nullptr, 0);
+      if (!web_globals_.Install(context, module_scope.lazy, for_modules, web_originals)) {
+        return false;
+      }
+    }
   }
   if (modules_ != nullptr && !modules_->Install(context, module_scope)) {
     return false;

@@ -14,6 +14,7 @@
 #include "core/realm/console.h"
 #include "core/realm/security_profile.h"
 #include "core/realm/timers.h"
+#include "core/web/web_globals.h"
 
 namespace ci {
 
@@ -97,6 +98,7 @@ class ContextFactory {
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
   ArrayGuard array_guard_;
+  WebGlobals web_globals_;
   KeptContext persistent_;
   KeptContext spare_;
   std::list<Pristine> pristine_;  // most recently used first

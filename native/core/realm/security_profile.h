@@ -14,8 +14,11 @@ namespace ci {
 
 /** What each context of a sandbox offers, by security level. Enforced when contexts are made. */
 struct SecurityProfile {
-  bool timers = false;            // setTimeout / setInterval and their clear functions
-  bool webassembly = false;       // the WebAssembly global
+  bool timers = false;       // setTimeout / setInterval and their clear functions
+  bool webassembly = false;  // the WebAssembly global
+  // The web platform globals (core/web/web_globals.h), those of them the allowed globals list
+  // when there is such a list.
+  bool web_globals = false;
   uint32_t max_timers = 1000;     // live timers at once
   double max_timer_delay_ms = 0;  // 0: no bound beyond the execution's deadline
   // When not empty, every global property not listed here is removed from each context.
