@@ -61,3 +61,21 @@ install_runtime_libs() {
       >/dev/null || fail "apt-get install ${missing[*]} failed"
   fi
 }
+
+# Debian's arm64 libnode (headers and library) and the arm64 builds of the libraries it links
+# against, unpacked into .deps/arm64: the aarch64 wheels compile against it and auditwheel
+# grafts from it. Taken from bookworm, as the x86_64 ones are. Needs ci/debs.sh. Exports
+# V8_ROOT_AARCH64.
+find_v8_arm64() {
+  local dir=$root/.deps/arm64 p packages=()
+  if [ ! -f "$dir/.complete" ]; then
+    say "fetching libnode108:arm64, libnode-dev:arm64 and their libraries into .deps/arm64/"
+    for p in libnode108 libnode-dev "${v8_runtime_libs[@]}"; do packages+=("$p:arm64"); done
+    rm -rf "$dir"
+    unpack_debs "$dir" "${packages[@]}"
+    ls "$dir"/usr/lib/aarch64-linux-gnu/libnode.so.* >/dev/null 2>&1 \
+      || fail "libnode108:arm64 left no library in $dir"
+    touch "$dir/.complete"
+  fi
+  export V8_ROOT_AARCH64=$dir/usr
+}
