@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import ISOLATIONS
 
 from code_interpreter import (
     ConfigurationError,
@@ -25,6 +26,11 @@ from code_interpreter import (
     _native_config,
     create_sandbox,
 )
+
+if "process" not in ISOLATIONS:
+    pytest.skip(
+        "this run cannot start worker processes (see tests/conftest.py)", allow_module_level=True
+    )
 
 
 @pytest.fixture
