@@ -113,4 +113,28 @@ void MessageReader::ExpectEnd() const {
   }
 }
 
+namespace {
+constexpr size_t kMaxNames = 1 << 16;
+}  // namespace
+
+void PutNames(MessageWriter& out, const std::vector<std::string>& names) {
+  out.U32(static_cast<uint32_t>(names.size()));
+  for (const std::string& name : names) {
+    out.Text(name);
+  }
+}
+
+std::vector<std::string> TakeNames(MessageReader& in) {
+  const uint32_t count = in.Count(8);
+  if (count > kMaxNames) {
+    throw ChannelError("a message lists too many names");
+  }
+  std::vector<std::string> names;
+  names.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    names.emplace_back(in.Text(kMaxNameBytes));
+  }
+  return names;
+}
+
 }  // namespace ci

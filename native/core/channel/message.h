@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ci {
 
@@ -72,6 +73,11 @@ class MessageReader {
   std::string_view Take(size_t bytes);
   std::string_view rest_;
 };
+
+// A list of short names (globals, namespaces, console levels), each at most kMaxNameBytes.
+constexpr size_t kMaxNameBytes = 1 << 10;
+void PutNames(MessageWriter& out, const std::vector<std::string>& names);
+std::vector<std::string> TakeNames(MessageReader& in);
 
 }  // namespace ci
 
