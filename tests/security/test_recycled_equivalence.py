@@ -120,7 +120,11 @@ def test_every_observable_is_the_same_on_both_paths(
 ) -> None:
     expected = observe(reference, code, context)
     served = 0
-    for _ in range(4):
+    # At least four runs, up to eight while a recyclable code has not been served twice: on a
+    # busy host more than one attempt may be lost to preemption (declined, never wrong).
+    for run in range(8):
+        if run >= 4 and (served >= 2 or not recyclable):
+            break
         before = recycling.get_status()["isolates"]["contexts_recycled"]
         assert observe(recycling, code, context) == expected
         served += recycling.get_status()["isolates"]["contexts_recycled"] - before
@@ -281,7 +285,9 @@ def test_web_globals_look_the_same_on_both_paths(
 ) -> None:
     expected = observe(web_reference, code, None)
     served = 0
-    for _ in range(4):
+    for run in range(8):  # as in test_every_observable_is_the_same_on_both_paths
+        if run >= 4 and (served >= 2 or not recyclable):
+            break
         before = web_recycling.get_status()["isolates"]["contexts_recycled"]
         assert observe(web_recycling, code, None) == expected
         served += web_recycling.get_status()["isolates"]["contexts_recycled"] - before
