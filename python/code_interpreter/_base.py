@@ -68,7 +68,7 @@ class SandboxBase:
             raise ConfigurationError(
                 "custom_globals: 'require' is the sandbox's own when allowed_modules is set"
             )
-        modules = load_modules(allowed_modules, options.module_paths)
+        modules = load_modules(allowed_modules, options.module_paths, options.module_conditions)
         expose = None
         # Marks the coroutines of this sandbox's async host functions (in_host_call_of).
         self._host_key = object()

@@ -29,11 +29,16 @@ class ModuleStore:
     def __init__(
         self,
         *,
-        packages: list[tuple[str, str, dict[str, str] | None, dict[str, int]]],
-        files: list[tuple[str, bytes, int, bool]],
+        # (name, root, exports for require, dependencies, {table name: table})
+        packages: list[
+            tuple[str, str, dict[str, str] | None, dict[str, int], dict[str, dict[str, str]]]
+        ],
+        # (virtual path, source, package, format: 0 CommonJS, 1 JSON, 2 ES module)
+        files: list[tuple[str, bytes, int, int]],
         directories: dict[str, str],
         allowed: list[tuple[str, int]],
         builtins: list[str],
+        file_aliases: dict[str, str] = ...,
     ) -> None: ...
     @property
     def file_count(self) -> int: ...

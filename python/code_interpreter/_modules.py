@@ -25,14 +25,22 @@ from typing import Any
 from . import _core
 from ._errors import ConfigurationError
 from ._node_builtins import NODE_BUILTINS
+from ._package_exports import (
+    DEFAULT_CONDITIONS,
+    EMPTY_MODULE,
+    browser_aliases,
+    browser_main,
+    exports_table,
+    imports_table,
+    normal_path,
+)
 
 __all__ = ["NODE_BUILTINS", "check_module_names", "load_modules"]
 
 
 # npm's rule for package names, scoped or not.
 _PACKAGE_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
-_READ_EXTENSIONS = (".js", ".cjs", ".json")
-_REQUIRE_CONDITIONS = ("require", "node", "default")  # what Node's require matches
+_READ_EXTENSIONS = (".js", ".mjs", ".cjs", ".json")
 _MAX_FILES = 100_000
 _MAX_BYTES = 256 << 20
 _MAX_FILE_BYTES = 32 << 20
@@ -128,17 +136,45 @@ def _dependency_folders(package: _Package, search: Sequence[str]) -> Iterable[st
     yield from search
 
 
+# How the native core runs a file (ModuleFile::format).
+_COMMONJS, _JSON, _ESM = 0, 1, 2
+
+
+def _manifest_of(folder: str) -> dict[str, Any] | None:
+    """A folder's package.json as an object, None when absent or unreadable."""
+    try:
+        manifest = json.loads(
+            _read_regular(os.path.join(folder, "package.json")).decode("utf-8-sig")
+        )
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _format(name: str, module_type: str) -> int:
+    if name.endswith(".json"):
+        return _JSON
+    if name.endswith(".mjs"):
+        return _ESM
+    if name.endswith(".cjs"):
+        return _COMMONJS
+    return _ESM if module_type == "module" else _COMMONJS
+
+
 class _Reader:
     """Reads the packages' files into rows for ``_core.ModuleStore``."""
 
     def __init__(self) -> None:
-        self.files: list[tuple[str, bytes, int, bool]] = []
+        self.files: list[tuple[str, bytes, int, int]] = []
         self.paths: set[str] = set()
         self.directories: dict[str, str] = {}
         self.total = 0
 
-    def read(self, package: _Package) -> None:
-        dirs_seen: list[tuple[str, str, set[str]]] = []
+    def read(self, package: _Package, conditions: tuple[str, ...]) -> None:
+        dirs_seen: list[tuple[str, dict[str, Any] | None]] = []
+        # A .js file is an ES module when the nearest package.json says "type": "module"; a
+        # build folder often has a package.json of its own for that.
+        types = {package.folder: str(package.manifest.get("type", "commonjs"))}
         for here, subdirs, names in os.walk(package.folder):
             # Nested node_modules hold other packages, read as dependencies if declared.
             subdirs[:] = sorted(d for d in subdirs if d != "node_modules")
@@ -148,7 +184,15 @@ class _Reader:
                 if relative == "."
                 else f"{package.root}/" + "/".join(relative.split(os.sep))
             )
-            present: set[str] = set()
+            manifest = (
+                package.manifest
+                if here == package.folder
+                else (_manifest_of(here) if "package.json" in names else None)
+            )
+            module_type = types.get(here) or types.get(os.path.dirname(here), "commonjs")
+            if manifest is not None and isinstance(manifest.get("type"), str):
+                module_type = manifest["type"]
+            types[here] = module_type
             for name in sorted(names):
                 if not name.endswith(_READ_EXTENSIONS):
                     continue
@@ -163,139 +207,49 @@ class _Reader:
                 if len(self.files) >= _MAX_FILES or self.total > _MAX_BYTES:
                     raise ConfigurationError(
                         f"allowed_modules: the packages hold more than {_MAX_FILES} files or "
-                        f"{_MAX_BYTES >> 20} MB of .js/.json; allow fewer or smaller packages"
+                        f"{_MAX_BYTES >> 20} MB of .js/.mjs/.json; allow fewer or smaller packages"
                     )
                 virtual = f"{virtual_dir}/{name}"
-                self.files.append((virtual, data, package.index, name.endswith(".json")))
+                self.files.append((virtual, data, package.index, _format(name, module_type)))
                 self.paths.add(virtual)
-                present.add(name)
-            dirs_seen.append((here, virtual_dir, present))
-        for here, virtual_dir, present in dirs_seen:
-            entry = self._directory_entry(here, virtual_dir, present)
+            dirs_seen.append((virtual_dir, manifest))
+        for virtual_dir, manifest in dirs_seen:
+            main = (
+                browser_main(manifest, virtual_dir, self.paths)
+                if "browser" in conditions and manifest
+                else None
+            )
+            entry = main or self._directory_entry(virtual_dir, manifest)
             if entry is not None:
                 self.directories[virtual_dir] = entry
 
     def _file(self, path: str) -> str | None:
-        for candidate in (path, path + ".js", path + ".json"):
+        for candidate in (path, path + ".js", path + ".json", path + ".mjs", path + ".cjs"):
             if candidate in self.paths:
                 return candidate
         return None
 
     def _index(self, path: str) -> str | None:
-        for candidate in (path + "/index.js", path + "/index.json"):
+        for candidate in (path + "/index.js", path + "/index.json", path + "/index.mjs"):
             if candidate in self.paths:
                 return candidate
         return None
 
-    def _directory_entry(self, here: str, virtual_dir: str, present: set[str]) -> str | None:
+    def _directory_entry(self, virtual_dir: str, manifest: dict[str, Any] | None) -> str | None:
         """Node's LOAD_AS_DIRECTORY: package.json "main" (as a file, then as a folder), else
         the folder's index."""
-        if "package.json" in present:
-            try:
-                manifest = json.loads(
-                    _read_regular(os.path.join(here, "package.json")).decode("utf-8-sig")
-                )
-            except (OSError, ValueError):
-                manifest = None
-            main = manifest.get("main") if isinstance(manifest, dict) else None
-            if isinstance(main, str) and main:
-                target = _normal(virtual_dir, main)
-                if target is not None and _virtual_within(target, virtual_dir):
-                    found = self._file(target) or self._index(target)
-                    if found is not None:
-                        return found
+        main = manifest.get("main") if manifest is not None else None
+        if isinstance(main, str) and main:
+            target = normal_path(virtual_dir, main)
+            if target is not None and _virtual_within(target, virtual_dir):
+                found = self._file(target) or self._index(target)
+                if found is not None:
+                    return found
         return self._index(virtual_dir)
-
-
-def _normal(base: str, relative: str) -> str | None:
-    """`relative` joined to the virtual folder `base`, with . and .. applied; None above /."""
-    parts: list[str] = []
-    for part in f"{base}/{relative}".split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not parts:
-                return None
-            parts.pop()
-        else:
-            parts.append(part)
-    return "/" + "/".join(parts)
 
 
 def _virtual_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + "/")
-
-
-def _condition_target(value: Any) -> str | None:
-    """The target a require() takes from an "exports" value: a string, the first matching
-    condition of an object, or the first usable entry of an array; None when excluded."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        for item in value:
-            target = _condition_target(item)
-            if target is not None:
-                return target
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in _REQUIRE_CONDITIONS:
-                target = _condition_target(item)
-                if target is not None:
-                    return target
-    return None
-
-
-_INVALID_MATCH_SEGMENTS = frozenset(["", ".", "..", "node_modules"])
-
-
-def _exports_table(package: _Package, paths: set[str]) -> dict[str, str] | None:
-    """Subpath ("." or "./sub") -> virtual file, from package.json "exports", with patterns
-    expanded over the package's files; None when the package has no "exports"."""
-    exports = package.manifest.get("exports")
-    if exports is None:
-        return None
-    if not isinstance(exports, dict) or not any(key.startswith(".") for key in exports):
-        exports = {".": exports}
-    table: dict[str, str] = {}
-
-    def place(target: str | None) -> str | None:
-        if target is None or not target.startswith("./"):
-            return None
-        segments = target[2:].split("/")
-        if any(s in ("", ".", "..", "node_modules") for s in segments if s != "*"):
-            return None
-        return f"{package.root}/{target[2:]}"
-
-    exact = {k: v for k, v in exports.items() if "*" not in k and not k.endswith("/")}
-    for key, value in exact.items():
-        virtual = place(_condition_target(value))
-        if virtual is not None and virtual in paths:
-            table[key] = virtual
-    # Patterns: the longest prefix first, each filling only subpaths not yet defined.
-    patterns = sorted(
-        (k for k in exports if k.count("*") == 1), key=lambda k: len(k.split("*")[0]), reverse=True
-    )
-    for key in patterns:
-        virtual = place(_condition_target(exports[key]))
-        if virtual is None or virtual.count("*") != 1:
-            continue
-        target_prefix, target_suffix = virtual.split("*")
-        key_prefix, key_suffix = key.split("*")
-        for path in paths:
-            if (
-                path.startswith(target_prefix)
-                and path.endswith(target_suffix)
-                and len(path) >= len(target_prefix) + len(target_suffix)
-            ):
-                match = path[len(target_prefix) : len(path) - len(target_suffix)]
-                # As Node: what a pattern matches may not step into another package (a nested
-                # node_modules) or use empty, "." or ".." segments.
-                if match and not any(
-                    segment.lower() in _INVALID_MATCH_SEGMENTS for segment in match.split("/")
-                ):
-                    table.setdefault(key_prefix + match + key_suffix, path)
-    return table
 
 
 def _default_module_paths() -> tuple[str, ...]:
@@ -306,9 +260,14 @@ _cache: dict[tuple[Any, ...], Any] = {}
 _cache_lock = threading.Lock()
 
 
-def load_modules(allowed: Sequence[str], module_paths: Sequence[str] | None) -> Any:
-    """A ``_core.ModuleStore`` for `allowed`, or None when nothing is allowed. Raises
-    ConfigurationError naming the folders searched when a package is not found."""
+def load_modules(
+    allowed: Sequence[str],
+    module_paths: Sequence[str] | None,
+    conditions: Sequence[str] = DEFAULT_CONDITIONS,
+) -> Any:
+    """A ``_core.ModuleStore`` for `allowed`, or None when nothing is allowed. `conditions`
+    are the package.json conditions matched besides ``require``/``import`` and ``default``.
+    Raises ConfigurationError naming the folders searched when a package is not found."""
     if not allowed:
         return None
     check_module_names("allowed_modules", allowed)
@@ -375,23 +334,72 @@ def load_modules(allowed: Sequence[str], module_paths: Sequence[str] | None) -> 
     fingerprint = tuple(
         (p.folder, os.stat(os.path.join(p.folder, "package.json")).st_mtime_ns) for p in order
     )
-    cache_key = (tuple(allowed), search, fingerprint)
+    conditions = tuple(conditions)
+    cache_key = (tuple(allowed), search, fingerprint, conditions)
     with _cache_lock:
         cached = _cache.get(cache_key)
     if cached is not None:
         return cached
     reader = _Reader()
     for package in order:
-        reader.read(package)
+        reader.read(package, conditions)
+    file_aliases = _file_aliases(order, reader, conditions)
     store = _core.ModuleStore(
-        packages=[(p.name, p.root, _exports_table(p, reader.paths), p.dependencies) for p in order],
+        packages=[_package_row(p, reader.paths, conditions) for p in order],
         files=reader.files,
         directories=reader.directories,
         allowed=[(name, package.index) for name, package in top],
         builtins=sorted(NODE_BUILTINS | {"node"}),
+        file_aliases=file_aliases,
     )
     with _cache_lock:
         if len(_cache) >= 16:
             _cache.pop(next(iter(_cache)))
         _cache[cache_key] = store
     return store
+
+
+def _package_row(
+    package: _Package, paths: set[str], conditions: tuple[str, ...]
+) -> tuple[Any, ...]:
+    """(name, root, exports for require or None, dependencies, the other tables)."""
+    manifest, root = package.manifest, package.root
+    require = (*conditions, "require", "default")
+    import_ = (*conditions, "import", "default")
+    # require() of a package whose "exports" offer only an ES module for `import` loads that
+    # module, as Node's require() of ES modules does.
+    tables: dict[str, Any] = {
+        "import_exports": exports_table(manifest, root, paths, import_) or {},
+        "imports": imports_table(manifest, root, paths, require),
+        "import_imports": imports_table(manifest, root, paths, import_),
+        "name_aliases": browser_aliases(manifest, root, paths)[1]
+        if "browser" in conditions
+        else {},
+    }
+    return (
+        package.name,
+        root,
+        exports_table(manifest, root, paths, require, fallback=import_),
+        package.dependencies,
+        tables,
+    )
+
+
+def _file_aliases(
+    order: Sequence[_Package], reader: _Reader, conditions: tuple[str, ...]
+) -> dict[str, str]:
+    """The "browser" objects' file replacements of every package; adds the empty module's
+    file when one of them is false."""
+    aliases: dict[str, str] = {}
+    if "browser" not in conditions:
+        return aliases
+    empty_needed = False
+    for package in order:
+        files, names = browser_aliases(package.manifest, package.root, reader.paths)
+        aliases.update(files)
+        empty_needed = (
+            empty_needed or EMPTY_MODULE in files.values() or EMPTY_MODULE in names.values()
+        )
+    if empty_needed:
+        reader.files.append((EMPTY_MODULE, b"", 0, _COMMONJS))
+    return aliases

@@ -184,6 +184,9 @@ class SandboxOptions:
     - ``allowed_modules``: packages the code may ``require`` (with their subpaths), found in
       ``module_paths``: folders laid out like ``node_modules``, searched in order (default:
       ``node_modules`` in the working directory, when there is one).
+    - ``module_conditions``: the package.json "exports"/"imports" conditions matched besides
+      ``require``/``import`` and ``default`` (default ``("browser",)``: packages give their
+      browser builds, and the "browser" field applies); ``[]`` or ``["node"]`` choose others.
     - ``cpu_quota``: 0.1..1.0, the share of one core an execution may use.
     - ``max_concurrent_executions``: isolates that may run at once; more callers wait in line.
     - ``custom_globals``: JSON-like values installed as globals in every context.
@@ -215,6 +218,7 @@ class SandboxOptions:
     enable_logging: bool = False
     allowed_modules: tuple[str, ...] = ()
     module_paths: tuple[str, ...] | None = None
+    module_conditions: tuple[str, ...] = ("browser",)
     cpu_quota: float = 1.0
     max_concurrent_executions: int = 1
     custom_globals: Mapping[str, Any] | None = None
@@ -260,6 +264,14 @@ class SandboxOptions:
         set_(self, "allowed_modules", modules)
         if self.module_paths is not None:
             set_(self, "module_paths", _check_folders("module_paths", self.module_paths))
+        conditions = _check_names("module_conditions", self.module_conditions)
+        implied = [c for c in conditions if c in ("require", "import", "default")]
+        if implied:
+            raise ConfigurationError(
+                f"module_conditions: {implied[0]!r} is always matched where it applies; list "
+                "only the other conditions (e.g. 'browser', 'node', 'worker')"
+            )
+        set_(self, "module_conditions", conditions)
         _check_number("cpu_quota", self.cpu_quota, 0.1, 1.0)
         _check_int("max_concurrent_executions", self.max_concurrent_executions, 1, 64)
         if self.custom_globals is not None and not isinstance(self.custom_globals, Mapping):

@@ -209,6 +209,8 @@ class Scanner:
                 continue
             if pattern is _REQUIRE and self._requires_allowed_module(tokens, index):
                 continue
+            if pattern is _IMPORT and self._imports_allowed_module(tokens, index):
+                continue
             sequence = pattern.sequence
             following = tokens[index : index + len(sequence)]
             if tuple(t.text for t in following if t.kind != "string") == sequence:
@@ -222,8 +224,36 @@ class Scanner:
             return False
         if call[0].text != "(" or call[2].text != ")":
             return False
-        name = call[1].text
+        return self._allowed(call[1].text)
+
+    def _imports_allowed_module(self, tokens: list[Token], index: int) -> bool:
+        """``import('<allowed>')``, ``import '<allowed>'`` and import declarations whose
+        ``from`` names an allowed module, each a plain string literal."""
+        following = tokens[index + 1 : index + 2]
+        if not following:
+            return False
+        if following[0].text == "(":
+            return self._requires_allowed_module(tokens, index)
+        if following[0].kind == "string":
+            return self._allowed(following[0].text)
+        # import x, { a as b, default as c }, * as ns from '<allowed>'
+        for offset, token in enumerate(tokens[index + 1 : index + 1 + _MAX_IMPORT_TOKENS]):
+            if token.kind == "ident" and token.text == "from" and not token.property_name:
+                after = tokens[index + 2 + offset : index + 3 + offset]
+                return bool(after) and after[0].kind == "string" and self._allowed(after[0].text)
+            # Names, `{ a as b, 'c' as d }`, `* as ns`: never a call or an expression.
+            clause = token.kind in ("ident", "string") or token.text in _IMPORT_CLAUSE_PUNCTUATION
+            if not clause:
+                return False
+        return False
+
+    def _allowed(self, name: str) -> bool:
         return any(name == module or name.startswith(module + "/") for module in self._modules)
+
+
+# What may stand between `import` and `from` in a declaration.
+_IMPORT_CLAUSE_PUNCTUATION = frozenset([",", "{", "}", "*"])
+_MAX_IMPORT_TOKENS = 512
 
 
 def _is_object_key(tokens: list[Token], index: int) -> bool:

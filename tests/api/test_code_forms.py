@@ -114,6 +114,12 @@ def test_execution_count_counts_calls(sandbox: Sandbox) -> None:
         ("return [await Promise.resolve(1), 2]", [1, 2]),
         ("const x = (await Promise.resolve('a')); return x", "a"),
         ("let await = 1; return await + 1", 2),  # a sloppy script's identifier, not top-level await
+        # Top-level await where a script would read `await` as a call or an index of a variable.
+        ("return JSON.stringify(await Promise.resolve(3))", "3"),
+        ("return await (async () => 5)()", 5),
+        ("await (async () => 5)(); return 7", 7),
+        ("const p = [Promise.resolve(4)]; return await p[0]", 4),
+        ("const f = async () => { return await (1) }; return 'await' + await f()", "await1"),
     ],
 )
 def test_await_inside_expressions(sandbox: Sandbox, code: str, expected: object) -> None:

@@ -103,7 +103,16 @@ def test_index_without_main(shapes: Path) -> None:
 def test_exports_conditions_and_patterns(shapes: Path) -> None:
     code = """[require('with-exports'), require('with-exports/feature'),
                require('with-exports/locales/fr'), require('with-exports/package.json').name]"""
-    assert run(shapes, ["with-exports"], code) == ["cjs", "feature", "fr", "with-exports"]
+    got = run(shapes, ["with-exports"], code, module_conditions=["node"])
+    assert got == ["cjs", "feature", "fr", "with-exports"]
+
+
+def test_the_node_condition_is_not_matched_by_default(shapes: Path) -> None:
+    """The default conditions are a browser's: "./feature" leads to its "default" target,
+    which the package does not ship."""
+    with box(shapes, "with-exports") as sandbox:
+        error = js_error(sandbox, "require('with-exports/feature')")
+    assert "'./feature' is not defined" in error.message
 
 
 def test_exports_bound_what_can_be_required(shapes: Path) -> None:

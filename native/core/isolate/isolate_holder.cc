@@ -7,6 +7,7 @@
 
 #include "core/engine/clock.h"
 #include "core/engine/platform.h"
+#include "core/engine/v8_text.h"
 
 namespace ci {
 
@@ -43,6 +44,8 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->SetAllowWasmCodeGenerationCallback(AllowWasmCodeGeneration);
   isolate_->SetUseCounterCallback(CountUse);
+  isolate_->SetHostImportModuleDynamicallyCallback(ImportDynamically);
+  isolate_->SetHostInitializeImportMetaObjectCallback(EsModuleLinker::InitializeImportMeta);
 
   v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
@@ -75,6 +78,29 @@ IsolateHolder::~IsolateHolder() {
     isolate_->RemoveGCEpilogueCallback(AfterFullCollection, this);
   }
   isolate_->Dispose();
+}
+
+v8::MaybeLocal<v8::Promise> IsolateHolder::ImportDynamically(v8::Local<v8::Context> context,
+                                                             v8::Local<v8::Data>,
+                                                             v8::Local<v8::Value> resource_name,
+                                                             v8::Local<v8::String> specifier,
+                                                             v8::Local<v8::FixedArray>) {
+  v8::Isolate* isolate = context->GetIsolate();
+  auto* self = static_cast<IsolateHolder*>(isolate->GetData(0));
+  if (self != nullptr && self->modules_ != nullptr) {
+    return self->modules_->ImportDynamically(context, resource_name, specifier);
+  }
+  v8::Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver) ||
+      resolver
+          ->Reject(context, v8::Exception::Error(
+                                NewString(isolate,
+                                          "import() needs allowed_modules: this sandbox allows no "
+                                          "modules")))
+          .IsNothing()) {
+    return v8::MaybeLocal<v8::Promise>();
+  }
+  return resolver->GetPromise();
 }
 
 bool IsolateHolder::AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::Local<v8::String>) {

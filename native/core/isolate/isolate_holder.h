@@ -130,6 +130,11 @@ class IsolateHolder final {
                                   v8::GCCallbackFlags flags,
                                   void* data);
   static void CountUse(v8::Isolate* isolate, v8::Isolate::UseCounterFeature feature);
+  static v8::MaybeLocal<v8::Promise> ImportDynamically(v8::Local<v8::Context> context,
+                                                       v8::Local<v8::Data> host_defined_options,
+                                                       v8::Local<v8::Value> resource_name,
+                                                       v8::Local<v8::String> specifier,
+                                                       v8::Local<v8::FixedArray> assertions);
   static bool AllowWasmCodeGeneration(v8::Local<v8::Context> context, v8::Local<v8::String>);
   void OnMemoryLimit();
 

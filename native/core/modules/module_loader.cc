@@ -1,6 +1,7 @@
 #include "core/modules/module_loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -8,35 +9,62 @@
 
 #include "core/engine/clock.h"
 #include "core/engine/side_effect_free.h"
+#include "core/engine/source_tokens.h"
 #include "core/engine/v8_text.h"
 
 namespace ci {
 namespace {
 
-// Each context's registry (file index -> module object) and the module scope's `global` and
-// values sit in these embedder slots, out of reach of script.
+// Each context's registry (file index -> module object) and its module scope object sit in
+// these embedder slots, out of reach of script. The scope object's slot is the last a
+// context's embedder data holds.
 constexpr int kRegistrySlot = 3;
-constexpr int kGlobalSlot = 4;
-constexpr int kScopeValuesSlot = 5;
-// The object of Scope::lazy; the last slot a context's embedder data holds.
-constexpr int kLazySlot = 9;
-constexpr int kWrapperArguments = 6;
+constexpr int kScopeObjectSlot = 10;
 
-// The module function's wrapper. The header has a line of its own, and the script's origin
-// starts one line early, so lines in stacks are the file's own.
-constexpr std::string_view kHeader =
-    "(function (exports, require, module, __filename, __dirname, global";
-constexpr std::string_view kFooter = "\n})";
+// The module function's wrapper: an outer function takes the module scope's names (so a
+// module may declare one of them itself), the inner one is Node's. The header has a line of
+// its own, and the script's origin starts one line early, so lines in stacks are the file's
+// own.
+constexpr std::string_view kInnerHeader =
+    ") { return function (exports, require, module, __filename, __dirname) {\n";
+constexpr std::string_view kFooter = "\n}})";
 
-std::string_view Body(std::string_view source) {
-  if (source.rfind("\xEF\xBB\xBF", 0) == 0) {
-    source.remove_prefix(3);  // a byte-order mark
+// What V8 says when a file read as CommonJS is written as an ES module.
+bool SaysEsModuleSyntax(const std::string& message) {
+  return message.find("Cannot use import statement outside a module") != std::string::npos ||
+         message.find("Unexpected token 'export'") != std::string::npos ||
+         message.find("Cannot use 'import.meta' outside a module") != std::string::npos;
+}
+
+// Whether a source has an import or export declaration at its top level.
+bool HasModuleSyntax(std::string_view source) {
+  if (source.find("import") == std::string_view::npos &&
+      source.find("export") == std::string_view::npos) {
+    return false;
   }
-  if (source.rfind("#!", 0) == 0) {
-    // A shebang line is skipped, as Node does; its newline stays, so lines keep their numbers.
-    source.remove_prefix(std::min(source.find('\n'), source.size()));
+  const std::vector<SourceToken> tokens = TokenizeSource(source);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const SourceToken& token = tokens[i];
+    if (token.kind != SourceToken::kIdentifier || token.after_dot || token.depth != 0) {
+      continue;
+    }
+    const std::string_view word = token.text(source);
+    const std::string_view next = i + 1 < tokens.size() ? tokens[i + 1].text(source) : "";
+    if (word == "export" || (word == "import" && next != "(")) {
+      return true;  // import.meta included
+    }
   }
-  return source;
+  return false;
+}
+
+// The registry key of the view the sandbox's code gets of an ES module.
+v8::Local<v8::Value> ViewKey(v8::Isolate* isolate, int file) {
+  return NewText(isolate, "view:" + std::to_string(file)).ToLocalChecked();
+}
+
+// The registry key of the namespace importing a CommonJS module gives.
+v8::Local<v8::Value> ImportedKey(v8::Isolate* isolate, int file) {
+  return NewText(isolate, "imported:" + std::to_string(file)).ToLocalChecked();
 }
 
 std::string Dirname(const std::string& path) {
@@ -50,26 +78,107 @@ ModuleLoader::~ModuleLoader() {
   compiled_.clear();
 }
 
+std::string_view ModuleLoader::Body(std::string_view source) {
+  if (source.rfind("\xEF\xBB\xBF", 0) == 0) {
+    source.remove_prefix(3);  // a byte-order mark
+  }
+  if (source.rfind("#!", 0) == 0) {
+    // A shebang line is skipped, as Node does; its newline stays, so lines keep their numbers.
+    source.remove_prefix(std::min(source.find('\n'), source.size()));
+  }
+  return source;
+}
+
+bool ModuleLoader::NamesWord(std::string_view source, std::string_view name) {
+  auto word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+  };
+  for (size_t at = source.find(name); at != std::string_view::npos;
+       at = source.find(name, at + 1)) {
+    const size_t end = at + name.size();
+    if ((at == 0 || !word(source[at - 1])) && (end >= source.size() || !word(source[end]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+v8::MaybeLocal<v8::Object> ModuleLoader::ScopeObjectOf(v8::Local<v8::Context> context) {
+  if (context->GetNumberOfEmbedderDataFields() <= static_cast<uint32_t>(kScopeObjectSlot)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  v8::Local<v8::Value> scope = context->GetEmbedderData(kScopeObjectSlot);
+  return scope->IsObject() ? scope.As<v8::Object>() : v8::MaybeLocal<v8::Object>();
+}
+
+v8::MaybeLocal<v8::Object> ModuleLoader::RegistryOf(v8::Local<v8::Context> context) {
+  if (context->GetNumberOfEmbedderDataFields() <= static_cast<uint32_t>(kRegistrySlot)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  v8::Local<v8::Value> registry = context->GetEmbedderData(kRegistrySlot);
+  return registry->IsObject() ? registry.As<v8::Object>() : v8::MaybeLocal<v8::Object>();
+}
+
+bool ModuleLoader::IsEsModule(int file) const {
+  if (static_cast<size_t>(file) < detected_formats_.size() &&
+      detected_formats_[file] != ModuleFormat::kJson) {
+    return detected_formats_[file] == ModuleFormat::kEsModule;
+  }
+  const ModuleFile& source = store_->file(file);
+  if (source.format != ModuleFormat::kEsModule) {
+    return false;
+  }
+  // A .js file of a "type": "module" package with neither import nor export is a script a
+  // "browser" entry often points to (a UMD build): it runs as CommonJS, as bundlers run it.
+  const bool script = source.path.size() > 3 &&
+                      source.path.compare(source.path.size() - 3, 3, ".js") == 0 &&
+                      !HasModuleSyntax(Body(source.source));
+  NoteFormat(file, script ? ModuleFormat::kCommonJs : ModuleFormat::kEsModule);
+  return !script;
+}
+
+void ModuleLoader::NoteFormat(int file, ModuleFormat format) const {
+  if (detected_formats_.size() < store_->files().size()) {
+    // kJson: not decided yet.
+    detected_formats_.resize(store_->files().size(), ModuleFormat::kJson);
+  }
+  detected_formats_[file] = format;
+}
+
 bool ModuleLoader::Install(v8::Local<v8::Context> context, const Scope& scope) {
   v8::Isolate* isolate = context->GetIsolate();
   if (header_.empty()) {
-    header_ = std::string(kHeader);
-    for (const std::string& name : scope.names) {
-      header_.append(", ").append(name);
+    scope_names_ = {"global", "self"};
+    scope_names_.insert(scope_names_.end(), scope.names.begin(), scope.names.end());
+    scope_names_.insert(scope_names_.end(), scope.lazy_names.begin(), scope.lazy_names.end());
+    header_ = "(function (";
+    for (size_t i = 0; i < scope_names_.size(); ++i) {
+      header_.append(i == 0 ? "" : ", ").append(scope_names_[i]);
     }
-    for (const std::string& name : scope.lazy_names) {
-      header_.append(", ").append(name);
-    }
-    header_.append(") {\n");
-    lazy_names_ = scope.lazy_names;
+    header_.append(kInnerHeader);
   }
   v8::Local<v8::Object> registry = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  // What module code takes its scope's names from: `global` and `self`, the intrinsics a
+  // filter removed, then (by prototype) the lazily built globals of Scope::lazy.
+  v8::Local<v8::Value> prototype =
+      scope.lazy.IsEmpty() ? v8::Null(isolate).As<v8::Value>() : scope.lazy.As<v8::Value>();
+  v8::Local<v8::Object> scope_object = v8::Object::New(isolate, prototype, nullptr, nullptr, 0);
+  v8::Local<v8::Object> global = scope.global.IsEmpty() ? context->Global() : scope.global;
+  for (const char* name : {"global", "self"}) {
+    if (scope_object->CreateDataProperty(context, NewString(isolate, name), global).IsNothing()) {
+      return false;
+    }
+  }
+  for (size_t i = 0; i < scope.names.size() && !scope.values.IsEmpty(); ++i) {
+    v8::Local<v8::Value> value;
+    if (!scope.values->Get(context, static_cast<uint32_t>(i)).ToLocal(&value) ||
+        scope_object->CreateDataProperty(context, NewString(isolate, scope.names[i].c_str()), value)
+            .IsNothing()) {
+      return false;
+    }
+  }
   context->SetEmbedderData(kRegistrySlot, registry);
-  context->SetEmbedderData(kGlobalSlot, scope.global.IsEmpty() ? context->Global() : scope.global);
-  context->SetEmbedderData(kScopeValuesSlot,
-                           scope.values.IsEmpty() ? v8::Array::New(isolate, 0) : scope.values);
-  context->SetEmbedderData(kLazySlot, scope.lazy.IsEmpty() ? v8::Undefined(isolate).As<v8::Value>()
-                                                           : scope.lazy.As<v8::Value>());
+  context->SetEmbedderData(kScopeObjectSlot, scope_object);
   v8::Local<v8::Function> require;
   return NewRequire(context, registry, ModuleStore::kUserCode).ToLocal(&require) &&
          context->Global()
@@ -91,12 +200,20 @@ void ModuleLoader::Record(int file) {
 
 bool ModuleLoader::Preload(v8::Local<v8::Context> context, const std::vector<int>& files) {
   v8::TryCatch try_catch(context->GetIsolate());
-  v8::Local<v8::Value> registry = context->GetEmbedderData(kRegistrySlot);
-  if (!registry->IsObject()) {
+  v8::Local<v8::Object> registry;
+  if (!RegistryOf(context).ToLocal(&registry)) {
     return false;
   }
   for (int file : files) {
-    if (Load(context, registry.As<v8::Object>(), file).IsEmpty()) {
+    v8::Local<v8::Value> value;
+    bool loaded;
+    if (file < 0) {
+      loaded = !CommonJsNamespace(context, registry, ~file).IsEmpty();
+    } else {
+      loaded = Load(context, registry, file).ToLocal(&value) &&
+               (!IsEsModule(file) || !ModuleView(context, registry, file, value).IsEmpty());
+    }
+    if (!loaded) {
       return false;
     }
   }
@@ -118,75 +235,365 @@ v8::MaybeLocal<v8::Function> ModuleLoader::NewRequire(v8::Local<v8::Context> con
     return v8::MaybeLocal<v8::Function>();
   }
   require->SetName(NewString(isolate, "require"));
+  if (from_file == ModuleStore::kUserCode) {
+    // What the sandbox's import declarations are rewritten to call.
+    v8::Local<v8::Function> import;
+    if (!v8::Function::New(context, Import, data, 1, v8::ConstructorBehavior::kThrow,
+                           v8::SideEffectType::kHasNoSideEffect)
+             .ToLocal(&import) ||
+        !require
+             ->DefineOwnProperty(context, NewString(isolate, "import"), import,
+                                 static_cast<v8::PropertyAttribute>(v8::DontEnum | v8::ReadOnly))
+             .FromMaybe(false)) {
+      return v8::MaybeLocal<v8::Function>();
+    }
+  }
   return require;
 }
 
+namespace {
+
+struct RequireCall {
+  ModuleLoader* loader;
+  v8::Local<v8::Object> registry;
+  int from_file;
+};
+
+RequireCall CallOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  v8::Local<v8::Array> data = info.Data().As<v8::Array>();
+  return RequireCall{
+      static_cast<ModuleLoader*>(
+          data->Get(context, 2).ToLocalChecked().As<v8::External>()->Value()),
+      data->Get(context, 0).ToLocalChecked().As<v8::Object>(),
+      static_cast<int>(data->Get(context, 1).ToLocalChecked().As<v8::Integer>()->Value())};
+}
+
+}  // namespace
+
 void ModuleLoader::Require(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  const RequireCall call = CallOf(info);
+  call.loader->Request(info, call.registry, call.from_file, RequestKind::kRequire);
+}
+
+void ModuleLoader::Import(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  const RequireCall call = CallOf(info);
+  call.loader->Request(info, call.registry, call.from_file, RequestKind::kImport);
+}
+
+void ModuleLoader::Request(const v8::FunctionCallbackInfo<v8::Value>& info,
+                           v8::Local<v8::Object> registry,
+                           int from_file,
+                           RequestKind kind) {
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Array> data = info.Data().As<v8::Array>();
-  auto* loader = static_cast<ModuleLoader*>(
-      data->Get(context, 2).ToLocalChecked().As<v8::External>()->Value());
-  v8::Local<v8::Object> registry = data->Get(context, 0).ToLocalChecked().As<v8::Object>();
-  const int from_file =
-      static_cast<int>(data->Get(context, 1).ToLocalChecked().As<v8::Integer>()->Value());
   const bool user_code = from_file == ModuleStore::kUserCode;
+  const bool import = kind == RequestKind::kImport;
 
   if (info.Length() < 1 || !info[0]->IsString()) {
     if (user_code) {
-      loader->request_failed_ = true;
+      request_failed_ = true;
     }
-    isolate->ThrowException(
-        v8::Exception::TypeError(NewString(isolate, "require() takes a module name (a string)")));
+    isolate->ThrowException(v8::Exception::TypeError(
+        NewString(isolate, import ? "import takes a module name (a string)"
+                                  : "require() takes a module name (a string)")));
     return;
   }
   const std::string request = ToUtf8(isolate, info[0]);
-  const ModuleResolution resolution = loader->store_->Resolve(from_file, request);
+  const ModuleResolution resolution = store_->Resolve(from_file, request, kind);
   if (resolution.file < 0) {
     if (user_code) {
-      loader->request_failed_ = true;
+      request_failed_ = true;
+    }
+    std::string error = resolution.error;
+    if (import && error.rfind("Cannot require", 0) == 0) {
+      error.replace(0, 14, "Cannot import");
     }
     v8::Local<v8::String> message;
-    if (NewText(isolate, resolution.error).ToLocal(&message)) {
+    if (NewText(isolate, error).ToLocal(&message)) {
       isolate->ThrowException(v8::Exception::Error(message));
     }
     return;
   }
+  const int file = resolution.file;
+  // What a pristine context must hold for this request: the module, or its namespace when a
+  // CommonJS module is imported.
+  const int record = import && !IsEsModule(file) ? ~file : file;
   if (InSideEffectFreeEvaluation()) {
-    // Only a module this context already holds can be handed out without changing it.
-    v8::Local<v8::Value> module;
-    if (!registry->Get(context, resolution.file).ToLocal(&module) || !module->IsObject()) {
-      loader->execution_->DeclineAttempt();
+    // Only what this context already holds can be handed out without changing it.
+    v8::Local<v8::Value> held;
+    v8::Local<v8::Value> value;
+    if (IsEsModule(file) || import) {
+      v8::Local<v8::Value> key = !IsEsModule(file) ? ImportedKey(isolate, file)
+                                 : user_code       ? ViewKey(isolate, file)
+                                             : v8::Integer::New(isolate, file).As<v8::Value>();
+      if (registry->Get(context, key).ToLocal(&held) && held->IsObject()) {
+        value = held;
+      }
+    } else if (registry->Get(context, file).ToLocal(&held) && held->IsObject()) {
+      held.As<v8::Object>()->Get(context, NewString(isolate, "exports")).ToLocal(&value);
+    }
+    if (value.IsEmpty()) {
+      execution_->DeclineAttempt();
       return;
     }
-    v8::Local<v8::Value> exports;
-    if (module.As<v8::Object>()->Get(context, NewString(isolate, "exports")).ToLocal(&exports)) {
-      if (user_code) {
-        loader->Record(resolution.file);
-      }
-      info.GetReturnValue().Set(exports);
+    if (user_code) {
+      Record(record);
     }
+    info.GetReturnValue().Set(value);
     return;
   }
   if (user_code) {
-    loader->Record(resolution.file);
+    Record(record);
   }
   const Clock::time_point started = Clock::now();
-  v8::Local<v8::Value> exports;
-  if (loader->Load(context, registry, resolution.file).ToLocal(&exports)) {
-    info.GetReturnValue().Set(exports);
+  v8::Local<v8::Value> value;
+  bool loaded = import ? ImportFile(context, registry, file, EsModuleLinker::Purpose::kSynchronous)
+                             .ToLocal(&value)
+                       : Load(context, registry, file).ToLocal(&value);
+  if (loaded && user_code && IsEsModule(file) &&
+      !ModuleView(context, registry, file, value).ToLocal(&value)) {
+    loaded = false;
+  }
+  if (loaded) {
+    info.GetReturnValue().Set(value);
   } else if (user_code) {
-    loader->request_failed_ = true;
+    request_failed_ = true;
   }
-  if (user_code) {  // the modules' own requires are inside this one
-    loader->load_ms_ += MsSince(started);
+  if (user_code) {  // the modules' own requests are inside this one
+    load_ms_ += MsSince(started);
   }
+}
+
+v8::MaybeLocal<v8::Value> ModuleLoader::ImportFile(v8::Local<v8::Context> context,
+                                                   v8::Local<v8::Object> registry,
+                                                   int file,
+                                                   EsModuleLinker::Purpose purpose) {
+  if (store_->file(file).format == ModuleFormat::kCommonJs && !IsEsModule(file) &&
+      !CompileCommonJs(context->GetIsolate(), file)) {
+    return v8::MaybeLocal<v8::Value>();
+  }
+  if (IsEsModule(file)) {
+    return es_modules_.Namespace(context, registry, file, purpose);
+  }
+  v8::Local<v8::Object> name_space;
+  if (!CommonJsNamespace(context, registry, file).ToLocal(&name_space)) {
+    return v8::MaybeLocal<v8::Value>();
+  }
+  return name_space;
+}
+
+void ModuleLoader::ReadView(v8::Local<v8::Name> name,
+                            const v8::PropertyCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Array> data = info.Data().As<v8::Array>();
+  v8::Local<v8::Value> value;
+  if (InSideEffectFreeEvaluation()) {
+    // Nothing has run in a recycled attempt's context since its modules were evaluated: the
+    // value seen then is the binding's value now.
+    if (data->Get(context, 1).ToLocal(&value)) {
+      info.GetReturnValue().Set(value);
+    }
+    return;
+  }
+  v8::Local<v8::Value> name_space;
+  if (data->Get(context, 0).ToLocal(&name_space) &&
+      name_space.As<v8::Object>()->Get(context, name).ToLocal(&value)) {
+    info.GetReturnValue().Set(value);
+  }
+}
+
+v8::MaybeLocal<v8::Object> ModuleLoader::ModuleView(v8::Local<v8::Context> context,
+                                                    v8::Local<v8::Object> registry,
+                                                    int file,
+                                                    v8::Local<v8::Value> name_space) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::Value> key = ViewKey(isolate, file);
+  v8::Local<v8::Value> held;
+  if (!registry->Get(context, key).ToLocal(&held)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  if (held->IsObject()) {
+    return held.As<v8::Object>();
+  }
+  if (!name_space->IsObject()) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  v8::Local<v8::Object> exports = name_space.As<v8::Object>();
+  v8::Local<v8::Array> names;
+  if (!exports
+           ->GetPropertyNames(
+               context, v8::KeyCollectionMode::kOwnOnly,
+               static_cast<v8::PropertyFilter>(v8::ONLY_ENUMERABLE | v8::SKIP_SYMBOLS),
+               v8::IndexFilter::kIncludeIndices, v8::KeyConversionMode::kConvertToString)
+           .ToLocal(&names)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  v8::Local<v8::Object> view = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  for (uint32_t i = 0; i < names->Length(); ++i) {
+    v8::Local<v8::Value> name;
+    if (!names->Get(context, i).ToLocal(&name) || !name->IsString()) {
+      return v8::MaybeLocal<v8::Object>();
+    }
+    v8::Local<v8::Value> value = v8::Undefined(isolate);
+    {
+      // A binding not yet initialized (a cycle) reads as undefined here; the view reads it
+      // again when asked.
+      v8::TryCatch uninitialized(isolate);
+      if (!exports->Get(context, name).ToLocal(&value)) {
+        if (uninitialized.HasTerminated()) {
+          uninitialized.ReThrow();
+          return v8::MaybeLocal<v8::Object>();
+        }
+        value = v8::Undefined(isolate);
+      }
+    }
+    v8::Local<v8::Value> items[] = {exports, value};
+    if (!view->SetAccessor(context, name.As<v8::Name>(), ReadView, nullptr,
+                           v8::Array::New(isolate, items, 2), v8::DEFAULT, v8::DontDelete,
+                           v8::SideEffectType::kHasNoSideEffect)
+             .FromMaybe(false)) {
+      return v8::MaybeLocal<v8::Object>();
+    }
+  }
+  if (view->DefineOwnProperty(
+              context, v8::Symbol::GetToStringTag(isolate), NewString(isolate, "Module"),
+              static_cast<v8::PropertyAttribute>(v8::DontEnum | v8::ReadOnly | v8::DontDelete))
+          .IsNothing() ||
+      view->SetIntegrityLevel(context, v8::IntegrityLevel::kSealed).IsNothing() ||
+      !registry->Set(context, key, view).FromMaybe(false)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  return view;
+}
+
+v8::MaybeLocal<v8::Object> ModuleLoader::CommonJsNamespace(v8::Local<v8::Context> context,
+                                                           v8::Local<v8::Object> registry,
+                                                           int file) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::Value> key = ImportedKey(isolate, file);
+  v8::Local<v8::Value> held;
+  if (!registry->Get(context, key).ToLocal(&held)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  if (held->IsObject()) {
+    return held.As<v8::Object>();
+  }
+  v8::Local<v8::Value> exports;
+  if (!Load(context, registry, file).ToLocal(&exports)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  v8::Local<v8::Object> name_space =
+      v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  v8::Local<v8::String> default_key = NewString(isolate, "default");
+  if (name_space->CreateDataProperty(context, default_key, exports).IsNothing()) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  // As Node gives them: each own enumerable key of the exports, beside `default` (a JSON
+  // module has only its default).
+  v8::Local<v8::Array> keys;
+  if (exports->IsObject() && store_->file(file).format != ModuleFormat::kJson) {
+    v8::Local<v8::Object> object = exports.As<v8::Object>();
+    if (!object
+             ->GetOwnPropertyNames(context, v8::ONLY_ENUMERABLE,
+                                   v8::KeyConversionMode::kConvertToString)
+             .ToLocal(&keys)) {
+      return v8::MaybeLocal<v8::Object>();
+    }
+    for (uint32_t i = 0; i < keys->Length(); ++i) {
+      v8::Local<v8::Value> name;
+      v8::Local<v8::Value> value;
+      if (!keys->Get(context, i).ToLocal(&name) || !name->IsString() ||
+          name->StrictEquals(default_key)) {
+        continue;
+      }
+      if (!object->Get(context, name).ToLocal(&value) ||
+          name_space->CreateDataProperty(context, name.As<v8::Name>(), value).IsNothing()) {
+        return v8::MaybeLocal<v8::Object>();
+      }
+    }
+  }
+  if (!registry->Set(context, key, name_space).FromMaybe(false)) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  return name_space;
+}
+
+v8::MaybeLocal<v8::Promise> ModuleLoader::ImportDynamically(v8::Local<v8::Context> context,
+                                                            v8::Local<v8::Value> resource_name,
+                                                            v8::Local<v8::String> specifier) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::EscapableHandleScope scope(isolate);
+  v8::Local<v8::Promise::Resolver> resolver;
+  v8::Local<v8::Object> registry;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) {
+    return v8::MaybeLocal<v8::Promise>();
+  }
+  // The importing file, by its virtual path; anything else is the sandbox's own code.
+  int from_file = ModuleStore::kUserCode;
+  if (resource_name->IsString()) {
+    from_file = store_->FileIndex(ToUtf8(isolate, resource_name));
+    from_file = from_file < 0 ? ModuleStore::kUserCode : from_file;
+  }
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Value> value;
+  bool imported = false;
+  if (!RegistryOf(context).ToLocal(&registry)) {
+    isolate->ThrowException(
+        v8::Exception::Error(NewString(isolate, "import() needs modules: this context has none")));
+  } else {
+    const std::string request = ToUtf8(isolate, specifier);
+    const ModuleResolution resolution = store_->Resolve(from_file, request, RequestKind::kImport);
+    if (resolution.file < 0) {
+      std::string error = resolution.error;
+      if (error.rfind("Cannot require", 0) == 0) {
+        error.replace(0, 14, "Cannot import");
+      }
+      v8::Local<v8::String> message;
+      if (NewText(isolate, error).ToLocal(&message)) {
+        isolate->ThrowException(v8::Exception::Error(message));
+      }
+    } else {
+      const Clock::time_point started = Clock::now();
+      imported =
+          ImportFile(context, registry, resolution.file, EsModuleLinker::Purpose::kDynamicImport)
+              .ToLocal(&value);
+      if (from_file == ModuleStore::kUserCode) {
+        load_ms_ += MsSince(started);
+      }
+    }
+  }
+  if (try_catch.HasTerminated() || isolate->IsExecutionTerminating()) {
+    try_catch.ReThrow();
+    return v8::MaybeLocal<v8::Promise>();
+  }
+  const bool settled =
+      imported
+          ? resolver->Resolve(context, value).FromMaybe(false)
+          : resolver
+                ->Reject(context, try_catch.HasCaught() ? try_catch.Exception()
+                                                        : v8::Undefined(isolate).As<v8::Value>())
+                .FromMaybe(false);
+  if (!settled) {
+    return v8::MaybeLocal<v8::Promise>();
+  }
+  return scope.Escape(resolver->GetPromise());
 }
 
 v8::MaybeLocal<v8::Value> ModuleLoader::Load(v8::Local<v8::Context> context,
                                              v8::Local<v8::Object> registry,
                                              int file) {
   v8::Isolate* isolate = context->GetIsolate();
+  if (store_->file(file).format == ModuleFormat::kCommonJs && !IsEsModule(file) &&
+      !CompileCommonJs(isolate, file)) {
+    return v8::MaybeLocal<v8::Value>();
+  }
+  if (IsEsModule(file)) {
+    // require() of an ES module gives its namespace, as Node's does for graphs without
+    // top-level await.
+    return es_modules_.Namespace(context, registry, file, EsModuleLinker::Purpose::kSynchronous);
+  }
   v8::Local<v8::String> exports_key = NewString(isolate, "exports");
   v8::Local<v8::Value> cached;
   if (!registry->Get(context, file).ToLocal(&cached)) {
@@ -225,7 +632,7 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Evaluate(v8::Local<v8::Context> context,
   v8::Isolate* isolate = context->GetIsolate();
   const ModuleFile& source = store_->file(file);
   v8::Local<v8::String> exports_key = NewString(isolate, "exports");
-  if (source.json) {
+  if (source.format == ModuleFormat::kJson) {
     v8::Local<v8::String> text;
     v8::Local<v8::Value> parsed;
     if (!NewText(isolate, Body(source.source)).ToLocal(&text) ||
@@ -250,59 +657,81 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Evaluate(v8::Local<v8::Context> context,
       !NewText(isolate, Dirname(source.path)).ToLocal(&dirname)) {
     return v8::MaybeLocal<v8::Value>();
   }
-  v8::Local<v8::Array> scope = context->GetEmbedderData(kScopeValuesSlot).As<v8::Array>();
-  std::vector<v8::Local<v8::Value>> arguments = {
-      exports, require, module, filename, dirname, context->GetEmbedderData(kGlobalSlot)};
-  for (uint32_t i = 0; i < scope->Length(); ++i) {
-    arguments.push_back(scope->Get(context, i).ToLocalChecked());
+  // A scope name is read (building a lazy global) only for a module that names it.
+  v8::Local<v8::Object> scope;
+  if (!ScopeObjectOf(context).ToLocal(&scope)) {
+    return v8::MaybeLocal<v8::Value>();
   }
-  // A lazy global is built only for a module that names it (reading it builds it).
-  v8::Local<v8::Value> lazy = context->GetEmbedderData(kLazySlot);
-  const std::vector<bool>& named = compiled_[file].names_lazy;
-  for (size_t i = 0; i < lazy_names_.size(); ++i) {
+  const std::vector<bool>& named = compiled_[file].names_used;
+  std::vector<v8::Local<v8::Value>> values;
+  values.reserve(scope_names_.size());
+  for (size_t i = 0; i < scope_names_.size(); ++i) {
     v8::Local<v8::Value> value = v8::Undefined(isolate);
-    if (lazy->IsObject() && i < named.size() && named[i] &&
-        !lazy.As<v8::Object>()
-             ->Get(context, NewString(isolate, lazy_names_[i].c_str()))
-             .ToLocal(&value)) {
+    if (i < named.size() && named[i] &&
+        !scope->Get(context, NewString(isolate, scope_names_[i].c_str())).ToLocal(&value)) {
       return v8::MaybeLocal<v8::Value>();
     }
-    arguments.push_back(value);
+    values.push_back(value);
   }
-  static_assert(kWrapperArguments == 6, "the header names six parameters before the scope");
-  return function->Call(context, exports, static_cast<int>(arguments.size()), arguments.data());
+  v8::Local<v8::Value> inner;
+  if (!function
+           ->Call(context, v8::Undefined(isolate), static_cast<int>(values.size()), values.data())
+           .ToLocal(&inner) ||
+      !inner->IsFunction()) {
+    return v8::MaybeLocal<v8::Value>();
+  }
+  v8::Local<v8::Value> arguments[] = {exports, require, module, filename, dirname};
+  return inner.As<v8::Function>()->Call(context, exports, 5, arguments);
+}
+
+bool ModuleLoader::CompileCommonJs(v8::Isolate* isolate, int file) {
+  auto existing = compiled_.find(file);
+  if (existing != compiled_.end() && !existing->second.script.IsEmpty()) {
+    return true;
+  }
+  const ModuleFile& source = store_->file(file);
+  std::string text;
+  const std::string_view body = Body(source.source);
+  text.reserve(header_.size() + body.size() + kFooter.size());
+  text.append(header_).append(body).append(kFooter);
+  v8::Local<v8::String> code;
+  v8::Local<v8::String> name;
+  if (!NewText(isolate, text).ToLocal(&code) || !NewText(isolate, source.path).ToLocal(&name)) {
+    isolate->ThrowException(v8::Exception::RangeError(
+        NewString(isolate, "a module's source is too long for this engine")));
+    return false;
+  }
+  v8::ScriptOrigin origin(isolate, name, -1);
+  v8::ScriptCompiler::Source script_source(code, origin);
+  v8::Local<v8::UnboundScript> unbound;
+  v8::TryCatch try_catch(isolate);
+  if (!v8::ScriptCompiler::CompileUnboundScript(isolate, &script_source).ToLocal(&unbound)) {
+    if (try_catch.HasCaught() && !try_catch.HasTerminated() &&
+        SaysEsModuleSyntax(ToUtf8(isolate, try_catch.Message()->Get()))) {
+      // Written as an ES module though its package does not say so: run as one, as bundlers
+      // do.
+      NoteFormat(file, ModuleFormat::kEsModule);
+      return true;
+    }
+    try_catch.ReThrow();
+    return false;  // its SyntaxError propagates to the require
+  }
+  CompiledModule& compiled = compiled_[file];
+  compiled.script.Reset(isolate, unbound);
+  compiled.function_length = code->Length() - 2;  // all but the wrapping parentheses
+  for (const std::string& name : scope_names_) {
+    compiled.names_used.push_back(NamesWord(body, name));
+  }
+  return true;
 }
 
 v8::MaybeLocal<v8::Function> ModuleLoader::ModuleFunction(v8::Local<v8::Context> context,
                                                           int file) {
   v8::Isolate* isolate = context->GetIsolate();
-  CompiledModule& compiled = compiled_[file];
-  if (compiled.script.IsEmpty()) {
-    const ModuleFile& source = store_->file(file);
-    std::string text;
-    const std::string_view body = Body(source.source);
-    text.reserve(header_.size() + body.size() + kFooter.size());
-    text.append(header_).append(body).append(kFooter);
-    v8::Local<v8::String> code;
-    v8::Local<v8::String> name;
-    if (!NewText(isolate, text).ToLocal(&code) || !NewText(isolate, source.path).ToLocal(&name)) {
-      isolate->ThrowException(v8::Exception::RangeError(
-          NewString(isolate, "a module's source is too long for this engine")));
-      return v8::MaybeLocal<v8::Function>();
-    }
-    v8::ScriptOrigin origin(isolate, name, -1);
-    v8::ScriptCompiler::Source script_source(code, origin);
-    v8::Local<v8::UnboundScript> unbound;
-    if (!v8::ScriptCompiler::CompileUnboundScript(isolate, &script_source).ToLocal(&unbound)) {
-      compiled_.erase(file);
-      return v8::MaybeLocal<v8::Function>();  // its SyntaxError propagates to the require
-    }
-    compiled.script.Reset(isolate, unbound);
-    compiled.function_length = code->Length() - 2;  // all but the wrapping parentheses
-    for (const std::string& lazy : lazy_names_) {
-      compiled.names_lazy.push_back(body.find(lazy) != std::string_view::npos);
-    }
+  if (!CompileCommonJs(isolate, file)) {
+    return v8::MaybeLocal<v8::Function>();
   }
+  CompiledModule& compiled = compiled_[file];
   v8::Local<v8::Value> value;
   if (!compiled.script.Get(isolate)->BindToCurrentContext()->Run(context).ToLocal(&value)) {
     return v8::MaybeLocal<v8::Function>();

@@ -96,7 +96,9 @@ bool ModuleStore::IsBuiltin(std::string_view name) const {
   return false;
 }
 
-ModuleResolution ModuleStore::Resolve(int from_file, std::string_view request) const {
+ModuleResolution ModuleStore::Resolve(int from_file,
+                                      std::string_view request,
+                                      RequestKind kind) const {
   if (request.empty()) {
     return Fail("require() needs a module name");
   }
@@ -125,6 +127,17 @@ ModuleResolution ModuleStore::Resolve(int from_file, std::string_view request) c
     return Fail("Cannot require " + Quoted(request) +
                 ": paths are not modules in this sandbox; require an allowed module by name");
   }
+  if (request[0] == '#') {
+    return PackageImport(from_file, request, kind);
+  }
+  if (from_file != kUserCode) {
+    // The package's "browser" field may stand in for a module it names (a built-in, often).
+    const ModulePackage& package = packages_[files_[from_file].package];
+    auto alias = package.name_aliases.find(std::string(request));
+    if (alias != package.name_aliases.end()) {
+      return Found(alias->second, request);
+    }
+  }
   const std::string_view first = request.substr(0, request.find('/'));
   if (request.rfind("node:", 0) == 0 || IsBuiltin(first)) {
     return Fail("Cannot require " + Quoted(request) +
@@ -133,10 +146,40 @@ ModuleResolution ModuleStore::Resolve(int from_file, std::string_view request) c
   if (request.find(':') != std::string_view::npos) {
     return Fail("Cannot require " + Quoted(request) + ": URLs are not modules in this sandbox");
   }
-  return Bare(from_file, request);
+  return Bare(from_file, request, kind);
 }
 
-ModuleResolution ModuleStore::Bare(int from_file, std::string_view request) const {
+ModuleResolution ModuleStore::PackageImport(int from_file,
+                                            std::string_view request,
+                                            RequestKind kind) const {
+  if (from_file == kUserCode) {
+    return Fail("Cannot require " + Quoted(request) +
+                ": \"#\" names belong to a package's own \"imports\"");
+  }
+  const ModulePackage& package = packages_[files_[from_file].package];
+  const auto& imports = kind == RequestKind::kImport ? package.import_imports : package.imports;
+  auto found = imports.find(std::string(request));
+  if (found == imports.end()) {
+    return Fail("Package import specifier " + Quoted(request) + " is not defined in " +
+                package.name + "/package.json \"imports\"");
+  }
+  return Found(found->second, request);
+}
+
+ModuleResolution ModuleStore::Found(const std::string& path, std::string_view request) const {
+  auto alias = file_aliases_.find(path);
+  const int file = FileIndex(alias == file_aliases_.end() ? path : alias->second);
+  if (file < 0) {
+    return Fail("Cannot find module " + Quoted(request));
+  }
+  ModuleResolution resolution;
+  resolution.file = file;
+  return resolution;
+}
+
+ModuleResolution ModuleStore::Bare(int from_file,
+                                   std::string_view request,
+                                   RequestKind kind) const {
   size_t name_end = request.find('/');
   if (request[0] == '@' && name_end != std::string_view::npos) {
     name_end = request.find('/', name_end + 1);
@@ -182,36 +225,28 @@ ModuleResolution ModuleStore::Bare(int from_file, std::string_view request) cons
   const ModulePackage& package = packages_[index];
   if (package.has_exports) {
     const std::string key = "." + sub;
-    auto found = package.exports.find(key);
-    const int file = found == package.exports.end() ? -1 : FileIndex(found->second);
-    if (file < 0) {
+    const auto& exports = kind == RequestKind::kImport ? package.import_exports : package.exports;
+    auto found = exports.find(key);
+    if (found == exports.end()) {
       return Fail("Package subpath " + Quoted(key) + " is not defined by \"exports\" in " +
                   package.name + "/package.json");
     }
-    ModuleResolution resolution;
-    resolution.file = file;
-    return resolution;
+    return Found(found->second, request);
   }
   return LoadPath(package.root + sub, request);
 }
 
 ModuleResolution ModuleStore::LoadPath(const std::string& path, std::string_view request) const {
-  for (const char* extension : {"", ".js", ".json"}) {
-    const int file = FileIndex(path + extension);
-    if (file >= 0) {
-      ModuleResolution resolution;
-      resolution.file = file;
-      return resolution;
+  for (const char* extension : {"", ".js", ".json", ".mjs", ".cjs"}) {
+    const std::string candidate = path + extension;
+    // A "browser" field may replace a file, even one the package does not ship.
+    if (FileIndex(candidate) >= 0 || file_aliases_.count(candidate) != 0) {
+      return Found(candidate, request);
     }
   }
   auto directory = directories_.find(path);
   if (directory != directories_.end()) {
-    const int file = FileIndex(directory->second);
-    if (file >= 0) {
-      ModuleResolution resolution;
-      resolution.file = file;
-      return resolution;
-    }
+    return Found(directory->second, request);
   }
   return Fail("Cannot find module " + Quoted(request));
 }

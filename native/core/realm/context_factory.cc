@@ -190,8 +190,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
     return false;
   }
   if (modules_ != nullptr) {
-    // Module code has the web platform globals at every level: those the sandbox's own code
-    // lacks come as parameters of each module function that names one.
+    // Module code has the web platform globals at every level, and Node's process and Buffer:
+    // those the sandbox's own code lacks come from an object of their own
+    // (ModuleLoader::Scope::lazy), built when a module first reads one.
     const auto for_modules = [&](const char* name) {
       return !(profile_->web_globals && allowed(name));
     };
@@ -200,9 +201,30 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
         module_scope.lazy_names.push_back(name);
       }
     }
-    if (!module_scope.lazy_names.empty()) {
-      module_scope.lazy = v8::Object::New(isolate_, v8::Null(isolate_), nullptr, nullptr, 0);
-      if (!web_globals_.Install(context, module_scope.lazy, for_modules, web_originals)) {
+    const std::vector<std::string>& node_names = WebGlobals::ModuleOnlyNames();
+    module_scope.lazy_names.insert(module_scope.lazy_names.end(), node_names.begin(),
+                                   node_names.end());
+    module_scope.lazy = v8::Object::New(isolate_, v8::Null(isolate_), nullptr, nullptr, 0);
+    const auto lazy = [&](const char* name) {
+      return std::find(node_names.begin(), node_names.end(), name) != node_names.end() ||
+             for_modules(name);
+    };
+    if (!web_globals_.Install(context, module_scope.lazy, lazy, web_originals, true)) {
+      return false;
+    }
+    // UMD wrappers find the global object as `global` or `self` (and check that
+    // global.global === global): module code's global object has both, and when it is not the
+    // context's (a filter took names from that), the globals above too (`global.crypto`).
+    v8::Local<v8::Object> module_global =
+        module_scope.global.IsEmpty() ? global : module_scope.global;
+    if (!module_scope.global.IsEmpty() &&
+        !web_globals_.Install(context, module_scope.global, lazy, web_originals, true)) {
+      return false;
+    }
+    for (const char* name : {"global", "self"}) {
+      if (module_global
+              ->DefineOwnProperty(context, Name(isolate_, name), module_global, v8::DontEnum)
+              .IsNothing()) {
         return false;
       }
     }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 
+#include "core/engine/source_tokens.h"
 #include "core/engine/v8_text.h"
 
 namespace ci {
@@ -28,10 +29,11 @@ bool MentionsAwait(std::string_view code) {
 // Which form to try after code failed to compile with `message` in form `tried`, if any.
 bool RetryForm(const std::string& message, std::string_view code, CodeForm tried, CodeForm* next) {
   const bool illegal_return = message.find("Illegal return") != std::string::npos;
-  const bool await_outside =
-      message.find("await is only valid") != std::string::npos ||
-      message.find("Unexpected reserved word") != std::string::npos ||
-      (message.find("Unexpected identifier") != std::string::npos && MentionsAwait(code));
+  // Outside an async function `await x` is an identifier followed by another (so V8 names no
+  // await in its message: "Unexpected identifier", "missing ) after argument list", ...).
+  const bool await_outside = message.find("await is only valid") != std::string::npos ||
+                             message.find("Unexpected reserved word") != std::string::npos ||
+                             MentionsAwait(code);
   if (tried == CodeForm::kScript && illegal_return) {
     *next = CodeForm::kFunctionBody;
     return true;
@@ -67,8 +69,52 @@ bool CodeCompiler::Compile(std::string_view code, CompiledCode* out) {
     try_catch.Reset();
     form = next;
   }
+  if (form != CodeForm::kAsyncFunctionBody && AwaitsAsIdentifier(code, form)) {
+    // `await (f)()` and `await [p][0]` compile outside an async function as calls of, or
+    // indexes into, a variable named await: the code means to await.
+    CompiledCode async_code;
+    v8::TryCatch try_catch(writer_.isolate());
+    if (CompileForm(code, CodeForm::kAsyncFunctionBody, &async_code)) {
+      *out = async_code;
+      form = CodeForm::kAsyncFunctionBody;
+    } else if (writer_.Stopped() || try_catch.HasTerminated()) {
+      try_catch.ReThrow();
+      return writer_.FailWithException();
+    }
+  }
   out->form = form;
   return true;
+}
+
+bool CodeCompiler::AwaitsAsIdentifier(std::string_view code, CodeForm form) {
+  if (!MentionsAwait(code)) {
+    return false;
+  }
+  // An `await` written with an escape is the same identifier where await is one, and a
+  // SyntaxError where it is the keyword (inside an async function): the variant that compiles
+  // finds an await the code uses as a variable.
+  constexpr int kMostChecked = 8;
+  int checked = 0;
+  for (const SourceToken& token : TokenizeSource(code)) {
+    if (token.kind != SourceToken::kIdentifier || token.after_dot || token.text(code) != "await") {
+      continue;
+    }
+    if (++checked > kMostChecked) {
+      break;
+    }
+    std::string variant(code);
+    variant.replace(token.start, token.length, "awai\\u0074");
+    CompiledCode scratch;
+    v8::TryCatch try_catch(writer_.isolate());
+    if (CompileForm(variant, form, &scratch)) {
+      return true;
+    }
+    if (writer_.Stopped() || try_catch.HasTerminated()) {
+      try_catch.ReThrow();
+      return false;
+    }
+  }
+  return false;
 }
 
 bool CodeCompiler::CompileForm(std::string_view code, CodeForm form, CompiledCode* out) {

@@ -54,6 +54,9 @@ class CodeCompiler {
 
  private:
   bool CompileForm(std::string_view code, CodeForm form, CompiledCode* out);
+  // Whether code that compiled in `form` uses `await` where only the async form makes it
+  // the keyword.
+  bool AwaitsAsIdentifier(std::string_view code, CodeForm form);
 
   OutcomeWriter& writer_;
 };

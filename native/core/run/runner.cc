@@ -6,6 +6,7 @@
 #include "core/engine/cpu_throttle.h"
 #include "core/engine/watchdog.h"
 #include "core/run/compiled_run.h"
+#include "core/run/import_declarations.h"
 #include "core/run/recycled_run.h"
 
 namespace ci {
@@ -62,7 +63,20 @@ void RunCompiled(IsolateHolder& holder, const ExecutionRequest& request, Outcome
 
 }  // namespace
 
-void RunExecution(IsolateHolder& holder, const ExecutionRequest& request, Outcome* result) {
+void RunExecution(IsolateHolder& holder, const ExecutionRequest& asked, Outcome* result) {
+  // The code's import declarations become calls V8 accepts in a script (and the code the
+  // caches and the recycled path see): only where modules exist to import.
+  std::string rewritten;
+  ExecutionRequest with_imports;
+  const bool rewrite =
+      holder.modules() != nullptr &&
+      RewriteImportDeclarations(std::string_view(asked.code, asked.code_length), &rewritten);
+  if (rewrite) {
+    with_imports = asked;
+    with_imports.code = rewritten.data();
+    with_imports.code_length = rewritten.size();
+  }
+  const ExecutionRequest& request = rewrite ? with_imports : asked;
   Outcome& outcome = *result;
   const Clock::time_point started = Clock::now();
   const double cpu_started = request.measure_cpu ? ThreadCpuMs() : 0;

@@ -18,6 +18,7 @@ constexpr int kOriginalsSlot = 8;
 struct Offered {
   const char* name;
   const char* group;
+  bool module_only = false;  // Node's, for module code only
 };
 constexpr Offered kOffered[] = {
     {"URL", "url"},
@@ -36,6 +37,8 @@ constexpr Offered kOffered[] = {
     {"EventTarget", "events"},
     {"AbortController", "abort"},
     {"AbortSignal", "abort"},
+    {"process", "node", true},
+    {"Buffer", "node", true},
 };
 
 size_t GroupIndex(const char* group) {
@@ -57,7 +60,22 @@ const std::vector<std::string>& WebGlobals::Names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> all;
     for (const Offered& each : kOffered) {
-      all.emplace_back(each.name);
+      if (!each.module_only) {
+        all.emplace_back(each.name);
+      }
+    }
+    return all;
+  }();
+  return names;
+}
+
+const std::vector<std::string>& WebGlobals::ModuleOnlyNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (const Offered& each : kOffered) {
+      if (each.module_only) {
+        all.emplace_back(each.name);
+      }
     }
     return all;
   }();
@@ -68,7 +86,7 @@ WebGlobals::WebGlobals(v8::Isolate* isolate) : isolate_(isolate) {
   v8::HandleScope scope(isolate);
   entries_.reserve(std::size(kOffered));
   for (const Offered& each : kOffered) {
-    entries_.push_back(Entry{this, each.name, GroupIndex(each.group)});
+    entries_.push_back(Entry{this, each.name, GroupIndex(each.group), each.module_only});
   }
   for (Entry& entry : entries_) {
     entry_data_.emplace_back(isolate, v8::External::New(isolate, &entry));
@@ -94,10 +112,12 @@ WebGlobals::~WebGlobals() = default;
 bool WebGlobals::Install(v8::Local<v8::Context> context,
                          v8::Local<v8::Object> target,
                          const std::function<bool(const char*)>& offered,
-                         v8::Local<v8::Object> originals) {
+                         v8::Local<v8::Object> originals,
+                         bool for_modules) {
   bool any = false;
   for (size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].group >= kWebScriptCount || !offered(entries_[i].name)) {
+    if (entries_[i].group >= kWebScriptCount || (entries_[i].module_only && !for_modules) ||
+        !offered(entries_[i].name)) {
       continue;
     }
     any = true;

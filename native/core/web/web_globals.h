@@ -31,24 +31,29 @@ class WebGlobals {
   WebGlobals(const WebGlobals&) = delete;
   WebGlobals& operator=(const WebGlobals&) = delete;
 
-  // Every global name this offers.
+  // Every global name this offers the sandbox's code.
   static const std::vector<std::string>& Names();
+  // The names it offers module code only (Node's process and Buffer).
+  static const std::vector<std::string>& ModuleOnlyNames();
 
   // Defines the names `offered` accepts on `target` (the context's global object, or an object
   // that module code takes them from), and the context's time origin.
   // `originals` holds the global object's properties as they were before a filter removed some
   // (empty when none did): the groups' scripts take the intrinsics they use from it, else from
-  // the global object. False when V8 refused.
+  // the global object. `for_modules`: `target` is module code's, which may take the
+  // ModuleOnlyNames() too. False when V8 refused.
   bool Install(v8::Local<v8::Context> context,
                v8::Local<v8::Object> target,
                const std::function<bool(const char*)>& offered,
-               v8::Local<v8::Object> originals);
+               v8::Local<v8::Object> originals,
+               bool for_modules = false);
 
  private:
   struct Entry {
     WebGlobals* owner;
     const char* name;
     size_t group;
+    bool module_only;
   };
   static void Read(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value>& info);
   static void Use(const v8::FunctionCallbackInfo<v8::Value>& info);
