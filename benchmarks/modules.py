@@ -1,6 +1,8 @@
 """What require() costs in the default mode (a fresh context per execution), against evaluating
 the same package's source inline in that mode, and against quickjs evaluating it in a new
-context per call, in one run, rounds interleaved. Packages come from ci/npm-packages.
+context per call, in one run, rounds interleaved; and what importing the ES module build of the
+same package (lodash-es) costs against requiring lodash. Packages come from ci/npm-packages and
+ci/npm-corpus.
 
     .venv/bin/python benchmarks/modules.py [--rounds N] [--smoke] [--json PATH]
 
@@ -22,8 +24,13 @@ from compare import per_call_us
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / ".deps" / "npm" / "node_modules"
+CORPUS_MODULES = ROOT / ".deps" / "npm-corpus" / "node_modules"
 CONTEXT = {"xs": list(range(100))}
 REQUIRE_SUM = "const _ = require('lodash'); return _.sum(context.xs)"
+IMPORT_SUM = "import { sum } from 'lodash-es'; return sum(context.xs)"
+# A write to the global object: the run cannot take a recycled context, so it pays a new
+# context and the package's loading.
+NEW_CONTEXT = "globalThis.written = 1; "
 # The same package without require: its source run in the execution itself, as a module.
 INLINE_PRELUDE = (
     "var module = {exports: {}}; var exports = module.exports; var global = globalThis;"
@@ -66,6 +73,27 @@ def engines() -> dict[str, Callable[[], Any]]:
     }
     for name, code in OTHERS.items():
         calls[f"require {name}, fresh"] = lambda code=code: fresh.interpret(code)
+    if (CORPUS_MODULES / "lodash-es" / "package.json").is_file():
+        both = [str(NODE_MODULES), str(CORPUS_MODULES)]
+        esm = create_sandbox(
+            allowed_modules=["lodash", "lodash-es"], module_paths=both, max_execution_time=60_000
+        )
+        esm_persistent = create_sandbox(
+            allowed_modules=["lodash-es"],
+            module_paths=both,
+            persistent_context=True,
+            max_execution_time=60_000,
+        )
+        calls["import lodash-es, fresh"] = lambda: esm.interpret(IMPORT_SUM, CONTEXT)
+        calls["require lodash, fresh, new context"] = lambda: esm.interpret(
+            NEW_CONTEXT + REQUIRE_SUM, CONTEXT
+        )
+        calls["import lodash-es, fresh, new context"] = lambda: esm.interpret(
+            NEW_CONTEXT + IMPORT_SUM, CONTEXT
+        )
+        calls["import lodash-es, persistent"] = lambda: esm_persistent.interpret(
+            IMPORT_SUM, CONTEXT
+        )
     try:
         import quickjs
 
@@ -90,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     calls = engines()
     expected = str(sum(CONTEXT["xs"]))
     for name, call in calls.items():
-        if name.endswith("lodash, fresh") or "lodash, persistent" in name:
+        if "lodash" in name and "quickjs" not in name:
             assert str(call()) == expected, name
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds):
@@ -106,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     if quickjs_key in medians:
         over_quickjs = medians["require lodash, fresh"] / medians[quickjs_key]
         print(f"require lodash / quickjs new context: {over_quickjs:.3f}")
+    if "import lodash-es, fresh" in medians:
+        for suffix in ("fresh", "fresh, new context"):
+            over = medians[f"import lodash-es, {suffix}"] / medians[f"require lodash, {suffix}"]
+            print(f"import lodash-es / require lodash, {suffix}: {over:.3f}")
     if args.json:
         Path(args.json).write_text(
             json.dumps({"medians_us": medians, "require_over_inline": ratio}, indent=2)

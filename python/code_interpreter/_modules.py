@@ -1,12 +1,14 @@
-"""The packages a sandbox may ``require``: found, checked and read once, when it is made.
+"""The packages a sandbox may ``require`` or ``import``: found, checked and read once, when it
+is made.
 
 Each allowed package, and each of its declared dependencies that can be found, is read into a
 closed virtual file system (``/node_modules/<name>/...``) handed to the native core, which
-resolves ``require`` over it as Node does inside a package. Nothing is read from the host after
-that, so no script can reach a file outside these packages, whatever it asks for. Only
-regular ``.js``, ``.cjs`` and ``.json`` files are read (a FIFO or a device would block or never
-end), of at most 32 MB each, and only files whose real path (symlinks resolved) lies inside
-their package's folder.
+resolves requests over it as Node does inside a package (the tables of _package_exports.py, for
+the sandbox's conditions). Nothing is read from the host after that, so no script can reach a
+file outside these packages, whatever it asks for. Only regular ``.js``, ``.mjs``, ``.cjs`` and
+``.json`` files are read (a FIFO or a device would block or never end), of at most 32 MB each,
+and only files whose real path (symlinks resolved) lies inside their package's folder; each is
+marked CommonJS, JSON or ES module (by extension, or by the nearest ``"type"``).
 
 PYTEST_DONT_REWRITE (see __init__).
 """

@@ -33,10 +33,11 @@ struct EsModuleLinker::Graph {
   struct Node {
     int file;
     v8::Local<v8::Module> module;
-    std::unordered_map<std::string, int> requests;  // specifier -> file
+    const Requests* requests;  // where its imports lead; none for a synthetic module
   };
   std::vector<Node> nodes;
-  std::unordered_map<int, size_t> by_file;  // file -> index into nodes
+  std::unordered_map<int, size_t> by_file;             // file -> index into nodes
+  std::unordered_multimap<int, size_t> by_hash;        // module identity hash -> index
 
   v8::Local<v8::Module> ModuleOf(int file, ContextModules* held, v8::Isolate* isolate) const {
     auto found = by_file.find(file);
@@ -237,24 +238,52 @@ bool EsModuleLinker::Collect(v8::Local<v8::Context> context,
       return false;
     }
     graph->by_file[file] = graph->nodes.size();
-    graph->nodes.push_back(Graph::Node{file, module, {}});
+    graph->by_hash.emplace(module->GetIdentityHash(), graph->nodes.size());
+    graph->nodes.push_back(Graph::Node{file, module, nullptr});
     if (!es_module) {
       continue;
     }
-    v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
-    for (int i = 0; i < requests->Length(); ++i) {
-      v8::Local<v8::Data> item = requests->Get(context, i);
-      const std::string specifier = ToUtf8(isolate, item.As<v8::ModuleRequest>()->GetSpecifier());
-      const ModuleResolution resolution = store.Resolve(file, specifier, RequestKind::kImport);
-      if (resolution.file < 0) {
-        ThrowError(isolate, resolution.error + " (imported by " + store.file(file).path + ")");
-        return false;
+    // Where its imports lead is the same in every context: resolved once per isolate.
+    auto known = requests_.find(file);
+    if (known == requests_.end()) {
+      Requests requests;
+      v8::Local<v8::FixedArray> asked = module->GetModuleRequests();
+      for (int i = 0; i < asked->Length(); ++i) {
+        v8::Local<v8::Data> item = asked->Get(context, i);
+        std::string specifier = ToUtf8(isolate, item.As<v8::ModuleRequest>()->GetSpecifier());
+        const ModuleResolution resolution = store.Resolve(file, specifier, RequestKind::kImport);
+        if (resolution.file < 0) {
+          ThrowError(isolate, resolution.error + " (imported by " + store.file(file).path + ")");
+          return false;
+        }
+        requests.emplace_back(std::move(specifier), resolution.file);
       }
-      graph->nodes.back().requests[specifier] = resolution.file;
-      pending.push_back(resolution.file);
+      known = requests_.emplace(file, std::move(requests)).first;
+    }
+    graph->nodes.back().requests = &known->second;
+    for (const auto& [specifier, target] : known->second) {
+      pending.push_back(target);
     }
   }
   return true;
+}
+
+v8::MaybeLocal<v8::Array> EsModuleLinker::LinkedOf(v8::Local<v8::Context> context,
+                                                   v8::Local<v8::Object> registry) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::String> key = NewString(isolate, "linked");
+  v8::Local<v8::Value> held;
+  if (!registry->Get(context, key).ToLocal(&held)) {
+    return v8::MaybeLocal<v8::Array>();
+  }
+  if (held->IsArray()) {
+    return held.As<v8::Array>();
+  }
+  v8::Local<v8::Array> linked = v8::Array::New(isolate);
+  if (!registry->Set(context, key, linked).FromMaybe(false)) {
+    return v8::MaybeLocal<v8::Array>();
+  }
+  return linked;
 }
 
 v8::MaybeLocal<v8::Value> EsModuleLinker::Namespace(v8::Local<v8::Context> context,
@@ -296,18 +325,19 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::Namespace(v8::Local<v8::Context> conte
       return v8::MaybeLocal<v8::Value>();
     }
   }
-  // Linked: the context holds them now, whatever their evaluation gives.
+  // Linked: the context holds them now, whatever their evaluation gives. The root's namespace
+  // keeps it alive as long as the registry, hence the context, is; and the root keeps the
+  // modules it imports.
+  v8::Local<v8::Array> linked;
+  if (!LinkedOf(context, registry).ToLocal(&linked) ||
+      linked->Set(context, linked->Length(), root->GetModuleNamespace()).IsNothing()) {
+    return v8::MaybeLocal<v8::Value>();
+  }
   for (const Graph::Node& node : graph.nodes) {
     v8::Global<v8::Module> weak(isolate, node.module);
     weak.SetWeak();
     modules->by_file[node.file] = std::move(weak);
     modules->files_by_hash.emplace(node.module->GetIdentityHash(), node.file);
-    // The namespace keeps its module alive as long as the registry, hence the context, is.
-    v8::Local<v8::String> key;
-    if (!NewText(isolate, "linked:" + std::to_string(node.file)).ToLocal(&key) ||
-        !registry->Set(context, key, node.module->GetModuleNamespace()).FromMaybe(false)) {
-      return v8::MaybeLocal<v8::Value>();
-    }
   }
   v8::Local<v8::Value> evaluated;
   if (!root->Evaluate(context).ToLocal(&evaluated)) {
@@ -348,14 +378,8 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::Namespace(v8::Local<v8::Context> conte
         break;
     }
   }
-  // Evaluated: what require() and the recycled path hand out from now on.
-  for (const Graph::Node& node : graph.nodes) {
-    if (node.module->GetStatus() == v8::Module::kEvaluated && loader_->IsEsModule(node.file) &&
-        !registry->Set(context, NamespaceKey(isolate, node.file), node.module->GetModuleNamespace())
-             .FromMaybe(false)) {
-      return v8::MaybeLocal<v8::Value>();
-    }
-  }
+  // Evaluated: what require() and the recycled path hand out from now on (a module of the
+  // graph asked for later is found linked and evaluated, and kept then).
   if (!registry->Set(context, NamespaceKey(isolate, file), name_space).FromMaybe(false)) {
     return v8::MaybeLocal<v8::Value>();
   }
@@ -373,15 +397,19 @@ v8::MaybeLocal<v8::Module> EsModuleLinker::ResolveImport(v8::Local<v8::Context> 
     return v8::MaybeLocal<v8::Module>();
   }
   const Graph& graph = *modules->linking;
-  for (const Graph::Node& node : graph.nodes) {
-    if (node.module != referrer) {
+  auto [first, last] = graph.by_hash.equal_range(referrer->GetIdentityHash());
+  for (auto it = first; it != last; ++it) {
+    const Graph::Node& node = graph.nodes[it->second];
+    if (node.module != referrer || node.requests == nullptr) {
       continue;
     }
-    auto request = node.requests.find(ToUtf8(isolate, specifier));
-    if (request != node.requests.end()) {
-      v8::Local<v8::Module> target = graph.ModuleOf(request->second, modules, isolate);
-      if (!target.IsEmpty()) {
-        return target;
+    const std::string asked = ToUtf8(isolate, specifier);
+    for (const auto& [each, file] : *node.requests) {
+      if (each == asked) {
+        v8::Local<v8::Module> target = graph.ModuleOf(file, modules, isolate);
+        if (!target.IsEmpty()) {
+          return target;
+        }
       }
     }
     break;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/modules/module_store.h"
@@ -54,6 +55,12 @@ class EsModuleLinker {
   struct ContextModules;
   // One graph being linked: the modules compiled for it and where each request leads.
   struct Graph;
+  // An ES module's import specifiers and the files they lead to.
+  using Requests = std::vector<std::pair<std::string, int>>;
+
+  // The registry's array of every linked module's namespace (which holds the module).
+  static v8::MaybeLocal<v8::Array> LinkedOf(v8::Local<v8::Context> context,
+                                            v8::Local<v8::Object> registry);
 
   ContextModules* ModulesOf(v8::Local<v8::Context> context, v8::Local<v8::Object> registry);
   static ContextModules* Find(v8::Local<v8::Context> context);
@@ -77,6 +84,7 @@ class EsModuleLinker {
 
   ModuleLoader* const loader_;
   std::list<std::unique_ptr<ContextModules>> contexts_;
+  std::unordered_map<int, Requests> requests_;  // by file, resolved once per isolate
   // By file: the indexes into ModuleLoader::scope_names() its first line declares.
   std::unordered_map<int, std::vector<int>> scope_names_used_;
 };
