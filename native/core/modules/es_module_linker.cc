@@ -36,8 +36,8 @@ struct EsModuleLinker::Graph {
     const Requests* requests;  // where its imports lead; none for a synthetic module
   };
   std::vector<Node> nodes;
-  std::unordered_map<int, size_t> by_file;             // file -> index into nodes
-  std::unordered_multimap<int, size_t> by_hash;        // module identity hash -> index
+  std::unordered_map<int, size_t> by_file;       // file -> index into nodes
+  std::unordered_multimap<int, size_t> by_hash;  // module identity hash -> index
 
   v8::Local<v8::Module> ModuleOf(int file, ContextModules* held, v8::Isolate* isolate) const {
     auto found = by_file.find(file);
