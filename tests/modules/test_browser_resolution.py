@@ -13,14 +13,12 @@ from tests.conftest import ISOLATIONS
 
 from code_interpreter import ConfigurationError, JavaScriptError, create_sandbox
 
-from .conftest import MakePackage
-
-ISOLATION = "thread"
+from .conftest import MakePackage, in_both_isolations, run_modules
 
 
 @pytest.fixture(autouse=True, params=ISOLATIONS)
 def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(sys.modules[__name__], "ISOLATION", request.param)
+    in_both_isolations(monkeypatch, sys.modules[__name__], request.param)
     return request.param
 
 
@@ -72,50 +70,46 @@ def shaped(make_package: MakePackage, node_modules: Path) -> Path:
     return node_modules
 
 
-def run(node_modules: Path, names: list[str], code: str, **options: Any) -> Any:
-    options.setdefault("isolation", ISOLATION)
-    with create_sandbox(
-        allowed_modules=names, module_paths=[str(node_modules)], **options
-    ) as sandbox:
-        return sandbox.interpret(code, return_raw_result=True)
-
-
 def test_the_browser_condition_by_default(shaped: Path) -> None:
-    assert run(shaped, ["two-builds"], "require('two-builds')") == "web"
+    assert run_modules(shaped, ["two-builds"], "require('two-builds')") == "web"
 
 
 def test_other_conditions_when_asked(shaped: Path) -> None:
     with pytest.raises(JavaScriptError) as caught:
-        run(shaped, ["two-builds"], "require('two-builds')", module_conditions=["node"])
+        run_modules(shaped, ["two-builds"], "require('two-builds')", module_conditions=["node"])
     assert "Node's built-in modules are not available" in caught.value.message
     # No extra condition: "default".
     with pytest.raises(JavaScriptError):
-        run(shaped, ["two-builds"], "require('two-builds')", module_conditions=[])
+        run_modules(shaped, ["two-builds"], "require('two-builds')", module_conditions=[])
 
 
 def test_the_browser_field_replaces_main(shaped: Path) -> None:
-    assert run(shaped, ["browser-main"], "require('browser-main')") == "b"
+    assert run_modules(shaped, ["browser-main"], "require('browser-main')") == "b"
 
 
 def test_the_browser_field_maps_files_and_builtins(shaped: Path) -> None:
-    assert run(shaped, ["browser-map"], "require('browser-map')") == ["browser-rng", "/", {}]
+    assert run_modules(shaped, ["browser-map"], "require('browser-map')") == [
+        "browser-rng",
+        "/",
+        {},
+    ]
 
 
 def test_the_browser_field_only_with_the_browser_condition(shaped: Path) -> None:
     with pytest.raises(JavaScriptError) as caught:
-        run(shaped, ["browser-map"], "require('browser-map')", module_conditions=[])
+        run_modules(shaped, ["browser-map"], "require('browser-map')", module_conditions=[])
     assert "'path'" in caught.value.message
 
 
 def test_package_imports(shaped: Path) -> None:
-    assert run(shaped, ["with-imports"], "require('with-imports')") == "web:deep"
+    assert run_modules(shaped, ["with-imports"], "require('with-imports')") == "web:deep"
     code = "require('with-imports/esm.mjs').default"
-    assert run(shaped, ["with-imports"], code, module_conditions=["node"]) == "node"
+    assert run_modules(shaped, ["with-imports"], code, module_conditions=["node"]) == "node"
 
 
 def test_the_sandboxs_code_has_no_package_imports(shaped: Path) -> None:
     with pytest.raises(JavaScriptError) as caught:
-        run(shaped, ["with-imports"], "require('#env')", security_level="permissive")
+        run_modules(shaped, ["with-imports"], "require('#env')", security_level="permissive")
     assert "belong to a package" in caught.value.message
 
 

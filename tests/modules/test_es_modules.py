@@ -7,39 +7,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.conftest import ISOLATIONS
 
-from code_interpreter import JavaScriptError, Sandbox, SecurityViolation, create_sandbox
+from code_interpreter import SecurityViolation, create_sandbox
 
-from .conftest import MakePackage
-
-ISOLATION = "thread"
+from .conftest import MakePackage, in_both_isolations, js_error, module_box, run_modules
 
 
 @pytest.fixture(autouse=True, params=ISOLATIONS)
 def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(sys.modules[__name__], "ISOLATION", request.param)
+    in_both_isolations(monkeypatch, sys.modules[__name__], request.param)
     return request.param
-
-
-def box(node_modules: Path, *names: str, **options: Any) -> Sandbox:
-    options.setdefault("isolation", ISOLATION)
-    options.setdefault("max_execution_time", 5000)
-    return create_sandbox(allowed_modules=list(names), module_paths=[str(node_modules)], **options)
-
-
-def run(node_modules: Path, names: list[str], code: str, **options: Any) -> Any:
-    with box(node_modules, *names, **options) as sandbox:
-        return sandbox.interpret(code, return_raw_result=True)
-
-
-def js_error(sandbox: Sandbox, code: str) -> JavaScriptError:
-    with pytest.raises(JavaScriptError) as caught:
-        sandbox.interpret(code)
-    return caught.value
 
 
 @pytest.fixture
@@ -121,7 +101,7 @@ def test_require_of_an_es_module_gives_its_namespace(packages: Path) -> None:
         "const m = require('esm-only');"
         "return [m.answer, m.default('ada'), m.helper.version, Object.keys(m).sort(), m.url]"
     )
-    assert run(packages, ["esm-only"], code) == [
+    assert run_modules(packages, ["esm-only"], code) == [
         42,
         "HI ADA!",
         3,
@@ -139,12 +119,12 @@ def test_import_declarations_in_every_form(packages: Path) -> None:
         "import { 'answer' as quoted } from 'esm-only'\n"
         "return [greet('x'), a, ns.answer, helper.version, shout('y'), quoted]"
     )
-    got = run(packages, ["esm-only", "cjs-helper", "counter"], code)
+    got = run_modules(packages, ["esm-only", "cjs-helper", "counter"], code)
     assert got == ["HI X!", 42, 42, 3, "Y!", 42]
 
 
 def test_import_declarations_keep_line_numbers(packages: Path) -> None:
-    with box(packages, "esm-only") as sandbox:
+    with module_box(packages, "esm-only") as sandbox:
         error = js_error(sandbox, "import {\n  answer\n} from 'esm-only';\nnull.boom;")
     assert error.name == "TypeError"
     assert error.line_number == 4
@@ -156,7 +136,7 @@ def test_dynamic_import_from_the_code_and_from_modules(packages: Path) -> None:
         "const j = await import('mjs-entry');"
         "return [m.answer, c.default.version, c.shout('a'), j.kind, j.default]"
     )
-    assert run(packages, ["esm-only", "cjs-helper", "mjs-entry"], code) == [
+    assert run_modules(packages, ["esm-only", "cjs-helper", "mjs-entry"], code) == [
         42,
         3,
         "A!",
@@ -167,24 +147,30 @@ def test_dynamic_import_from_the_code_and_from_modules(packages: Path) -> None:
 
 def test_the_import_condition_and_mjs_entries(packages: Path) -> None:
     code = "[require('mjs-entry').kind, require('mjs-only').only]"
-    assert run(packages, ["mjs-entry", "mjs-only"], code) == ["cjs", "mjs"]
-    assert run(packages, ["mjs-entry"], "import { kind } from 'mjs-entry'; return kind") == "mjs"
+    assert run_modules(packages, ["mjs-entry", "mjs-only"], code) == ["cjs", "mjs"]
+    assert (
+        run_modules(packages, ["mjs-entry"], "import { kind } from 'mjs-entry'; return kind")
+        == "mjs"
+    )
 
 
 def test_a_commonjs_package_requires_an_es_module(packages: Path) -> None:
-    assert run(packages, ["requires-esm"], "require('requires-esm')") == "42HI X!"
+    assert run_modules(packages, ["requires-esm"], "require('requires-esm')") == "42HI X!"
 
 
 def test_json_imported_by_an_es_module(packages: Path) -> None:
-    assert run(packages, ["uses-json"], "require('uses-json').n") == 5
+    assert run_modules(packages, ["uses-json"], "require('uses-json').n") == 5
 
 
 def test_a_js_file_written_as_an_es_module_runs_as_one(packages: Path) -> None:
-    assert run(packages, ["untyped-esm"], "require('untyped-esm').guessed") == "as a bundler does"
+    assert (
+        run_modules(packages, ["untyped-esm"], "require('untyped-esm').guessed")
+        == "as a bundler does"
+    )
 
 
 def test_fresh_mode_gives_fresh_module_instances(packages: Path) -> None:
-    with box(packages, "counter") as sandbox:
+    with module_box(packages, "counter") as sandbox:
         counts = [
             sandbox.interpret(
                 "import { next } from 'counter'; next(); return next()", return_raw_result=True
@@ -195,7 +181,7 @@ def test_fresh_mode_gives_fresh_module_instances(packages: Path) -> None:
 
 
 def test_a_persistent_context_evaluates_a_module_once(packages: Path) -> None:
-    with box(packages, "counter", persistent_context=True) as sandbox:
+    with module_box(packages, "counter", persistent_context=True) as sandbox:
         counts = [
             sandbox.interpret("return require('counter').next()", return_raw_result=True)
             for _ in range(3)
@@ -209,15 +195,15 @@ def test_a_persistent_context_evaluates_a_module_once(packages: Path) -> None:
 
 
 def test_top_level_await_in_a_module(packages: Path) -> None:
-    assert run(packages, ["tla"], "const m = await import('tla'); return m.later") == 9
-    with box(packages, "tla") as sandbox:
+    assert run_modules(packages, ["tla"], "const m = await import('tla'); return m.later") == 9
+    with module_box(packages, "tla") as sandbox:
         error = js_error(sandbox, "require('tla')")
     assert "top-level await" in error.message
     assert "await import(" in error.message
 
 
 def test_an_es_module_that_does_not_compile_says_so(packages: Path) -> None:
-    with box(packages, "broken-esm") as sandbox:
+    with module_box(packages, "broken-esm") as sandbox:
         error = js_error(sandbox, "require('broken-esm')")
     assert error.name == "SyntaxError"
     assert "/node_modules/broken-esm/index.mjs is an ES module and could not be compiled" in (
@@ -227,7 +213,7 @@ def test_an_es_module_that_does_not_compile_says_so(packages: Path) -> None:
 
 
 def test_imports_only_of_allowed_modules(packages: Path) -> None:
-    with box(packages, "esm-only") as sandbox:
+    with module_box(packages, "esm-only") as sandbox:
         with pytest.raises(SecurityViolation):
             sandbox.interpret("import x from 'cjs-helper'; return x")
         with pytest.raises(SecurityViolation):
@@ -237,7 +223,7 @@ def test_imports_only_of_allowed_modules(packages: Path) -> None:
 
 
 def test_the_import_function_takes_only_allowed_modules(packages: Path) -> None:
-    with box(packages, "esm-only", security_level="permissive") as sandbox:
+    with module_box(packages, "esm-only", security_level="permissive") as sandbox:
         error = js_error(sandbox, "return require.import('cjs-helper')")
         assert "Cannot import 'cjs-helper'" in error.message
         error = js_error(sandbox, "await import('cjs-helper')")
@@ -245,13 +231,13 @@ def test_the_import_function_takes_only_allowed_modules(packages: Path) -> None:
 
 
 def test_import_without_modules_is_a_clear_error() -> None:
-    with create_sandbox(isolation=ISOLATION, security_level="permissive") as sandbox:
+    with create_sandbox(security_level="permissive") as sandbox:
         error = js_error(sandbox, "await import('lodash')")
     assert "allowed_modules" in error.message
 
 
 def test_es_modules_are_served_from_the_recycled_context(packages: Path) -> None:
-    with box(packages, "esm-only") as sandbox:
+    with module_box(packages, "esm-only") as sandbox:
         code = "import { answer } from 'esm-only'; return answer + 1"
         for _ in range(10):
             assert sandbox.interpret(code, return_raw_result=True) == 43

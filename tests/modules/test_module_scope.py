@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.conftest import ISOLATIONS
 
 from code_interpreter import SecurityViolation, create_sandbox
 
-from .conftest import MakePackage
-
-ISOLATION = "thread"
+from .conftest import MakePackage, in_both_isolations, run_modules
 
 SCOPE_PROBE = """
 [typeof global, global === self, global.global === global, typeof global.Math,
@@ -45,7 +42,7 @@ EXPECTED = [
 
 @pytest.fixture(autouse=True, params=ISOLATIONS)
 def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(sys.modules[__name__], "ISOLATION", request.param)
+    in_both_isolations(monkeypatch, sys.modules[__name__], request.param)
     return request.param
 
 
@@ -99,45 +96,37 @@ def scoped(make_package: MakePackage, node_modules: Path) -> Path:
     return node_modules
 
 
-def run(node_modules: Path, names: list[str], code: str, **options: Any) -> Any:
-    options.setdefault("isolation", ISOLATION)
-    with create_sandbox(
-        allowed_modules=names, module_paths=[str(node_modules)], **options
-    ) as sandbox:
-        return sandbox.interpret(code, return_raw_result=True)
-
-
 @pytest.mark.parametrize("level", ["strict", "moderate", "permissive"])
 def test_commonjs_module_scope(scoped: Path, level: str) -> None:
-    assert run(scoped, ["cjs-scope"], "require('cjs-scope')", security_level=level) == EXPECTED
+    assert (
+        run_modules(scoped, ["cjs-scope"], "require('cjs-scope')", security_level=level) == EXPECTED
+    )
 
 
 @pytest.mark.parametrize("level", ["strict", "permissive"])
 def test_es_module_scope(scoped: Path, level: str) -> None:
-    got = run(scoped, ["esm-scope"], "require('esm-scope').default", security_level=level)
+    got = run_modules(scoped, ["esm-scope"], "require('esm-scope').default", security_level=level)
     assert got == EXPECTED
 
 
 def test_a_module_may_declare_the_scope_names_itself(scoped: Path) -> None:
-    got = run(scoped, ["declares-its-own"], "require('declares-its-own').names")
+    got = run_modules(scoped, ["declares-its-own"], "require('declares-its-own').names")
     assert got == [True, True, "mine"]
-    got = run(scoped, ["cjs-declares-its-own"], "require('cjs-declares-its-own')")
+    got = run_modules(scoped, ["cjs-declares-its-own"], "require('cjs-declares-its-own')")
     assert got == ["own", "function"]
 
 
 def test_the_usual_umd_probe_finds_the_global_object(scoped: Path) -> None:
     code = "[require('umd'), typeof globalThis.umdLoaded]"
-    assert run(scoped, ["umd"], code, security_level="permissive") == ["loaded", "string"]
+    assert run_modules(scoped, ["umd"], code, security_level="permissive") == ["loaded", "string"]
 
 
 def test_next_tick_runs_before_later_promise_reactions(scoped: Path) -> None:
-    assert run(scoped, ["ticks"], "return await require('ticks')()") == [3, "then"]
+    assert run_modules(scoped, ["ticks"], "return await require('ticks')()") == [3, "then"]
 
 
 def test_the_sandboxs_code_has_no_process_buffer_or_global_at_strict(scoped: Path) -> None:
-    with create_sandbox(
-        allowed_modules=["cjs-scope"], module_paths=[str(scoped)], isolation=ISOLATION
-    ) as sandbox:
+    with create_sandbox(allowed_modules=["cjs-scope"], module_paths=[str(scoped)]) as sandbox:
         for code in ["process.env", "Buffer.from('x')", "global.x"]:
             with pytest.raises(SecurityViolation):
                 sandbox.interpret(code)
@@ -147,5 +136,5 @@ def test_the_sandboxs_code_has_no_process_buffer_or_global_at_strict(scoped: Pat
 
 def test_process_and_buffer_stay_out_of_the_global_object_at_every_level(scoped: Path) -> None:
     code = "[typeof globalThis.process, typeof globalThis.Buffer, require('cjs-scope')[4]]"
-    got = run(scoped, ["cjs-scope"], code, security_level="permissive")
+    got = run_modules(scoped, ["cjs-scope"], code, security_level="permissive")
     assert got == ["undefined", "undefined", "object"]
