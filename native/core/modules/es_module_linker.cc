@@ -226,6 +226,11 @@ bool EsModuleLinker::Collect(v8::Local<v8::Context> context,
   // Breadth first, so a long chain of imports cannot run the native stack out.
   std::deque<int> pending = {root};
   while (!pending.empty()) {
+    if (loader_->stopping()) {
+      // Compiling does not see a termination: a graph of many files checks between them.
+      // The termination already requested ends the run at V8's next check.
+      return false;
+    }
     const int file = pending.front();
     pending.pop_front();
     if (graph->by_file.count(file) != 0 || modules->by_file.count(file) != 0) {

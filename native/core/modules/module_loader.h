@@ -81,6 +81,7 @@ class ModuleLoader {
 
   // For the EsModuleLinker.
   const ModuleStore& store() const { return *store_; }
+  bool stopping() const { return execution_->stopping(); }
   // A context's module registry; empty for a context without modules.
   static v8::MaybeLocal<v8::Object> RegistryOf(v8::Local<v8::Context> context);
   // The object module code takes the names of scope_names() from: `global` and `self`, the
