@@ -23,7 +23,8 @@ std::string WorkerChannel::NextExecution() {
     MessageType type;
     std::string payload;
     try {
-      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload) != Received::kMessage) {
+      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &spinning_) !=
+          Received::kMessage) {
         _exit(0);  // the parent closed the channel: the sandbox is gone
       }
       if (type != MessageType::kExecute) {
@@ -64,7 +65,8 @@ void WorkerChannel::Read() {
   std::string payload;
   for (;;) {
     try {
-      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload) != Received::kMessage) {
+      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &spinning_) !=
+          Received::kMessage) {
         _exit(0);  // the parent closed the channel: the sandbox is gone
       }
       MessageReader reader(payload);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/channel/socket_io.h"
 #include "core/channel/worker_messages.h"
 #include "core/host/host_functions.h"
 
@@ -43,6 +44,7 @@ class WorkerChannel final {
   void Read();
 
   const int fd_;
+  WaitSpinning spinning_;        // the reading side's (one reader at a time: this thread or Read())
   bool reading_thread_ = false;  // set before any other thread uses the channel
   std::mutex write_mutex_;
   std::mutex mutex_;

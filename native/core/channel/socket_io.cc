@@ -52,6 +52,21 @@ size_t ReadSome(int fd, Clock::time_point deadline, char* into, size_t size, boo
   }
 }
 
+// Reads what has arrived, without waiting, until something has or the spin window passes.
+size_t SpinRead(int fd, Clock::time_point deadline, char* into, size_t size) {
+  const Clock::time_point until = std::min(deadline, Clock::now() + WaitSpinning::kWindow);
+  do {
+    const ssize_t got = recv(fd, into, size, MSG_DONTWAIT);
+    if (got > 0) {
+      return static_cast<size_t>(got);
+    }
+    if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      return 0;  // the end of the stream, or an error: the blocking read reports it
+    }
+  } while (Clock::now() < until);
+  return 0;
+}
+
 }  // namespace
 
 bool SendMessage(int fd, const std::string& message) {
@@ -72,10 +87,15 @@ bool SendMessage(int fd, const std::string& message) {
 Received ReceiveMessage(int fd,
                         Clock::time_point deadline,
                         MessageType* type,
-                        std::string* payload) {
+                        std::string* payload,
+                        WaitSpinning* spinning) {
   char header[5];
   size_t have = 0;
   bool timed_out = false;
+  if (spinning != nullptr && spinning->ShouldSpin()) {
+    have = SpinRead(fd, deadline, header, sizeof header);
+    spinning->Spun(have > 0);
+  }
   while (have < sizeof header) {
     const size_t got = ReadSome(fd, deadline, header + have, sizeof header - have, &timed_out);
     if (timed_out) {

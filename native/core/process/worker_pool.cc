@@ -212,7 +212,8 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
   try {
     Received received;
     for (;;) {
-      received = ReceiveMessage(process->channel(), deadline, &type, &payload);
+      received =
+          ReceiveMessage(process->channel(), deadline, &type, &payload, &process->spinning());
       if (received != Received::kMessage || type != MessageType::kHostCall) {
         break;
       }
