@@ -51,6 +51,8 @@ def outcome(kind: int, nodes: list[bytes], *, wire: bytes = b"", message: bytes 
     body += struct.pack("<I", 1) + text(b"log") + text(b"hi")
     body += struct.pack("<?ddQQQ", False, 1.5, 0.5, 10, 20, 0)
     body += struct.pack("<IQQddQQQQ", 1, 0, 0, -1.0, -1.0, 0, 0, 0, 0)
+    # What the worker learned of the code for the recycled path: a state, two times, a module.
+    body += struct.pack("<?B??BddIq", True, 1, True, False, 0, 1.5, 0.5, 1, 0)
     return body
 
 
@@ -114,6 +116,23 @@ def test_trees_that_break_their_shape_are_refused() -> None:
 def test_an_unknown_outcome_kind_and_trailing_bytes_are_refused() -> None:
     for payload in (b"\x63" + VALUE_SEED[1:], VALUE_SEED + b"\x00", VALUE_SEED[:-1], b""):
         assert read(payload) is None
+
+
+def test_what_a_worker_learned_is_checked_before_it_is_passed_on() -> None:
+    """The knowledge at the end of an outcome goes on to the pool's other workers: an unknown
+    state, a time that is not a number or out of range, or too many modules is refused."""
+    learned = struct.calcsize("<?B??BddIq")
+    head = VALUE_SEED[:-learned]
+    assert read(head + struct.pack("<?B??BddIq", True, 2, True, False, 0, 1.5, 0.5, 1, 3))
+    for bad in (
+        struct.pack("<?B??BddIq", True, 3, True, False, 0, 1.5, 0.5, 1, 0),
+        struct.pack("<?B??BddIq", True, 1, True, False, 0, float("nan"), 0.5, 1, 0),
+        struct.pack("<?B??BddIq", True, 1, True, False, 0, 1.5, 1e12, 1, 0),
+        struct.pack("<?B??BddIq", True, 1, True, False, 0, 1.5, 0.5, 1, 1 << 40),
+        struct.pack("<?B??BddI", True, 1, True, False, 0, 1.5, 0.5, 70_000),
+    ):
+        assert read(head + bad) is None, bad
+    assert read(head + b"\x00")  # nothing learned
 
 
 @FUZZ

@@ -77,8 +77,11 @@ def attempted(box: Sandbox) -> bool:
 
 
 def assert_recycled(box: Sandbox, before: int, expected: int) -> None:
-    """`expected` runs since `before` were recycled, allowing one lost to a preemption."""
-    assert expected - 1 <= recycled(box) - before <= expected
+    """`expected` runs since `before` were recycled, allowing one lost to a preemption (two of
+    four or more: with both cores busy, attempts are preempted past their budget now and
+    then)."""
+    allowed = 2 if expected >= 4 else 1
+    assert expected - allowed <= recycled(box) - before <= expected
 
 
 # (mutation, probe, what the probe answers in a pristine realm)
@@ -396,9 +399,7 @@ def test_one_slow_run_in_a_new_context_does_not_keep_code_on_a_slower_path(box: 
     assert recycled(box) - before < 40
 
 
-def test_what_one_isolate_learned_serves_the_pools_other_isolates(isolation: str) -> None:
-    if isolation == "process":
-        pytest.skip("worker processes do not share what each learned (README: process isolation)")
+def test_what_one_isolate_learned_serves_the_pools_other_isolates() -> None:
     # Which isolate of a pool serves a call depends on the caller's timing; how much is recycled
     # must not. Code run once on one isolate is attempted on another the first time it lands
     # there. Host calls that wait hold the isolates in turn, so the code lands elsewhere; a pool

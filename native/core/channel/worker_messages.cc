@@ -214,6 +214,69 @@ HostReply DecodeHostReply(MessageReader& in, uint64_t* call_id) {
   return reply;
 }
 
+namespace {
+
+constexpr uint32_t kMostKnownModules = 1 << 16;
+
+// What a ledger knows of a code (core/isolate/code_ledger.h), when there is something.
+void PutKnowledge(MessageWriter& out, const CodeLedger::Knowledge* knowledge) {
+  out.Bool(knowledge != nullptr);
+  if (knowledge == nullptr) {
+    return;
+  }
+  out.U8(static_cast<uint8_t>(knowledge->speculation));
+  out.Bool(knowledge->completed);
+  out.Bool(knowledge->lost);
+  out.U8(knowledge->misses_in_a_row);
+  out.F64(knowledge->compiled_run_ms);
+  out.F64(knowledge->code_ms);
+  out.U32(static_cast<uint32_t>(knowledge->modules.size()));
+  for (int module : knowledge->modules) {
+    out.I64(module);
+  }
+}
+
+// False when nothing came. A worker's knowledge reaches the pool's other workers: each field is
+// checked (module indexes are checked again where modules are loaded).
+bool TakeKnowledge(MessageReader& in, CodeLedger::Knowledge* knowledge) {
+  if (!in.Bool()) {
+    return false;
+  }
+  const uint8_t speculation = in.U8();
+  if (speculation > static_cast<uint8_t>(Speculation::kRefused)) {
+    throw ChannelError("what a worker learned of a code has an unknown state");
+  }
+  knowledge->speculation = static_cast<Speculation>(speculation);
+  knowledge->completed = in.Bool();
+  knowledge->lost = in.Bool();
+  knowledge->misses_in_a_row = in.U8();
+  const double compiled_run_ms = in.F64();
+  const double code_ms = in.F64();
+  for (double ms : {compiled_run_ms, code_ms}) {
+    if (!(ms >= -1 && ms <= 1e9)) {
+      throw ChannelError("what a worker learned of a code has a time out of range");
+    }
+  }
+  knowledge->compiled_run_ms = static_cast<float>(compiled_run_ms);
+  knowledge->code_ms = static_cast<float>(code_ms);
+  const uint32_t modules = in.Count(8);
+  if (modules > kMostKnownModules) {
+    throw ChannelError("what a worker learned of a code names too many modules");
+  }
+  knowledge->modules.clear();
+  knowledge->modules.reserve(modules);
+  for (uint32_t i = 0; i < modules; ++i) {
+    const int64_t module = in.I64();
+    if (module < std::numeric_limits<int>::min() || module > std::numeric_limits<int>::max()) {
+      throw ChannelError("what a worker learned of a code names a module out of range");
+    }
+    knowledge->modules.push_back(static_cast<int>(module));
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string EncodeRequest(const ExecutionRequest& request) {
   MessageWriter out(MessageType::kExecute);
   out.Text(std::string_view(request.code, request.code_length));
@@ -227,6 +290,7 @@ std::string EncodeRequest(const ExecutionRequest& request) {
   out.Bool(request.capture_console);
   out.Bool(request.measure_cpu);
   out.Bool(request.read_heap);
+  PutKnowledge(out, request.known);
   return out.Finish();
 }
 
@@ -247,6 +311,9 @@ void DecodeRequest(MessageReader& in, ReceivedRequest* received) {
   request.capture_console = in.Bool();
   request.measure_cpu = in.Bool();
   request.read_heap = in.Bool();
+  received->has_known = TakeKnowledge(in, &received->known);
+  request.known = received->has_known ? &received->known : nullptr;
+  request.report_knowledge = true;
   in.ExpectEnd();
 }
 
@@ -274,6 +341,7 @@ std::string EncodeOutcome(const Outcome& outcome, const PoolStats& figures) {
   out.U64(outcome.heap_total);
   out.U64(outcome.external);
   PutFigures(out, figures);
+  PutKnowledge(out, outcome.has_knowledge ? &outcome.knowledge : nullptr);
   return out.Finish();
 }
 
@@ -317,6 +385,7 @@ void DecodeOutcome(MessageReader& in, Outcome* outcome, PoolStats* figures) {
   outcome->heap_total = in.U64();
   outcome->external = in.U64();
   TakeFigures(in, figures);
+  outcome->has_knowledge = TakeKnowledge(in, &outcome->knowledge);
   in.ExpectEnd();
 }
 

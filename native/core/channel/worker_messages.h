@@ -27,6 +27,8 @@ struct ReceivedRequest {
   std::string context_wire;
   bool has_keys = false;
   std::vector<std::string> context_keys;
+  bool has_known = false;
+  CodeLedger::Knowledge known;
   ExecutionRequest request;  // points into the fields above
 
   ReceivedRequest() = default;

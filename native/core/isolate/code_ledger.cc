@@ -22,8 +22,11 @@ CodeLedger::Knowledge CodeLedger::Of(const CachedScript& cached) {
 }
 
 void CodeLedger::Publish(std::string_view code, const CachedScript& cached) {
+  Put(code, Of(cached));
+}
+
+void CodeLedger::Put(std::string_view code, Knowledge knowledge) {
   const Key key = KeyOf(code);
-  Knowledge knowledge = Of(cached);
   std::lock_guard<std::mutex> lock(mutex_);
   auto found = records_.find(key);
   if (found != records_.end()) {

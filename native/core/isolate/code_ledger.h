@@ -41,6 +41,8 @@ class CodeLedger {
 
   // Records what `cached` now says of `code`.
   void Publish(std::string_view code, const CachedScript& cached);
+  // Records `knowledge` of `code`, learned elsewhere (another worker process of the pool).
+  void Put(std::string_view code, Knowledge knowledge);
   // What the pool knows of `code`; false when nothing.
   bool Read(std::string_view code, Knowledge* out) const;
   // Gives a new cache entry of `code` what the pool knows of it, as an isolate that has not

@@ -204,7 +204,12 @@ bool ModuleLoader::Preload(v8::Local<v8::Context> context, const std::vector<int
   if (!RegistryOf(context).ToLocal(&registry)) {
     return false;
   }
+  const int count = static_cast<int>(store_->files().size());
   for (int file : files) {
+    // The list may come from another worker process's ledger: only indexes of this store.
+    if (file >= count || file < -count) {
+      return false;
+    }
     v8::Local<v8::Value> value;
     bool loaded;
     if (file < 0) {

@@ -85,7 +85,8 @@ WorkerPool::WorkerPool(WorkerPoolConfig config)
     : config_(std::move(config)),
       host_(config_.pool.isolate.profile.host.get()),
       setup_(EncodeSetup(config_.pool.isolate, HostNames(host_), config_.pool.keep_idle > 0)),
-      slots_(std::max<uint32_t>(1, config_.pool.max_isolates)) {
+      slots_(std::max<uint32_t>(1, config_.pool.max_isolates)),
+      ledger_(config_.pool.isolate.persistent_context ? nullptr : std::make_unique<CodeLedger>()) {
   if (host_ != nullptr) {
     for (Slot& slot : slots_) {
       slot.watch = std::make_unique<HostWatch>(host_, &slot);
@@ -202,7 +203,15 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
       }
     }
   } end_host_calls{slot->watch.get(), completions.get()};
-  if (!process->Send(EncodeRequest(request))) {
+  // What another worker learned of this code goes with it, so where a call lands does not
+  // decide how much of it is recycled (as the default mode's isolates share a ledger).
+  CodeLedger::Knowledge known;
+  ExecutionRequest with_knowledge = request;
+  if (ledger_ != nullptr &&
+      ledger_->Read(std::string_view(request.code, request.code_length), &known)) {
+    with_knowledge.known = &known;
+  }
+  if (!process->Send(EncodeRequest(with_knowledge))) {
     outcome->kind = OutcomeKind::kWorkerLost;
     outcome->detail = process->Reap(false) + " before its execution began";
     return false;
@@ -251,6 +260,10 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
     }
     PoolStats figures;
     DecodeOutcome(reader, outcome, &figures);
+    if (outcome->has_knowledge && ledger_ != nullptr) {
+      ledger_->Put(std::string_view(request.code, request.code_length),
+                   std::move(outcome->knowledge));
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     slot->figures = figures;
     return true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/engine/watchdog.h"
+#include "core/isolate/code_ledger.h"
 #include "core/pool/execution_pool.h"
 #include "core/pool/isolate_pool.h"
 #include "core/process/worker_process.h"
@@ -95,6 +96,9 @@ class WorkerPool final : public ExecutionPool {
   std::vector<Slot> slots_;
   PoolStats ended_;  // figures of processes no longer running
   bool killed_ = false;
+  // What the workers learned of each code for the recycled path, passed on to the worker that
+  // runs it next; none in persistent-context mode, where nothing is recycled.
+  const std::unique_ptr<CodeLedger> ledger_;
 };
 
 }  // namespace ci

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/isolate/code_ledger.h"
 #include "core/realm/console.h"
 #include "core/values/value_tree.h"
 
@@ -28,6 +29,11 @@ struct ExecutionRequest {
   CancelToken* token = nullptr;  // optional: lets another thread stop this execution
   bool measure_cpu = false;      // thread CPU time costs a system call: only when asked
   bool read_heap = false;        // heap figures after the run; also sampled now and then
+  // Process isolation: what the pool's other workers learned of this code for the recycled
+  // path, put in the isolate's ledger before the run (null: nothing known); and whether the
+  // outcome carries what the ledger knows of it after the run, for the pool to pass on.
+  const CodeLedger::Knowledge* known = nullptr;
+  bool report_knowledge = false;
 };
 
 /** Exactly one of these ends every execution. */
@@ -67,6 +73,9 @@ struct Outcome {
   uint64_t heap_used = 0;  // after the execution
   uint64_t heap_total = 0;
   uint64_t external = 0;  // ArrayBuffer memory
+  // ExecutionRequest::report_knowledge: what the isolate's ledger knows of the code now.
+  bool has_knowledge = false;
+  CodeLedger::Knowledge knowledge;
 };
 
 }  // namespace ci

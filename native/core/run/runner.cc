@@ -77,6 +77,11 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& asked, Outcome*
     with_imports.code_length = rewritten.size();
   }
   const ExecutionRequest& request = rewrite ? with_imports : asked;
+  const std::string_view code(request.code, request.code_length);
+  CodeLedger* ledger = holder.config().ledger.get();
+  if (request.known != nullptr && ledger != nullptr) {
+    ledger->Put(code, *request.known);
+  }
   Outcome& outcome = *result;
   const Clock::time_point started = Clock::now();
   const double cpu_started = request.measure_cpu ? ThreadCpuMs() : 0;
@@ -172,6 +177,9 @@ void RunExecution(IsolateHolder& holder, const ExecutionRequest& asked, Outcome*
   outcome.wall_ms = MsSince(started);
   if (request.measure_cpu) {
     outcome.cpu_ms = ThreadCpuMs() - cpu_started;
+  }
+  if (request.report_knowledge && ledger != nullptr) {
+    outcome.has_knowledge = ledger->Read(code, &outcome.knowledge);
   }
 }
 
