@@ -112,6 +112,12 @@ class ModuleLoader {
                                         int file,
                                         v8::Local<v8::Value> name_space);
   static void ReadView(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value>& info);
+  // The registry keys of the view of an ES module and of the namespace of an imported
+  // CommonJS module (module_imports.cc).
+  static v8::Local<v8::Value> ViewKey(v8::Isolate* isolate, int file);
+  static v8::Local<v8::Value> ImportedKey(v8::Isolate* isolate, int file);
+  // A resolution's error as an import's ("Cannot import ...").
+  static std::string ImportError(std::string error);
   // What importing `file` gives: an ES module's namespace (for import(), maybe a promise of
   // it), a CommonJS module's CommonJsNamespace.
   v8::MaybeLocal<v8::Value> ImportFile(v8::Local<v8::Context> context,
