@@ -15,7 +15,6 @@
 #include <pybind11/stl.h>
 
 #include "bindings/cancel_token_binding.h"
-#include "bindings/convert/py_to_wire.h"
 #include "bindings/convert/tree_to_py.h"
 #include "bindings/convert/wire_to_py.h"
 #include "bindings/errors.h"
@@ -26,10 +25,8 @@
 #include "bindings/sandbox_reports.h"
 #include "core/engine/cancel_token.h"
 #include "core/engine/platform.h"
-#include "core/engine/side_effect_free.h"
 #include "core/pool/execution_stats.h"
 #include "core/pool/isolate_pool.h"
-#include "core/process/worker_pool.h"
 
 namespace py = pybind11;
 
@@ -101,7 +98,7 @@ class NativeSandbox {
     for (py::handle code : codes) {
       texts.push_back(ReadCode(code));
     }
-    const CallContext call_context = ReadContext(context);
+    const CallContext call_context = ReadContext(context, config_);
     timeout_ms = std::isnan(timeout_ms) ? default_timeout_ms_ : timeout_ms;
     std::shared_ptr<ExecutionPool> pool = pool_;
     std::vector<Outcome> outcomes(texts.size());
@@ -259,53 +256,12 @@ class NativeSandbox {
     size_t count_;
   };
 
-  static std::shared_ptr<ExecutionPool> MakePool(const SandboxConfig& settings,
-                                                 const PoolConfig& config) {
-    if (settings.isolation == "thread") {
-      return std::make_shared<IsolatePool>(config);
-    }
-    if (settings.isolation != "process") {
-      throw py::value_error("isolation must be 'thread' or 'process'");
-    }
-    WorkerPoolConfig workers;
-    workers.pool = config;
-    workers.executable = settings.worker_executable;
-    return std::make_shared<WorkerPool>(std::move(workers));
-  }
-
   static py::object ValueOf(const Outcome& outcome) {
     return outcome.wire.empty() ? TreeToPy(outcome.value)
                                 : WireToPy(outcome.wire, ConversionLimits());
   }
 
   size_t MemoryLimitMb() const { return config_.isolate.memory_limit_bytes >> 20; }
-
-  /** A per-call context as the core takes it; its keys only where a run may be recycled. */
-  struct CallContext {
-    bool present = false;
-    std::string wire;
-    bool keys_known = false;
-    std::vector<std::string> keys;
-
-    void Into(ExecutionRequest* request) const {
-      request->context_wire = present ? &wire : nullptr;
-      request->context_keys = keys_known ? &keys : nullptr;
-    }
-  };
-
-  CallContext ReadContext(py::handle context) const {
-    CallContext read;
-    if (context.is_none()) {
-      return read;
-    }
-    read.present = true;
-    // Fresh-context mode reads contexts mostly into new contexts (or the recycled one).
-    read.wire = PyToWire(context, ConversionLimits(), !config_.isolate.persistent_context);
-    const bool may_recycle = kSideEffectFreeEvaluation && !config_.isolate.persistent_context &&
-                             config_.isolate.cache_scripts;
-    read.keys_known = may_recycle && TopLevelKeys(context, &read.keys);
-    return read;
-  }
 
   void CheckUsable(py::handle context) {
     if (Platform::ForkGeneration() != fork_generation_) {
@@ -360,7 +316,7 @@ class NativeSandbox {
     CheckUsable(context);
     CheckNotReentrant();
     CodeText text = ReadCode(code);
-    const CallContext call_context = ReadContext(context);
+    const CallContext call_context = ReadContext(context, config_);
     ExecutionRequest request;
     request.code = text.data;
     request.code_length = text.size;

@@ -9,6 +9,8 @@
 #include "bindings/convert/py_to_wire.h"
 #include "bindings/host_binding.h"
 #include "bindings/module_store_binding.h"
+#include "core/engine/side_effect_free.h"
+#include "core/process/worker_pool.h"
 
 namespace py = pybind11;
 
@@ -97,6 +99,33 @@ void RegisterSandboxConfig(py::module_& module) {
       .def_readwrite("expose", &SandboxConfig::expose)
       .def_readwrite("isolation", &SandboxConfig::isolation)
       .def_readwrite("worker_executable", &SandboxConfig::worker_executable);
+}
+
+std::shared_ptr<ExecutionPool> MakePool(const SandboxConfig& settings, const PoolConfig& config) {
+  if (settings.isolation == "thread") {
+    return std::make_shared<IsolatePool>(config);
+  }
+  if (settings.isolation != "process") {
+    throw py::value_error("isolation must be 'thread' or 'process'");
+  }
+  WorkerPoolConfig workers;
+  workers.pool = config;
+  workers.executable = settings.worker_executable;
+  return std::make_shared<WorkerPool>(std::move(workers));
+}
+
+CallContext ReadContext(py::handle context, const PoolConfig& config) {
+  CallContext read;
+  if (context.is_none()) {
+    return read;
+  }
+  read.present = true;
+  // Fresh-context mode reads contexts mostly into new contexts (or the recycled one).
+  read.wire = PyToWire(context, ConversionLimits(), !config.isolate.persistent_context);
+  const bool may_recycle = kSideEffectFreeEvaluation && !config.isolate.persistent_context &&
+                           config.isolate.cache_scripts;
+  read.keys_known = may_recycle && TopLevelKeys(context, &read.keys);
+  return read;
 }
 
 }  // namespace ci::bindings

@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/pool/execution_pool.h"
 #include "core/pool/isolate_pool.h"
 
 namespace ci::bindings {
@@ -54,6 +56,25 @@ struct SandboxConfig {
 
 // The core's pool configuration of `config`; TypeError when custom globals cannot cross.
 PoolConfig MakeConfig(const SandboxConfig& config);
+
+// The pool `settings` ask for: isolates in this process, or in worker processes.
+std::shared_ptr<ExecutionPool> MakePool(const SandboxConfig& settings, const PoolConfig& config);
+
+/** A per-call context as the core takes it; its keys only where a run may be recycled. */
+struct CallContext {
+  bool present = false;
+  std::string wire;
+  bool keys_known = false;
+  std::vector<std::string> keys;
+
+  void Into(ExecutionRequest* request) const {
+    request->context_wire = present ? &wire : nullptr;
+    request->context_keys = keys_known ? &keys : nullptr;
+  }
+};
+
+// `context` (a dict or None) for a pool configured as `config`.
+CallContext ReadContext(pybind11::handle context, const PoolConfig& config);
 
 // `_core.SandboxConfig`.
 void RegisterSandboxConfig(pybind11::module_& module);
