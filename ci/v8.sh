@@ -79,3 +79,12 @@ find_v8_arm64() {
   fi
   export V8_ROOT_AARCH64=$dir/usr
 }
+
+# A digest of what the built package is made of and of the V8 it is built against (V8_ROOT, the
+# argument): a build is redone only when it changes.
+source_digest() {
+  (cat pyproject.toml CMakeLists.txt
+   find native python -type f \( -name '*.cc' -o -name '*.cpp' -o -name '*.js' -o -name '*.h' -o -name '*.cmake' \
+     -o -name '*.py' -o -name '*.pyi' -o -name 'py.typed' \) -print0 | sort -z | xargs -0 cat
+   echo "$1") | sha256sum | cut -d' ' -f1
+}

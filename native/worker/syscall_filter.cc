@@ -51,6 +51,9 @@ constexpr long kAllowed[] = {
     SYS_set_robust_list,
     SYS_sched_yield,
     SYS_sched_getaffinity,
+    // V8 13's worker threads read their scheduling policy (read-only).
+    SYS_sched_getparam,
+    SYS_sched_getscheduler,
     SYS_nanosleep,
     SYS_clock_nanosleep,
     SYS_exit,

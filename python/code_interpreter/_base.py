@@ -189,8 +189,27 @@ class SandboxBase:
                 "error_rate": metrics["failed"] / total if total else 0.0,
             },
             "isolates": self._native.stats(),
+            "engine": self._engine_status(),
             "isolation": {"mode": self._options.isolation, "workers": self._native.workers()},
             "options": self._options.as_dict(),
+        }
+
+    def _engine_status(self) -> dict[str, Any]:
+        """Which V8 runs the code, and how a fresh-context execution gets its new realm:
+        ``"recycled"`` (a context kept pristine, when V8 proves the code leaves it unchanged,
+        else a new context made ahead of time), ``"new"`` (always a new context made ahead of
+        time: this V8 lacks the side-effect-free evaluation recycling needs) or
+        ``"persistent"`` (no fresh contexts: ``persistent_context=True``)."""
+        if self._options.persistent_context:
+            strategy = "persistent"
+        elif _core.RECYCLES_CONTEXTS:
+            strategy = "recycled"
+        else:
+            strategy = "new"
+        return {
+            "v8_version": _core.v8_version(),
+            "fresh_context_strategy": strategy,
+            "side_effect_free_evaluation": _core.RECYCLES_CONTEXTS,
         }
 
     def get_metrics(self) -> dict[str, Any]:

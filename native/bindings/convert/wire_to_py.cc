@@ -311,7 +311,7 @@ class Reader {
           break;
         case '.':
           objects_[id] = error;
-          return std::move(error);
+          return error;
         default:
           FailToRead("unsupported error field");
       }

@@ -1,7 +1,6 @@
 #include "core/engine/capped_allocator.h"
 
 #include <cstdlib>
-#include <cstring>
 #include <utility>
 
 namespace ci {
@@ -50,25 +49,6 @@ void* CappedArrayBufferAllocator::AllocateUninitialized(size_t length) {
 void CappedArrayBufferAllocator::Free(void* data, size_t length) {
   std::free(data);
   used_.fetch_sub(length, std::memory_order_relaxed);
-}
-
-void* CappedArrayBufferAllocator::Reallocate(void* data, size_t old_length, size_t new_length) {
-  if (new_length > old_length && !Reserve(new_length - old_length)) {
-    return nullptr;
-  }
-  void* grown = std::realloc(data, new_length ? new_length : 1);
-  if (grown == nullptr) {
-    if (new_length > old_length) {
-      used_.fetch_sub(new_length - old_length, std::memory_order_relaxed);
-    }
-    return nullptr;
-  }
-  if (new_length > old_length) {
-    std::memset(static_cast<char*>(grown) + old_length, 0, new_length - old_length);
-  } else {
-    used_.fetch_sub(old_length - new_length, std::memory_order_relaxed);
-  }
-  return grown;
 }
 
 }  // namespace ci

@@ -25,7 +25,6 @@ class CappedArrayBufferAllocator final : public v8::ArrayBuffer::Allocator {
   void* Allocate(size_t length) override;
   void* AllocateUninitialized(size_t length) override;
   void Free(void* data, size_t length) override;
-  void* Reallocate(void* data, size_t old_length, size_t new_length) override;
 
   size_t used() const { return used_.load(std::memory_order_relaxed); }
   // Each execution starts with no refusals held against it.

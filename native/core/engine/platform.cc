@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/engine/webassembly_on_demand.h"
 
@@ -37,16 +38,33 @@ const int g_fork_watch = pthread_atfork(nullptr, nullptr, [] {
 // --no-expose-wasm --no-validate-asm where V8's WebAssembly installer is exported: only the
 //   permissive contexts get WebAssembly, built on demand (core/engine/webassembly_on_demand.h).
 // --no-experimental-wasm-threads: shared WebAssembly memory would hand out SharedArrayBuffers,
-//   which no level offers.
+//   which no level offers. V8 12 ships threads and has no such flag: there the permissive
+//   level's WebAssembly refuses shared memories itself (core/realm/context_factory.cc).
 // --stack-size (Platform::kJsStackKb, 800): JS recursion raises RangeError well before the
 //   ~1 MB V8 assumes is left, leaving room for our own frames on threads with small stacks.
-constexpr char kFlags[] =
-    "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=";
+// --no-turboshaft on V8 12 and later: V8 13.6's Turboshaft compiles
+//   `while (true) a.push(new Array(1000))` into a loop that never checks for interrupts, so
+//   neither the watchdog's nor the memory limit's TerminateExecution ever stops it (the heap
+//   grows until the process dies); Turbofan's older pipeline keeps the check.
+// Each flag is set on its own: V8 ignores every flag after one it does not know.
+std::vector<std::string> Flags() {
+  std::vector<std::string> flags = {"--disallow-code-generation-from-strings",
+                                    "--stack-size=" + std::to_string(Platform::kJsStackKb)};
+#if V8_MAJOR_VERSION < 12
+  flags.push_back("--no-experimental-wasm-threads");
+#else
+  flags.push_back("--no-turboshaft");
+#endif
+  for (const char* flag : WebAssemblyOnDemandFlags()) {
+    flags.push_back(flag);
+  }
+  return flags;
+}
 
 void InitializeOnce() {
-  v8::V8::SetFlagsFromString(
-      (std::string(kFlags) + std::to_string(Platform::kJsStackKb) + WebAssemblyOnDemandFlags())
-          .c_str());
+  for (const std::string& flag : Flags()) {
+    v8::V8::SetFlagsFromString(flag.c_str(), flag.size());
+  }
   // Deliberately leaked: isolates may still run while the process exits.
   int threads;
   {

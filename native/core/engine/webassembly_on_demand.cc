@@ -13,8 +13,11 @@ class WasmJs {
 
 namespace ci {
 
-const char* WebAssemblyOnDemandFlags() {
-  return kWebAssemblyOnDemand ? " --no-expose-wasm --no-validate-asm" : "";
+std::vector<const char*> WebAssemblyOnDemandFlags() {
+  if (!kWebAssemblyOnDemand) {
+    return {};
+  }
+  return {"--no-expose-wasm", "--no-validate-asm"};
 }
 
 void InstallWebAssembly(v8::Isolate* isolate) {

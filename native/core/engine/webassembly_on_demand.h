@@ -3,6 +3,8 @@
 
 #include <v8.h>
 
+#include <vector>
+
 namespace ci {
 
 /**
@@ -23,9 +25,9 @@ constexpr bool kWebAssemblyOnDemand =
     false;
 #endif
 
-// V8 flags that stop the default construction (empty without the installer). asm.js then
+// V8 flags that stop the default construction (none without the installer). asm.js then
 // runs as plain JavaScript, with the same results.
-const char* WebAssemblyOnDemandFlags();
+std::vector<const char*> WebAssemblyOnDemandFlags();
 
 // Gives the entered context its WebAssembly global, as V8 does by default. Does nothing when
 // V8 builds it anyway.

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "core/engine/compat/script_origin.h"
+#include "core/engine/compat/synthetic_module.h"
 #include "core/engine/v8_text.h"
 #include "core/modules/module_loader.h"
 
@@ -151,8 +153,7 @@ v8::MaybeLocal<v8::Module> EsModuleLinker::Compile(v8::Isolate* isolate, int fil
           NewString(isolate, "a module's source is too long for this engine")));
       return v8::MaybeLocal<v8::Module>();
     }
-    v8::ScriptOrigin origin(isolate, name, 0, 0, false, -1, v8::Local<v8::Value>(), false, false,
-                            /*is_module=*/true);
+    v8::ScriptOrigin origin = MakeScriptOrigin(isolate, name, 0, /*is_module=*/true);
     v8::ScriptCompiler::Source script_source(code, origin);
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Module> module;
@@ -213,7 +214,7 @@ v8::MaybeLocal<v8::Module> EsModuleLinker::Synthetic(v8::Local<v8::Context> cont
   if (!NewText(isolate, loader_->store().file(file).path).ToLocal(&module_name)) {
     return v8::MaybeLocal<v8::Module>();
   }
-  return v8::Module::CreateSyntheticModule(isolate, module_name, exports, EvaluateSynthetic);
+  return NewSyntheticModule(isolate, module_name, exports, EvaluateSynthetic);
 }
 
 bool EsModuleLinker::Collect(v8::Local<v8::Context> context,

@@ -96,9 +96,9 @@ v8::MaybeLocal<v8::Object> ModuleLoader::ModuleView(v8::Local<v8::Context> conte
       }
     }
     v8::Local<v8::Value> items[] = {exports, value};
-    if (!view->SetAccessor(context, name.As<v8::Name>(), ReadView, nullptr,
-                           v8::Array::New(isolate, items, 2), v8::DEFAULT, v8::DontDelete,
-                           v8::SideEffectType::kHasNoSideEffect)
+    if (!view->SetNativeDataProperty(context, name.As<v8::Name>(), ReadView, nullptr,
+                                     v8::Array::New(isolate, items, 2), v8::DontDelete,
+                                     v8::SideEffectType::kHasNoSideEffect)
              .FromMaybe(false)) {
       return v8::MaybeLocal<v8::Object>();
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/engine/clock.h"
+#include "core/engine/compat/script_origin.h"
 #include "core/engine/side_effect_free.h"
 #include "core/engine/source_tokens.h"
 #include "core/engine/v8_text.h"
@@ -338,7 +339,9 @@ void ModuleLoader::Request(const v8::FunctionCallbackInfo<v8::Value>& info,
         value = held;
       }
     } else if (registry->Get(context, file).ToLocal(&held) && held->IsObject()) {
-      held.As<v8::Object>()->Get(context, NewString(isolate, "exports")).ToLocal(&value);
+      value = held.As<v8::Object>()
+                  ->Get(context, NewString(isolate, "exports"))
+                  .FromMaybe(v8::Local<v8::Value>());
     }
     if (value.IsEmpty()) {
       execution_->DeclineAttempt();
@@ -492,7 +495,7 @@ bool ModuleLoader::CompileCommonJs(v8::Isolate* isolate, int file) {
         NewString(isolate, "a module's source is too long for this engine")));
     return false;
   }
-  v8::ScriptOrigin origin(isolate, name, -1);
+  v8::ScriptOrigin origin = MakeScriptOrigin(isolate, name, -1);
   v8::ScriptCompiler::Source script_source(code, origin);
   v8::Local<v8::UnboundScript> unbound;
   v8::TryCatch try_catch(isolate);

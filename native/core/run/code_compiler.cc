@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 
+#include "core/engine/compat/script_origin.h"
 #include "core/engine/source_tokens.h"
 #include "core/engine/v8_text.h"
 
@@ -48,7 +49,7 @@ bool RetryForm(const std::string& message, std::string_view code, CodeForm tried
 v8::MaybeLocal<v8::UnboundScript> CompileText(v8::Isolate* isolate,
                                               v8::Local<v8::String> text,
                                               int line_offset) {
-  v8::ScriptOrigin origin(isolate, NewString(isolate, kSourceName), line_offset);
+  v8::ScriptOrigin origin = MakeScriptOrigin(isolate, NewString(isolate, kSourceName), line_offset);
   v8::ScriptCompiler::Source source(text, origin);
   return v8::ScriptCompiler::CompileUnboundScript(isolate, &source);
 }
@@ -125,7 +126,7 @@ bool CodeCompiler::CompileForm(std::string_view code, CodeForm form, CompiledCod
            CompileText(isolate, text, 0).ToLocal(&out->script);
   }
   if (form == CodeForm::kFunctionBody) {
-    v8::ScriptOrigin origin(isolate, NewString(isolate, kSourceName), 0);
+    v8::ScriptOrigin origin = MakeScriptOrigin(isolate, NewString(isolate, kSourceName));
     if (!NewText(isolate, code).ToLocal(&text)) {
       return false;
     }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/engine/compat/script_origin.h"
 #include "core/web/web_natives.h"
 #include "core/web/web_scripts.h"
 
@@ -204,7 +205,7 @@ v8::MaybeLocal<v8::Object> WebGlobals::Group(v8::Local<v8::Context> context, siz
   }
   if (scripts_[group].IsEmpty()) {
     std::string name = std::string("web:") + kWebScripts[group].name + ".js";
-    v8::ScriptOrigin origin(isolate_, Name(isolate_, name.c_str()));
+    v8::ScriptOrigin origin = MakeScriptOrigin(isolate_, Name(isolate_, name.c_str()));
     v8::ScriptCompiler::Source source(
         v8::String::NewFromUtf8(isolate_, kWebScripts[group].source).ToLocalChecked(), origin);
     v8::Local<v8::UnboundScript> compiled;
