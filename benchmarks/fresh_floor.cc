@@ -109,9 +109,19 @@ int main(int argc, char** argv) {
   // As the package starts V8 (core/engine/platform.cc, core/engine/webassembly_on_demand.cc on libnode):
   // its flags (no WebAssembly object in contexts that do not ask for it), two workers, no idle
   // tasks.
-  v8::V8::SetFlagsFromString(
-      "--disallow-code-generation-from-strings --no-experimental-wasm-threads --stack-size=800"
-      " --no-expose-wasm --no-validate-asm");
+  // One at a time: V8 ignores every flag after one it does not know (V8 13 has no wasm-threads
+  // flag, nor the WebAssembly installer the last two need: there they are left out).
+  for (const char* flag : {"--disallow-code-generation-from-strings", "--stack-size=800"
+#if V8_MAJOR_VERSION < 12
+                           ,
+                           "--no-experimental-wasm-threads", "--no-expose-wasm", "--no-validate-asm"
+#else
+                           ,
+                           "--no-turboshaft"
+#endif
+       }) {
+    v8::V8::SetFlagsFromString(flag);
+  }
   std::unique_ptr<v8::Platform> platform =
       v8::platform::NewDefaultPlatform(2, v8::platform::IdleTaskSupport::kDisabled);
   v8::V8::InitializePlatform(platform.get());

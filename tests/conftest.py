@@ -6,13 +6,27 @@ from collections.abc import Iterator
 
 import pytest
 
-from code_interpreter import Sandbox, _sandbox, create_sandbox
+from code_interpreter import Sandbox, _core, _sandbox, create_sandbox
 from code_interpreter._base import live_sandboxes as _live_sandboxes
 
 # The suites on these fixtures run twice: isolates in this process, and in worker processes.
 # An emulated run (qemu-user, ci/wheel-test) cannot start the worker executable, whose machine
 # the kernel does not know there: it asks for thread isolation only.
 ISOLATIONS = tuple(os.environ.get("CODE_INTERPRETER_TEST_ISOLATIONS", "thread,process").split(","))
+
+# Whether this V8 recycles fresh contexts: it needs side-effect-free evaluation, from V8's debug
+# interface, which some builds (V8 13.6's libnode137) do not export. Without it every
+# fresh-context run has a new context, with the same results.
+RECYCLES = bool(_core.RECYCLES_CONTEXTS)
+needs_recycling = pytest.mark.skipif(
+    not RECYCLES, reason="this V8 lacks side-effect-free evaluation: no context is recycled"
+)
+
+
+def recycled_as_this_v8_can(count: int, at_least: int = 1) -> bool:
+    """A count of recycled runs as it must be on this V8: at least `at_least` where contexts
+    are recycled, none where they cannot be."""
+    return count >= at_least if RECYCLES else count == 0
 
 
 @pytest.fixture(params=ISOLATIONS)

@@ -197,7 +197,10 @@ def test_cache_compiled_code_reuses_compiled_scripts() -> None:
         for _ in range(10):
             cached.interpret("1 + 2")
             uncached.interpret("1 + 2")
-        assert cached.get_status()["isolates"]["compilations"] == 1
+        # Once per isolate: a new context being made ahead on one isolate can send a call to
+        # a second one (where every fresh run takes a new context).
+        isolates = cached.get_status()["isolates"]
+        assert isolates["compilations"] == isolates["live_isolates"] <= 2
         assert uncached.get_status()["isolates"]["compilations"] == 10
 
 

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from tests.conftest import needs_recycling
 
 from code_interpreter import SandboxKilled, create_sandbox
 
@@ -73,6 +74,7 @@ def test_persistent_and_isolate_per_call_modes_prepare_nothing() -> None:
         assert isolates(box)["contexts_prepared"] == 0
 
 
+@needs_recycling
 def test_code_served_by_the_recycled_context_prepares_nothing() -> None:
     with create_sandbox() as box:
         run_with_pauses(box, "[1, 2, 3].map(x => x * 2).join()", runs=20)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import ISOLATIONS
+from tests.conftest import ISOLATIONS, recycled_as_this_v8_can
 
 from code_interpreter import SecurityViolation, create_sandbox
 
@@ -241,4 +241,4 @@ def test_es_modules_are_served_from_the_recycled_context(packages: Path) -> None
         code = "import { answer } from 'esm-only'; return answer + 1"
         for _ in range(10):
             assert sandbox.interpret(code, return_raw_result=True) == 43
-        assert sandbox.get_status()["isolates"]["contexts_recycled"] >= 5
+        assert recycled_as_this_v8_can(sandbox.get_status()["isolates"]["contexts_recycled"], 5)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import ISOLATIONS
+from tests.conftest import ISOLATIONS, recycled_as_this_v8_can
 
 from code_interpreter import JavaScriptError, Sandbox, create_sandbox
 
@@ -144,7 +144,7 @@ def test_lodash_is_served_from_the_recycled_context(npm_modules: Path, isolation
         code = "const _ = require('lodash'); return _.sum(context.xs)"
         for _ in range(10):
             assert box.interpret(code, CONTEXT, return_raw_result=True) == 28
-        assert box.get_status()["isolates"]["contexts_recycled"] >= 5
+        assert recycled_as_this_v8_can(box.get_status()["isolates"]["contexts_recycled"], 5)
 
 
 def test_custom_policy_with_allowed_globals_still_runs_packages(npm_modules: Path) -> None:

@@ -153,6 +153,16 @@ def test_code_made_of_nul_escapes_and_lone_surrogate_escapes_runs(bare: Sandbox)
     assert caught.value.name == "Error"
 
 
+def test_lone_surrogates_in_console_lines_and_error_messages_are_one_replacement_each(
+    bare: Sandbox,
+) -> None:
+    report = bare.execute("console.log('a' + String.fromCharCode(0xD800) + 'b\\udc00'); 1")
+    assert [line.text for line in report.console] == ["a\ufffdb\ufffd"]
+    with pytest.raises(JavaScriptError) as caught:
+        bare.interpret("throw new Error('\\ud800 lone')")
+    assert caught.value.message == "\ufffd lone"
+
+
 def test_context_with_nul_and_lone_surrogates_round_trips(bare: Sandbox) -> None:
     context = {"s": "a\x00b\ud800c", "k\x00": 1}
     result = bare.interpret("[context.s, Object.keys(context)]", context, return_raw_result=True)

@@ -44,6 +44,7 @@ IsolateHolder::IsolateHolder(const IsolateConfig& config)
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->SetAllowWasmCodeGenerationCallback(AllowWasmCodeGeneration);
   isolate_->SetUseCounterCallback(CountUse);
+  isolate_->AddMessageListenerWithErrorLevel(IgnoreUncaught, v8::Isolate::kMessageError);
   isolate_->SetHostImportModuleDynamicallyCallback(ImportDynamically);
   isolate_->SetHostInitializeImportMetaObjectCallback(EsModuleLinker::InitializeImportMeta);
 

@@ -130,6 +130,9 @@ class IsolateHolder final {
                                   v8::GCCallbackFlags flags,
                                   void* data);
   static void CountUse(v8::Isolate* isolate, v8::Isolate::UseCounterFeature feature);
+  // Exceptions that no TryCatch holds (one a microtask throws) are the script's own: without a
+  // listener V8 13 prints them to the process's stdout, which a worker may not even stat.
+  static void IgnoreUncaught(v8::Local<v8::Message> message, v8::Local<v8::Value> error) {}
   static v8::MaybeLocal<v8::Promise> ImportDynamically(v8::Local<v8::Context> context,
                                                        v8::Local<v8::Data> host_defined_options,
                                                        v8::Local<v8::Value> resource_name,

@@ -408,9 +408,16 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Load(v8::Local<v8::Context> context,
       !registry->Set(context, file, module).FromMaybe(false)) {
     return v8::MaybeLocal<v8::Value>();
   }
+  v8::TryCatch threw(isolate);
   if (Evaluate(context, registry, module, file).IsEmpty()) {
-    // A module that threw is forgotten, so a later require tries it again, as in Node.
-    registry->Delete(context, file).FromMaybe(false);
+    // A module that threw is forgotten, so a later require tries it again, as in Node. The
+    // exception is held while the registry is changed: V8 13 makes no call with one pending.
+    if (!threw.HasTerminated()) {
+      registry->Delete(context, file).FromMaybe(false);
+    }
+    if (threw.HasCaught()) {
+      threw.ReThrow();
+    }
     return v8::MaybeLocal<v8::Value>();
   }
   if (!module->Set(context, NewString(isolate, "loaded"), v8::True(isolate)).FromMaybe(false)) {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/engine/v8_text.h"
+
 namespace ci {
 namespace {
 
@@ -29,8 +31,7 @@ std::string FormatArgument(v8::Isolate* isolate,
   if (text.IsEmpty()) {
     return "<unprintable>";
   }
-  v8::String::Utf8Value utf8(isolate, text);
-  return std::string(*utf8 ? *utf8 : "", utf8.length());
+  return ToUtf8(isolate, text);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "core/realm/array_guard.h"
 #include "core/realm/console.h"
 #include "core/realm/security_profile.h"
+#include "core/realm/shared_memory_guard.h"
 #include "core/realm/timers.h"
 #include "core/web/web_globals.h"
 
@@ -98,6 +99,7 @@ class ContextFactory {
   v8::Global<v8::ObjectTemplate> console_template_;
   std::vector<TrackedQueue> queues_;
   ArrayGuard array_guard_;
+  SharedMemoryGuard shared_memory_guard_;
   WebGlobals web_globals_;
   KeptContext persistent_;
   KeptContext spare_;

@@ -95,9 +95,10 @@ def parse_object(body: bytes | bytearray) -> dict[str, Any]:
 
 def encode(content: Any) -> bytes:
     """`content` as UTF-8 JSON. A lone surrogate (a JavaScript string may hold one) becomes
-    what console lines make of it: its UTF-8 form decoded with replacement characters."""
+    one U+FFFD, as in console lines and TextEncoder's output."""
     text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+        units = text.encode("utf-16-le", "surrogatepass")
+        return units.decode("utf-16-le", "replace").encode("utf-8")
