@@ -1,4 +1,4 @@
-# Sourced by ci/bootstrap-sid, ci/wheel and ci/wheel-test: Debian sid in a folder
+# Sourced by ci/bootstrap-sid and ci/wheel-sid: Debian sid in a folder
 # (.deps/sid/root), the build and test environment of V8 13.6. sid carries Node 24's libnode137
 # (V8 13.6), which needs glibc 2.43: it can be built against and run only with sid's own C
 # library, so the build and the tests run inside that root (chroot), with the checkout at /src.
@@ -8,12 +8,13 @@ sid_dir=$root/.deps/sid
 sid_root=$sid_dir/root
 # What the root holds beyond a minimal system: the compiler and build tools, V8 13.6's headers
 # and library, OpenSSL's headers (the web globals' digests), sid's CPythons with their headers
-# and venv. Chromium, for the dashboard test, comes after with apt-get, whose resolver chooses
-# among the alternatives its dependencies name (debootstrap's does not).
+# and venv. Chromium, for the dashboard test, and git, with which ci/wheel-test copies the
+# checkout, come after with apt-get, whose resolver chooses among the alternatives their
+# dependencies name (debootstrap's does not).
 sid_packages=(g++ cmake ninja-build libnode-dev libssl-dev ca-certificates
   python3-dev python3-venv python3.13-dev python3.13-venv python3.14-dev python3.14-venv
   python3.15-dev python3.15-venv)
-sid_apt_packages=(chromium)
+sid_apt_packages=(chromium git)
 sid_mirror=http://deb.debian.org/debian
 
 # Makes .deps/sid/root once. The packages debootstrap fetched are kept in a tarball beside it,
@@ -63,14 +64,16 @@ make_sid_root() {
 }
 
 # Runs COMMAND (a bash script) inside the sid root, in a mount namespace of its own: /proc, /dev,
-# /dev/shm and the checkout (at /src) are mounted there and vanish with it. The host's resolver
-# configuration is copied in for the registries.
+# /dev/shm and the checkout (at /src) are mounted there and vanish with it. The root is bound
+# onto itself first, so that its / is a mount point, and ci/wheel-test can make mount namespaces
+# of its own inside. The host's resolver configuration is copied in for the registries.
 in_sid() {
   cp -L /etc/resolv.conf "$sid_root/etc/resolv.conf" 2>/dev/null || true
   unshare --mount --propagation private -- bash -c '
     set -e
     r=$1 src=$2
     shift 2
+    mount --bind "$r" "$r"
     mount -t proc proc "$r/proc"
     mount --rbind /dev "$r/dev"
     mount -t tmpfs tmpfs "$r/tmp"

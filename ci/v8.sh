@@ -50,6 +50,8 @@ find_v8() {
 
 install_runtime_libs() {
   command -v dpkg-query >/dev/null || return 0
+  # A system libnode (libnode-dev installed, as in ci/wheel-sid's root) came with its libraries.
+  [ "${V8_ROOT:-}" != /usr ] || return 0
   local missing=() p
   for p in "${v8_runtime_libs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
