@@ -8,13 +8,13 @@ sid_dir=$root/.deps/sid
 sid_root=$sid_dir/root
 # What the root holds beyond a minimal system: the compiler and build tools, V8 13.6's headers
 # and library, OpenSSL's headers (the web globals' digests), sid's CPythons with their headers
-# and venv. Chromium, for the dashboard test, and git, with which ci/wheel-test copies the
-# checkout, come after with apt-get, whose resolver chooses among the alternatives their
+# and venv. Chromium, for the dashboard test, valgrind, for the instruction counts, and git,
+# with which ci/wheel-test copies the checkout, come after with apt-get, whose resolver chooses among the alternatives their
 # dependencies name (debootstrap's does not).
 sid_packages=(g++ cmake ninja-build libnode-dev libssl-dev ca-certificates
   python3-dev python3-venv python3.13-dev python3.13-venv python3.14-dev python3.14-venv
   python3.15-dev python3.15-venv)
-sid_apt_packages=(chromium git)
+sid_apt_packages=(chromium git valgrind)
 sid_mirror=http://deb.debian.org/debian
 
 # Makes .deps/sid/root once. The packages debootstrap fetched are kept in a tarball beside it,

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from code_interpreter import v8_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,11 +65,6 @@ def test_cluster_smoke_run_reports_speedup_round_trip_and_crossover(tmp_path: Pa
     assert "crossover" in stdout
 
 
-@pytest.mark.skipif(
-    int(v8_version().split(".")[0]) >= 12,
-    reason="the V8-alone probe (benchmarks/fresh_floor.cc) is not ported to V8 13.6: it crashes"
-    " in its first compile there",
-)
 def test_instruction_floor_smoke_run_runs_every_row_on_both_sides(tmp_path: Path) -> None:
     subprocess.run([str(ROOT / "ci" / "v8-probe"), "fresh_floor", "--build-only"], check=True)
     results, stdout = smoke_run("instruction_floor.py", tmp_path)
