@@ -1,7 +1,8 @@
 // What V8 alone needs to run compare.py's workloads with fresh state per call, with no Python
 // and none of the package's own work (no limits, no guard, no conversion): the floor under
-// our W3f, W5f and W3L figures, and the per-call cost of entering an isolate (W1), with and
-// without the calling thread's V8 state parked.
+// our W3f, W5f and W3L figures, the per-call cost of entering an isolate (W1), with and
+// without the calling thread's V8 state parked, and what a furnished context costs made by
+// script or deserialized from a custom startup snapshot.
 // Built and run by ci/fresh-floor against the same V8 as the package.
 #include <libplatform/libplatform.h>
 #include <v8.h>
@@ -28,6 +29,35 @@ constexpr const char* kW3 =
     "Array.from({length:1000},(_, i)=>i).map(x=>x*2).filter(x=>x%3).reduce((a,b)=>a+b,0)";
 constexpr const char* kW5 =
     "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) } fib(25)";
+
+// A stand-in for what the package furnishes a new context with (its web globals are classes
+// defined by script): 40 classes with a constructor, a getter, a method and a static method.
+constexpr const char* kFurnishing =
+    "for (let i = 0; i < 40; i++) globalThis['Web' + i] = class { constructor(x) { this.x = x }"
+    " get value() { return this.x } add(a) { return a + this.x } static of(x) { return i + x } }";
+
+// A startup blob whose default context, and context 0, ran kFurnishing: what a custom startup
+// snapshot of a furnished context would hold.
+v8::StartupData MakeFurnishedBlob(const v8::Isolate::CreateParams& params) {
+#if V8_MAJOR_VERSION < 12
+  (void)params;
+  v8::SnapshotCreator creator;
+#else
+  // V8 13's creator takes the isolate's parameters (its array buffer allocator among them).
+  v8::SnapshotCreator creator(params);
+#endif
+  v8::Isolate* isolate = creator.GetIsolate();
+  {
+    v8::HandleScope scope(isolate);
+    v8::Local<v8::Context> context = v8::Context::New(isolate);
+    v8::Context::Scope context_scope(context);
+    v8::Local<v8::String> code = v8::String::NewFromUtf8(isolate, kFurnishing).ToLocalChecked();
+    v8::Script::Compile(context, code).ToLocalChecked()->Run(context).ToLocalChecked();
+    creator.SetDefaultContext(context);
+    creator.AddContext(context);
+  }
+  return creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
+}
 
 // The median over kRounds of the mean time per call of `calls` calls, in microseconds (as
 // compare.py takes medians of per-batch means). `setup` runs before each call, off the clock.
@@ -135,6 +165,8 @@ int main(int argc, char** argv) {
   params.constraints.set_max_old_generation_size_in_bytes(
       params.constraints.max_old_generation_size_in_bytes() + (1ull << 30));
   params.constraints.set_initial_old_generation_size_in_bytes(kMemoryLimit / 2);
+  // Made before any isolate of the probe: the creator enters an isolate of its own.
+  v8::StartupData furnished_blob = only.empty() ? MakeFurnishedBlob(params) : v8::StartupData{};
   v8::Isolate* isolate = v8::Isolate::New(params);
   Probe probe(isolate);
   std::vector<std::pair<std::string, double>> figures;
@@ -235,6 +267,44 @@ int main(int argc, char** argv) {
           {"W3f: new context + cold run", MedianUs(300, run_new(w3))},
           {"W5f: new context + cold run", MedianUs(100, run_new(w5))},
       };
+      // A furnished context three ways: made and furnished by script (compiled once), or
+      // deserialized from a custom startup snapshot, as its default context or by index.
+      figures.push_back({"Context::New + furnishing script", [&] {
+                           v8::Global<v8::UnboundScript> furnishing;
+                           call([&] {
+                             v8::Context::Scope context_scope(persistent.Get(isolate));
+                             furnishing.Reset(isolate, probe.Compile(kFurnishing));
+                           });
+                           double us = MedianUs(300, [&] {
+                             call([&] {
+                               probe.BindAndRun(v8::Context::New(isolate), furnishing.Get(isolate));
+                             });
+                           });
+                           call([&] { furnishing.Reset(); });
+                           return us;
+                         }()});
+      {
+        v8::Isolate::CreateParams from_blob = params;
+        from_blob.snapshot_blob = &furnished_blob;
+        v8::Isolate* snapshot_isolate = v8::Isolate::New(from_blob);
+        auto in_snapshot_isolate = [&](auto&& body) {
+          return [&, body] {
+            v8::Locker locker(snapshot_isolate);
+            v8::Isolate::Scope isolate_scope(snapshot_isolate);
+            v8::HandleScope scope(snapshot_isolate);
+            body();
+          };
+        };
+        figures.push_back(
+            {"Context::New, furnished default context",
+             MedianUs(300, in_snapshot_isolate([&] { v8::Context::New(snapshot_isolate); }))});
+        figures.push_back({"Context::FromSnapshot, furnished",
+                           MedianUs(300, in_snapshot_isolate([&] {
+                                      v8::Context::FromSnapshot(snapshot_isolate, 0).ToLocalChecked();
+                                    }))});
+        figures.push_back({"  snapshot blob, KiB", furnished_blob.raw_size / 1024.0});
+        snapshot_isolate->Dispose();
+      }
       w3l_warm = LatencyP50Us(1000, [] {}, run_persistent(w3_bound));
       // Its context made before the call, off the clock (as a preparer does in idle time).
       w3l_ahead = LatencyP50Us(1000, make_ahead, run_ahead);
@@ -259,6 +329,7 @@ int main(int argc, char** argv) {
   }
   isolate->Dispose();
   delete params.array_buffer_allocator;
+  delete[] furnished_blob.data;
   v8::V8::Dispose();
   v8::V8::DisposePlatform();
   return 0;
