@@ -90,9 +90,31 @@ def awaiting_on_loop(function: Callable[..., Any], key: object) -> Callable[...,
         loop = getattr(_loops, "loop", None)
         if loop is None:
             raise RuntimeError("an async host function runs only under an AsyncSandbox")
-        return Pending(asyncio.run_coroutine_threadsafe(_as_host_call(key, function(*args)), loop))
+        call = function(*args)
+        future = asyncio.run_coroutine_threadsafe(_as_host_call(key, call), loop)
+        future.add_done_callback(lambda done: _close_if_never_started(call, loop, done))
+        return Pending(future)
 
     return start
+
+
+def _close_if_never_started(
+    call: Any, loop: asyncio.AbstractEventLoop, done: concurrent.futures.Future[Any]
+) -> None:
+    """An execution that ends cancels the calls it still waits for; one cancelled before its
+    task first ran leaves its coroutine never awaited (a RuntimeWarning when collected). That
+    coroutine is closed, on the loop's thread, where it could otherwise be running."""
+    if not done.cancelled() or not inspect.iscoroutine(call):
+        return
+
+    def close() -> None:
+        if inspect.getcoroutinestate(call) == inspect.CORO_CREATED:
+            call.close()
+
+    try:
+        loop.call_soon_threadsafe(close)
+    except RuntimeError:  # the loop is closed: nothing runs the coroutine any more
+        close()
 
 
 # What every context has, or we give it: a host function may not shadow these.

@@ -102,10 +102,13 @@ SHARED_MEMORY_ROUTES = {
         f" const Made = new WebAssembly.Instance({EMPTY_MODULE}).constructor;"
         " buffer = new Made(module).exports.m.buffer"
     ),
-    # From a module object: V8 compiles bytes given to instantiate() on a task no sandbox runs.
     "instantiate": (
         f"const module = new WebAssembly.Module({SHARED_MEMORY_MODULE});"
         " buffer = (await WebAssembly.instantiate(module)).exports.m.buffer"
+    ),
+    "instantiate of bytes": (
+        f"const {{instance}} = await WebAssembly.instantiate({SHARED_MEMORY_MODULE});"
+        " buffer = instance.exports.m.buffer"
     ),
 }
 

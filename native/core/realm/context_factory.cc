@@ -72,6 +72,7 @@ ContextFactory::ContextFactory(v8::Isolate* isolate,
       host_bridge_(host_bridge),
       array_guard_(isolate),
       shared_memory_guard_(isolate),
+      webassembly_promises_(isolate),
       web_globals_(isolate) {
   v8::HandleScope scope(isolate);
   console_template_.Reset(isolate, console->NewTemplate(isolate));
@@ -134,6 +135,9 @@ bool ContextFactory::Furnish(v8::Local<v8::Context> context) {
   if (profile_->webassembly) {
     InstallWebAssembly(isolate_);
     if (SharedMemoryGuard::kNeeded && !shared_memory_guard_.Install(context)) {
+      return false;
+    }
+    if (!webassembly_promises_.Install(context)) {
       return false;
     }
   } else if (!kWebAssemblyOnDemand) {

@@ -15,6 +15,7 @@
 #include "core/realm/security_profile.h"
 #include "core/realm/shared_memory_guard.h"
 #include "core/realm/timers.h"
+#include "core/realm/webassembly_promises.h"
 #include "core/web/web_globals.h"
 
 namespace ci {
@@ -100,6 +101,7 @@ class ContextFactory {
   std::vector<TrackedQueue> queues_;
   ArrayGuard array_guard_;
   SharedMemoryGuard shared_memory_guard_;
+  WebAssemblyPromises webassembly_promises_;
   WebGlobals web_globals_;
   KeptContext persistent_;
   KeptContext spare_;

@@ -71,31 +71,7 @@ constexpr char kInstaller[] = R"js((function (WebAssembly) {
 
 }  // namespace
 
-bool SharedMemoryGuard::Install(v8::Local<v8::Context> context) {
-  if (installer_.IsEmpty()) {
-    v8::Local<v8::String> text;
-    v8::Local<v8::UnboundScript> installer;
-    if (!v8::String::NewFromUtf8(isolate_, kInstaller).ToLocal(&text)) {
-      return false;
-    }
-    v8::ScriptCompiler::Source source(text);
-    if (!v8::ScriptCompiler::CompileUnboundScript(isolate_, &source).ToLocal(&installer)) {
-      return false;
-    }
-    installer_.Reset(isolate_, installer);
-  }
-  v8::Local<v8::Value> installer;
-  v8::Local<v8::Value> webassembly;
-  if (!installer_.Get(isolate_)->BindToCurrentContext()->Run(context).ToLocal(&installer) ||
-      !context->Global()
-           ->Get(context, v8::String::NewFromUtf8Literal(isolate_, "WebAssembly"))
-           .ToLocal(&webassembly) ||
-      !webassembly->IsObject()) {
-    return false;
-  }
-  return !installer.As<v8::Function>()
-              ->Call(context, v8::Undefined(isolate_), 1, &webassembly)
-              .IsEmpty();
-}
+SharedMemoryGuard::SharedMemoryGuard(v8::Isolate* isolate)
+    : installer_(isolate, kInstaller, "WebAssembly") {}
 
 }  // namespace ci

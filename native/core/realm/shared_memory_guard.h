@@ -3,6 +3,8 @@
 
 #include <v8.h>
 
+#include "core/realm/script_installer.h"
+
 namespace ci {
 
 /**
@@ -21,15 +23,14 @@ class SharedMemoryGuard {
   // Whether this V8 needs the guard (no flag turns its WebAssembly threads off).
   static constexpr bool kNeeded = V8_MAJOR_VERSION >= 12;
 
-  explicit SharedMemoryGuard(v8::Isolate* isolate) : isolate_(isolate) {}
+  explicit SharedMemoryGuard(v8::Isolate* isolate);
 
   // Wraps the entered context's WebAssembly. False when the installer could not be compiled or
   // run in `context`.
-  bool Install(v8::Local<v8::Context> context);
+  bool Install(v8::Local<v8::Context> context) { return installer_.Install(context); }
 
  private:
-  v8::Isolate* isolate_;
-  v8::Global<v8::UnboundScript> installer_;
+  ScriptInstaller installer_;
 };
 
 }  // namespace ci
