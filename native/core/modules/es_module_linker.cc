@@ -67,14 +67,9 @@ void ThrowError(v8::Isolate* isolate, const std::string& message) {
   }
 }
 
-// The registry key of an ES module's namespace, once it has been evaluated.
-v8::Local<v8::Value> NamespaceKey(v8::Isolate* isolate, int file) {
-  return v8::Integer::New(isolate, file);
-}
-
 }  // namespace
 
-EsModuleLinker::EsModuleLinker(ModuleLoader* loader) : loader_(loader) {}
+EsModuleLinker::EsModuleLinker(ModuleLoader* loader) : loader_(loader), functions_(loader) {}
 
 EsModuleLinker::~EsModuleLinker() {
   contexts_.clear();
@@ -189,13 +184,37 @@ v8::MaybeLocal<v8::Module> EsModuleLinker::Compile(v8::Isolate* isolate, int fil
   return v8::MaybeLocal<v8::Module>();
 }
 
+v8::MaybeLocal<v8::Object> EsModuleLinker::SyntheticExports(v8::Local<v8::Context> context,
+                                                            v8::Local<v8::Object> registry,
+                                                            int file) {
+  if (!loader_->IsEsModule(file)) {
+    return loader_->CommonJsNamespace(context, registry, file);
+  }
+  v8::Local<v8::Value> held;
+  if (!registry->Get(context, EsNamespaceKey(context->GetIsolate(), file)).ToLocal(&held) ||
+      !held->IsObject()) {
+    return v8::MaybeLocal<v8::Object>();
+  }
+  return held.As<v8::Object>();
+}
+
+bool EsModuleLinker::RanAsFunctions(v8::Local<v8::Context> context,
+                                    v8::Local<v8::Object> registry,
+                                    ContextModules* modules,
+                                    int file) {
+  v8::Local<v8::Value> held;
+  return modules->by_file.count(file) == 0 &&
+         registry->Get(context, EsNamespaceKey(context->GetIsolate(), file)).ToLocal(&held) &&
+         held->IsObject();
+}
+
 v8::MaybeLocal<v8::Module> EsModuleLinker::Synthetic(v8::Local<v8::Context> context,
                                                      v8::Local<v8::Object> registry,
                                                      int file) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::Local<v8::Object> values;
   v8::Local<v8::Array> names;
-  if (!loader_->CommonJsNamespace(context, registry, file).ToLocal(&values) ||
+  if (!SyntheticExports(context, registry, file).ToLocal(&values) ||
       !values->GetOwnPropertyNames(context).ToLocal(&names)) {
     return v8::MaybeLocal<v8::Module>();
   }
@@ -238,7 +257,8 @@ bool EsModuleLinker::Collect(v8::Local<v8::Context> context,
       continue;
     }
     v8::Local<v8::Module> module;
-    const bool es_module = loader_->IsEsModule(file);
+    const bool es_module =
+        loader_->IsEsModule(file) && !RanAsFunctions(context, registry, modules, file);
     if (!(es_module ? Compile(isolate, file) : Synthetic(context, registry, file))
              .ToLocal(&module)) {
       return false;
@@ -299,7 +319,7 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::Namespace(v8::Local<v8::Context> conte
   v8::Isolate* isolate = context->GetIsolate();
   v8::EscapableHandleScope scope(isolate);
   v8::Local<v8::Value> done;
-  if (registry->Get(context, NamespaceKey(isolate, file)).ToLocal(&done) && done->IsObject()) {
+  if (registry->Get(context, EsNamespaceKey(isolate, file)).ToLocal(&done) && done->IsObject()) {
     return scope.Escape(done);
   }
   ContextModules* modules = ModulesOf(context, registry);
@@ -313,6 +333,26 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::Namespace(v8::Local<v8::Context> conte
                             " while the graph that imports it is being linked (a cycle through "
                             "a CommonJS module)");
     return v8::MaybeLocal<v8::Value>();
+  }
+  if (functions_.Evaluating(file)) {
+    ThrowError(isolate, "Cannot load the ES module " + loader_->store().file(file).path +
+                            " while the graph that imports it is being evaluated (a cycle "
+                            "through a CommonJS module)");
+    return v8::MaybeLocal<v8::Value>();
+  }
+  auto held_natively = [modules](int each) { return modules->by_file.count(each) != 0; };
+  std::vector<int> order;
+  if (!held_natively(file) && functions_.Plan(context, registry, file, held_natively, &order)) {
+    v8::Local<v8::Value> evaluated;
+    if (!functions_
+             .Evaluate(context, registry, order, held_natively,
+                       [&](int each) {
+                         return Namespace(context, registry, each, Purpose::kSynchronous);
+                       })
+             .ToLocal(&evaluated)) {
+      return v8::MaybeLocal<v8::Value>();
+    }
+    return scope.Escape(evaluated);
   }
   Graph graph;
   if (!Collect(context, registry, modules, file, &graph)) {
@@ -386,7 +426,7 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::Namespace(v8::Local<v8::Context> conte
   }
   // Evaluated: what require() and the recycled path hand out from now on (a module of the
   // graph asked for later is found linked and evaluated, and kept then).
-  if (!registry->Set(context, NamespaceKey(isolate, file), name_space).FromMaybe(false)) {
+  if (!registry->Set(context, EsNamespaceKey(isolate, file), name_space).FromMaybe(false)) {
     return v8::MaybeLocal<v8::Value>();
   }
   return scope.Escape(name_space);
@@ -433,7 +473,7 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::EvaluateSynthetic(v8::Local<v8::Contex
   v8::Local<v8::Object> values;
   v8::Local<v8::Array> names;
   if (file < 0 || !ModuleLoader::RegistryOf(context).ToLocal(&registry) ||
-      !modules->linker->loader_->CommonJsNamespace(context, registry, file).ToLocal(&values) ||
+      !modules->linker->SyntheticExports(context, registry, file).ToLocal(&values) ||
       !values->GetOwnPropertyNames(context).ToLocal(&names)) {
     if (!isolate->IsExecutionTerminating() && file < 0) {
       ThrowError(isolate, "a CommonJS module imported by an ES module was lost");

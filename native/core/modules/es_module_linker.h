@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/modules/es_module_functions.h"
 #include "core/modules/module_store.h"
 
 namespace ci {
@@ -18,7 +19,10 @@ class ModuleLoader;
 
 /**
  * ES modules for one isolate: compiles a module's graph in a context, links it (its imports
- * resolved over the ModuleStore with the import conditions) and evaluates it. A CommonJS or
+ * resolved over the ModuleStore with the import conditions) and evaluates it. A graph that
+ * qualifies runs as functions instead (es_module_functions.h), which a recycled context can
+ * serve; an ES module run so stands in a graph V8 links as a synthetic module of its
+ * namespace. A CommonJS or
  * JSON file an ES module imports stands in as a synthetic module whose exports are `default`
  * (its module.exports) and each own enumerable key of it, as Node gives them.
  *
@@ -81,8 +85,19 @@ class EsModuleLinker {
                                                   v8::Local<v8::Module> referrer);
   static v8::MaybeLocal<v8::Value> EvaluateSynthetic(v8::Local<v8::Context> context,
                                                      v8::Local<v8::Module> module);
+  // What a synthetic module of `file` exports: a CommonJS module's namespace, or the
+  // namespace of an ES module this context ran as functions.
+  v8::MaybeLocal<v8::Object> SyntheticExports(v8::Local<v8::Context> context,
+                                              v8::Local<v8::Object> registry,
+                                              int file);
+  // Whether the context holds `file` as an ES module it ran as functions.
+  static bool RanAsFunctions(v8::Local<v8::Context> context,
+                             v8::Local<v8::Object> registry,
+                             ContextModules* modules,
+                             int file);
 
   ModuleLoader* const loader_;
+  EsModuleFunctions functions_;  // the graphs that qualify run as functions
   std::list<std::unique_ptr<ContextModules>> contexts_;
   std::unordered_map<int, Requests> requests_;  // by file, resolved once per isolate
   // By file: the indexes into ModuleLoader::scope_names() its first line declares.
