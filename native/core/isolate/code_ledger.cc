@@ -60,6 +60,9 @@ void CodeLedger::Seed(std::string_view code, CachedScript* cached) const {
   // Refused is about the code; recyclable only says an attempt kept a context elsewhere.
   cached->speculation = knowledge.speculation == Speculation::kRefused ? Speculation::kRefused
                                                                        : Speculation::kUntried;
+  // Why it was refused elsewhere is not recorded: as a refusal for misses, it is tried here
+  // again after a while, and a lasting reason refuses it again at once.
+  cached->refused_for_misses = knowledge.speculation == Speculation::kRefused;
   cached->completed = knowledge.completed;
   cached->lost = knowledge.lost;
   cached->misses_in_a_row = knowledge.misses_in_a_row;

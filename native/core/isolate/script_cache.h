@@ -43,6 +43,13 @@ struct CachedScript {
   // again until a run in a new context finds the code short (its data changed, say).
   bool lost = false;
   uint8_t misses_in_a_row = 0;  // attempts in a row that did not keep the context
+  // Refused after misses (a side effect, an exception, the budget), which may have been the
+  // data's or the moment's doing: after some runs in new contexts it is tried again, each
+  // time after twice as many (core/run/recycled_run.cc). Other refusals are for good.
+  bool refused_for_misses = false;
+  uint8_t stops_with_collection = 0;  // budget stops in a row with a collection in them
+  uint8_t refusals = 0;
+  uint16_t runs_since_refused = 0;
   // Kept attempts since its last run in a new context that took longer than a new context
   // costs; after kSlowKeepsBeforeRemeasuring of them its next run takes a new context.
   uint8_t slow_keeps = 0;

@@ -67,6 +67,14 @@ v8::MaybeLocal<v8::Object> ModuleLoader::ModuleView(v8::Local<v8::Context> conte
     return v8::MaybeLocal<v8::Object>();
   }
   v8::Local<v8::Object> exports = name_space.As<v8::Object>();
+  if (!name_space->IsModuleNamespaceObject()) {
+    // The frozen namespace of a module run as a function (es_module_functions.h): reading it
+    // is free of side effects already, and its values do not change.
+    if (!registry->Set(context, key, exports).FromMaybe(false)) {
+      return v8::MaybeLocal<v8::Object>();
+    }
+    return exports;
+  }
   v8::Local<v8::Array> names;
   if (!exports
            ->GetPropertyNames(

@@ -80,11 +80,23 @@ std::string_view ModuleLoader::Body(std::string_view source) {
   return source;
 }
 
+// The registry holds a file's own entry at its index; its view and its imported namespace sit
+// at the same index in spans of their own above every file's: integer keys, found without
+// making a string (this lookup is part of every recycled run that imports). A store with more
+// files than a span (never in practice) falls back to string keys.
+constexpr uint32_t kKeySpan = 1u << 29;
+
 v8::Local<v8::Value> ModuleLoader::ViewKey(v8::Isolate* isolate, int file) {
+  if (static_cast<uint32_t>(file) < kKeySpan) {
+    return v8::Integer::NewFromUnsigned(isolate, kKeySpan + static_cast<uint32_t>(file));
+  }
   return NewText(isolate, "view:" + std::to_string(file)).ToLocalChecked();
 }
 
 v8::Local<v8::Value> ModuleLoader::ImportedKey(v8::Isolate* isolate, int file) {
+  if (static_cast<uint32_t>(file) < kKeySpan) {
+    return v8::Integer::NewFromUnsigned(isolate, 2 * kKeySpan + static_cast<uint32_t>(file));
+  }
   return NewText(isolate, "imported:" + std::to_string(file)).ToLocalChecked();
 }
 

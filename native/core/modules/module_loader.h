@@ -104,9 +104,10 @@ class ModuleLoader {
  private:
   static void Import(const v8::FunctionCallbackInfo<v8::Value>& info);
   // What the sandbox's own code gets of an ES module (by require() or an import declaration):
-  // an object whose properties read the module's exports live, declared free of side
-  // effects (V8 counts reading a module namespace as one, which would decline every recycled
-  // attempt). Kept in the registry.
+  // for a module V8 linked, an object whose properties read the module's exports live,
+  // declared free of side effects (V8 counts reading a module namespace as one, which would
+  // decline every recycled attempt); for a module run as a function, its namespace. Kept in
+  // the registry.
   v8::MaybeLocal<v8::Object> ModuleView(v8::Local<v8::Context> context,
                                         v8::Local<v8::Object> registry,
                                         int file,

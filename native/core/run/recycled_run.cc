@@ -29,6 +29,15 @@ constexpr double kShortShareOfBudget = 0.25;
 // share of it spent was stopped by something else (a decline, the execution's deadline).
 constexpr double kPreemptedShareOfBudget = 0.5;
 constexpr int kMaxMissesInARow = 3;
+// A code refused for misses is tried again after this many runs in new contexts, then after
+// twice as many each time, up to 32 times as many. Misses come in streaks: the isolate's heap
+// grows with every attempt until a full collection, and an attempt that a scavenge or a
+// collection falls in can outlast its budget several times in a row (lodash's sum over 100
+// numbers, kept at some 45 us, was refused for good after about 20,000 calls). A code that
+// really writes pays one declined attempt, at most one new context's time, per 32 or more
+// runs, then per 1,024.
+constexpr uint16_t kRunsBeforeRetry = 32;
+constexpr uint8_t kMaxRetryDoublings = 5;
 // A kept attempt is judged against the code's last run in a new context, and a kept code has
 // no more such runs: one slow run (a collection in it, a large input, a busy moment) would
 // keep it on an attempt that costs more than a new context, for good. Every so many such
@@ -37,14 +46,44 @@ constexpr uint8_t kSlowKeepsBeforeRemeasuring = 16;
 
 // Set by the promise hook while an attempt runs (on the thread running it).
 thread_local bool promise_seen = false;
+// Collections that began while an attempt ran (on the thread running it).
+thread_local int collections_seen = 0;
+// An attempt stopped by its budget with a collection in it was the heap's doing, not the
+// code's: it is no miss, up to this many such stops in a row.
+constexpr uint8_t kMaxStopsWithCollection = 8;
+
+void NoteCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags) {
+  ++collections_seen;
+}
 
 void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
   promise_seen = true;
 }
 
 void CountMiss(CachedScript* cached) {
-  if (++cached->misses_in_a_row >= kMaxMissesInARow) {
+  if (++cached->misses_in_a_row >= kMaxMissesInARow &&
+      cached->speculation != Speculation::kRefused) {
     cached->speculation = Speculation::kRefused;
+    cached->refused_for_misses = true;
+    cached->runs_since_refused = 0;
+  }
+}
+
+// After a run of a code refused for misses in a new context: whether to try it again.
+void CountRunSinceRefused(CachedScript* cached) {
+  if (cached->speculation != Speculation::kRefused || !cached->refused_for_misses) {
+    return;
+  }
+  const int doublings = std::min<int>(cached->refusals, kMaxRetryDoublings);
+  if (++cached->runs_since_refused < (kRunsBeforeRetry << doublings)) {
+    return;
+  }
+  cached->speculation = Speculation::kUntried;  // its next attempt instruments it anew
+  cached->refused_for_misses = false;
+  cached->misses_in_a_row = 0;
+  cached->runs_since_refused = 0;
+  if (cached->refusals < kMaxRetryDoublings) {
+    ++cached->refusals;
   }
 }
 
@@ -78,6 +117,7 @@ class Attempt {
   Recycling Run(Clock::duration budget, Clock::time_point deadline, uint64_t execution_id) {
     if (!globals_.Install(context_, request_)) {
       cached_->speculation = Speculation::kRefused;  // a custom global named `context`
+      cached_->refused_for_misses = false;
       return Decline();
     }
     v8::Local<v8::Script> script;
@@ -88,12 +128,15 @@ class Attempt {
     const bool first_attempt = cached_->speculation == Speculation::kUntried;
     const Clock::time_point started = Clock::now();
     promise_seen = false;
+    collections_seen = 0;
     isolate_->SetPromiseHook(NotePromise);
+    isolate_->AddGCPrologueCallback(NoteCollection);
     holder_.termination().BeginAttempt(budget, deadline, execution_id);
     v8::MaybeLocal<v8::Value> completion = script.IsEmpty()
                                                ? CallWithoutSideEffects(context_, function)
                                                : RunScriptWithoutSideEffects(isolate_, script);
     const bool stopped = holder_.termination().EndAttempt(deadline, execution_id);
+    isolate_->RemoveGCPrologueCallback(NoteCollection);
     isolate_->SetPromiseHook(nullptr);
     if (holder_.stopping()) {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
@@ -104,6 +147,12 @@ class Attempt {
       const double cpu_ms = holder_.termination().AttemptCpuMs();
       if (cpu_ms < kPreemptedShareOfBudget * budget_ms && Clock::now() >= deadline) {
         return Decline();  // the execution's own deadline ended it, with budget left
+      }
+      // Every attempt leaves a little in the heap until a full collection (V8's mode, not the
+      // code), so scavenges and collections fall in attempts now and then, and one can take
+      // several budgets: such a stop says nothing of the code.
+      if (collections_seen > 0 && ++cached_->stops_with_collection < kMaxStopsWithCollection) {
+        return Decline();
       }
       if (cpu_ms >= kPreemptedShareOfBudget * budget_ms &&
           cached_->code_ms > kShortShareOfBudget * budget_ms) {
@@ -127,7 +176,8 @@ class Attempt {
       // than in a new context. Such an attempt counts as a miss (a first attempt also
       // instruments the code, so it is not judged).
       const double took_ms = MsSince(started);
-      if (!first_attempt && took_ms > cached_->compiled_run_ms) {
+      cached_->stops_with_collection = 0;
+      if (!first_attempt && took_ms > cached_->compiled_run_ms && collections_seen == 0) {
         CountMiss(cached_);
       } else {
         cached_->misses_in_a_row = 0;
@@ -277,6 +327,7 @@ bool Candidate(IsolateHolder& holder,
   }
   if (entry->form == CodeForm::kAsyncFunctionBody) {
     entry->speculation = Speculation::kRefused;  // it awaits, which the mode refuses
+    entry->refused_for_misses = false;
     return false;
   }
   return MayAttempt(holder, entry->speculation, entry->code_ms, entry->lost, deadline, budget);
@@ -345,6 +396,7 @@ RecycledRun::Tried RecycledRun::Try(IsolateHolder& holder,
     holder.WatchProtectors(true);
     if (made && !modules.empty() && !PreloadModules(holder, pristine.context, modules)) {
       cached->speculation = Speculation::kRefused;  // loading them was not the same
+      cached->refused_for_misses = false;
       if (holder.stopping()) {
         holder.WatchProtectors(false);
         return Tried{Recycling::kSpent};  // timed out, killed or out of memory: that is the outcome
@@ -398,9 +450,11 @@ void RecycledRun::NoteCompiledRun(IsolateHolder& holder,
   }
   cached->slow_keeps = 0;
   cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
+  CountRunSinceRefused(cached);
   if (modules != nullptr) {
     if (modules->request_failed()) {
       cached->speculation = Speculation::kRefused;  // no pristine context could hold that
+      cached->refused_for_misses = false;
     }
     cached->modules = modules->requested();
   }
