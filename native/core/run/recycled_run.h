@@ -34,8 +34,9 @@ enum class Recycling {
  * compiled run (loading them, in that order, when the context is new) -> add the per-call context
  * as lazy globals -> run under the attempt's budget -> convert the result with script forbidden ->
  * remove the globals -> kept, spent or declined -> count a miss where the attempt did not pay
- * (three in a row and the code is refused; an attempt that required other modules, or in another
- * order, is declined: a new context would have loaded them at other times) -> now and then measure
+ * (three in a row and the code is refused, until some runs in new contexts later; a budget stop
+ * with a collection in it is none; an attempt that required other modules, or in another order,
+ * is declined: a new context would have loaded them at other times) -> now and then measure
  * what an attempt costs and retire an isolate that recycling wore out.
  */
 class RecycledRun {
