@@ -242,3 +242,14 @@ def test_es_modules_are_served_from_the_recycled_context(packages: Path) -> None
         for _ in range(10):
             assert sandbox.interpret(code, return_raw_result=True) == 43
         assert recycled_as_this_v8_can(sandbox.get_status()["isolates"]["contexts_recycled"], 5)
+
+
+def test_the_view_of_a_linked_module_cannot_be_written(packages: Path) -> None:
+    code = (
+        "import * as ns from 'esm-only';\n"
+        "let threw = false;\n"
+        "try { (() => { 'use strict'; ns.answer = 1; })(); } catch (e) {"
+        " threw = e instanceof TypeError; }\n"
+        "return [threw, ns.answer]"
+    )
+    assert run_modules(packages, ["esm-only"], code) == [True, 42]

@@ -104,9 +104,12 @@ v8::MaybeLocal<v8::Object> ModuleLoader::ModuleView(v8::Local<v8::Context> conte
       }
     }
     v8::Local<v8::Value> items[] = {exports, value};
-    if (!view->SetNativeDataProperty(context, name.As<v8::Name>(), ReadView, nullptr,
-                                     v8::Array::New(isolate, items, 2), v8::DontDelete,
-                                     v8::SideEffectType::kHasNoSideEffect)
+    // Read-only, as a namespace's bindings are to the code that imports them: a write throws
+    // in strict code instead of replacing the value in this context.
+    if (!view->SetNativeDataProperty(
+                 context, name.As<v8::Name>(), ReadView, nullptr, v8::Array::New(isolate, items, 2),
+                 static_cast<v8::PropertyAttribute>(v8::DontDelete | v8::ReadOnly),
+                 v8::SideEffectType::kHasNoSideEffect)
              .FromMaybe(false)) {
       return v8::MaybeLocal<v8::Object>();
     }
