@@ -27,10 +27,10 @@ def test_a_code_refused_for_misses_is_tried_again_after_runs_in_new_contexts(
         for _ in range(8):  # every attempt writes: three misses in a row refuse the code
             assert sandbox.interpret(WRITES_WHEN_ASKED, {"write": True}) == "1"
         before = recycled(sandbox)
-        for _ in range(10):
+        for _ in range(160):
             sandbox.interpret(WRITES_WHEN_ASKED, {"write": False})
-        assert recycled(sandbox) == before  # refused: each run takes a new context
-        for _ in range(150):
-            sandbox.interpret(WRITES_WHEN_ASKED, {"write": False})
-        # Tried again after 32 runs (on each isolate that refused it), then kept.
+        # Refused, each run took a new context until, 32 runs later (on each isolate that
+        # refused it), the code was tried again and kept. (Whether every isolate refused it is
+        # the machine's timing: an attempt is only made when the time left allows, so no
+        # count of the runs in between is asserted.)
         assert recycled(sandbox) - before >= 50
