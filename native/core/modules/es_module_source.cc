@@ -140,6 +140,15 @@ class Reader {
     return std::string(token_text);
   }
 
+  // The clause name that tokens[at] is; empty when it is none.
+  std::optional<std::string> ClauseNameAt(size_t at) const {
+    if (at >= tokens_.size() || (tokens_[at].kind != SourceToken::kIdentifier &&
+                                 tokens_[at].kind != SourceToken::kString)) {
+      return std::nullopt;
+    }
+    return ClauseName(Text(at), tokens_[at].kind == SourceToken::kString);
+  }
+
   bool AddImport(const ImportDeclaration& declaration) {
     std::optional<std::string> specifier = PlainStringValue(declaration.specifier);
     if (!specifier) {
@@ -249,13 +258,7 @@ class Reader {
       star = true;
       ++at;
       if (Is(at, "as")) {
-        ++at;
-        if (at >= tokens_.size() || (tokens_[at].kind != SourceToken::kIdentifier &&
-                                     tokens_[at].kind != SourceToken::kString)) {
-          return false;
-        }
-        std::optional<std::string> name =
-            ClauseName(Text(at), tokens_[at].kind == SourceToken::kString);
+        std::optional<std::string> name = ClauseNameAt(++at);
         if (!name) {
           return false;
         }
@@ -265,25 +268,14 @@ class Reader {
     } else {
       ++at;  // `{`
       while (!Is(at, "}")) {
-        if (at >= tokens_.size() || (tokens_[at].kind != SourceToken::kIdentifier &&
-                                     tokens_[at].kind != SourceToken::kString)) {
-          return false;
-        }
-        const bool string = tokens_[at].kind == SourceToken::kString;
-        std::optional<std::string> local = ClauseName(Text(at), string);
+        std::optional<std::string> local = ClauseNameAt(at);
         if (!local) {
           return false;
         }
-        Entry entry{*local, *local, string};
+        Entry entry{*local, *local, tokens_[at].kind == SourceToken::kString};
         ++at;
         if (Is(at, "as")) {
-          ++at;
-          if (at >= tokens_.size() || (tokens_[at].kind != SourceToken::kIdentifier &&
-                                       tokens_[at].kind != SourceToken::kString)) {
-            return false;
-          }
-          std::optional<std::string> name =
-              ClauseName(Text(at), tokens_[at].kind == SourceToken::kString);
+          std::optional<std::string> name = ClauseNameAt(++at);
           if (!name) {
             return false;
           }
