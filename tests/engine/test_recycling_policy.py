@@ -34,3 +34,39 @@ def test_a_code_refused_for_misses_is_tried_again_after_runs_in_new_contexts(
         # the machine's timing: an attempt is only made when the time left allows, so no
         # count of the runs in between is asserted.)
         assert recycled(sandbox) - before >= 50
+
+
+# Some 40 KB of objects a run: a scavenge falls in one attempt of a few dozen.
+ALLOCATES = "const made = []; for (let i = 0; i < 500; i++) made.push({ i }); return made.length"
+
+
+@needs_recycling
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_collection_in_an_attempt_is_not_charged_to_its_budget(isolation: str) -> None:
+    with create_sandbox(isolation=isolation, max_concurrent_executions=1) as sandbox:
+        for _ in range(600):
+            assert sandbox.interpret(ALLOCATES) == "500"
+        # Charged, a collection stopped the attempt it fell in, and the run took a new context
+        # (most runs did, once the heap had grown).
+        assert recycled(sandbox) >= 400
+
+
+WRITES_A_GLOBAL = "globalThis.written = 1; return 1"
+SUMS = "let sum = 0; for (const x of context.xs) sum += x; return sum"
+
+
+@needs_recycling
+def test_contexts_left_by_runs_in_new_contexts_are_collected_while_attempts_are_made() -> None:
+    # Each run that writes a global takes a new context and leaves it in the heap; left there
+    # until V8 collects the old generation by itself, hundreds of them would slow every
+    # attempt's calls (tens of megabytes of heap).
+    with create_sandbox(max_concurrent_executions=1) as sandbox:
+        largest = 0
+        for round_ in range(300):
+            assert sandbox.interpret(WRITES_A_GLOBAL) == "1"
+            for _ in range(5):
+                assert sandbox.interpret(SUMS, {"xs": [1, 2, 3]}) == "6"
+            if round_ % 10 == 9:
+                largest = max(largest, sandbox.get_status()["memory_usage"]["heap_used"])
+        assert recycled(sandbox) >= 1000
+        assert largest < 24 << 20

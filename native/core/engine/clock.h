@@ -14,6 +14,11 @@ inline double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// A duration in milliseconds.
+inline double ToMs(Clock::duration duration) {
+  return std::chrono::duration<double, std::milli>(duration).count();
+}
+
 // `ms` milliseconds as the clock's duration.
 inline Clock::duration FromMs(double ms) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));

@@ -94,11 +94,16 @@ void TerminationState::OnDeadline(uint64_t execution_id, bool /*repeat*/) {
 
 bool TerminationState::OnAttemptDeadline(Guarded& state, Clock::time_point* extended) {
   if (state.attempting) {
+    const Clock::time_point now = Clock::now();
+    if (state.collection_depth > 0 && now < state.attempt_deadline) {
+      // Judged again once the collection is over.
+      *extended = std::min(now + state.attempt_budget, state.attempt_deadline);
+      return true;
+    }
     // The budget is CPU time: what the thread did not get of it is given again, within the
     // execution's deadline.
     const Clock::duration left =
         state.attempt_budget - (CpuNow(state.attempt_clock) - state.attempt_cpu_started);
-    const Clock::time_point now = Clock::now();
     if (left > Clock::duration::zero() && now < state.attempt_deadline) {
       *extended = std::min(now + left, state.attempt_deadline);
       return true;
@@ -139,6 +144,8 @@ void TerminationState::BeginAttempt(Clock::duration budget,
     guarded_.attempt_deadline = deadline;
     guarded_.attempt_clock = clock;
     guarded_.attempt_cpu_started = cpu_started;
+    guarded_.collection_depth = 0;
+    guarded_.attempt_collection_time = Clock::duration::zero();
     deadline_.Store(std::min(Clock::now() + budget, deadline), execution_id);
   }
   deadline_.Nudge();
@@ -165,6 +172,30 @@ double TerminationState::AttemptCpuMs() {
   return std::chrono::duration<double, std::milli>(CpuNow(guarded_.attempt_clock) -
                                                    guarded_.attempt_cpu_started)
       .count();
+}
+
+void TerminationState::BeginCollection() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!guarded_.attempting || guarded_.collection_depth++ > 0) {
+    return;
+  }
+  guarded_.collection_cpu_started = CpuNow(guarded_.attempt_clock);
+  guarded_.collection_started = Clock::now();
+}
+
+void TerminationState::EndCollection() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!guarded_.attempting || guarded_.collection_depth == 0 || --guarded_.collection_depth > 0) {
+    return;
+  }
+  // The budget's start moves on by the collection's CPU time: what is left of it stays.
+  guarded_.attempt_cpu_started += CpuNow(guarded_.attempt_clock) - guarded_.collection_cpu_started;
+  guarded_.attempt_collection_time += Clock::now() - guarded_.collection_started;
+}
+
+TerminationState::Clock::duration TerminationState::AttemptCollectionTime() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return guarded_.attempt_collection_time;
 }
 
 void TerminationState::DeclineAttempt() {

@@ -71,8 +71,16 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   // Re-arms the execution's own deadline. True when the attempt was stopped (budget or
   // declined); that termination is cancelled unless a real reason arrived as well.
   bool EndAttempt(Clock::time_point deadline, uint64_t execution_id);
-  // The CPU time the last attempt has taken, in ms; read on its own thread once it stopped.
+  // The CPU time the last attempt has taken, its collections left out, in ms; read on its own
+  // thread once it stopped.
   double AttemptCpuMs();
+  // The isolate's thread, from V8's collection callbacks during an attempt: a collection that
+  // falls in an attempt is the heap's doing, not the code's, so its time is not charged to the
+  // budget, and the budget never runs out in one.
+  void BeginCollection();
+  void EndCollection();
+  // The wall time the last attempt spent in collections.
+  Clock::duration AttemptCollectionTime();
 
   bool stopping() const override {
     return reason_.load(std::memory_order_acquire) != Termination::kNone;
@@ -92,6 +100,12 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
     Clock::time_point attempt_deadline;
     clockid_t attempt_clock = 0;
     Clock::duration attempt_cpu_started{};
+    // Collections inside the attempt: how deep, when the outermost began (CPU and wall), and
+    // the wall time they took.
+    int collection_depth = 0;
+    Clock::duration collection_cpu_started{};
+    Clock::time_point collection_started;
+    Clock::duration attempt_collection_time{};
     bool kill_requested = false;  // sticky: a killed sandbox's isolate runs nothing more
     uint64_t execution_id = 0;
     bool attempting = false;

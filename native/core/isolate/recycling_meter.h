@@ -42,6 +42,8 @@ class RecyclingMeter {
     return first_of_script || (attempts_ & 63) == 0;
   }
 
+  bool attempted() const { return attempts_ > 0; }
+
   // Records a measured attempt overhead; true when the isolate must be retired for it.
   bool NoteOverhead(double ms) {
     overhead_ms_ = ms;

@@ -294,6 +294,18 @@ void ContextFactory::DiscardPristine(const std::vector<int>& modules) {
   pristine_.remove_if([&](const Pristine& each) { return each.modules == modules; });
 }
 
+void ContextFactory::CollectLeftContexts() {
+  if (queues_.size() < kUncollectedBeforeMarking) {
+    return;
+  }
+  ReleaseCollectedQueues();
+  if (queues_.size() >= kUncollectedBeforeMarking) {
+    // Moderate pressure starts incremental marking (a no-op while marking runs): marked mostly
+    // on V8's own threads, finished in a short pause, not a whole collection on this call.
+    isolate_->MemoryPressureNotification(v8::MemoryPressureLevel::kModerate);
+  }
+}
+
 void ContextFactory::ReleaseCollectedQueues() {
   queues_.erase(
       std::remove_if(queues_.begin(), queues_.end(),

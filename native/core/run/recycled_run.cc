@@ -46,14 +46,21 @@ constexpr uint8_t kSlowKeepsBeforeRemeasuring = 16;
 
 // Set by the promise hook while an attempt runs (on the thread running it).
 thread_local bool promise_seen = false;
-// Collections that began while an attempt ran (on the thread running it).
+// Collections that began while an attempt ran (on the thread running it). Their own time is
+// not charged to the attempt's budget (TerminationState::BeginCollection); what they leave to
+// the code's allocations (incremental marking, a heap growing until a full collection) is.
 thread_local int collections_seen = 0;
-// An attempt stopped by its budget with a collection in it was the heap's doing, not the
-// code's: it is no miss, up to this many such stops in a row.
+// An attempt stopped by its budget with a collection in it was likely the heap's doing, not
+// the code's: it is no miss, up to this many such stops in a row.
 constexpr uint8_t kMaxStopsWithCollection = 8;
 
-void NoteCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags) {
+void BeginCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* termination) {
   ++collections_seen;
+  static_cast<TerminationState*>(termination)->BeginCollection();
+}
+
+void EndCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* termination) {
+  static_cast<TerminationState*>(termination)->EndCollection();
 }
 
 void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
@@ -130,13 +137,17 @@ class Attempt {
     promise_seen = false;
     collections_seen = 0;
     isolate_->SetPromiseHook(NotePromise);
-    isolate_->AddGCPrologueCallback(NoteCollection);
-    holder_.termination().BeginAttempt(budget, deadline, execution_id);
+    TerminationState* termination = &holder_.termination();
+    isolate_->AddGCPrologueCallback(BeginCollection, termination);
+    isolate_->AddGCEpilogueCallback(EndCollection, termination);
+    termination->BeginAttempt(budget, deadline, execution_id);
     v8::MaybeLocal<v8::Value> completion = script.IsEmpty()
                                                ? CallWithoutSideEffects(context_, function)
                                                : RunScriptWithoutSideEffects(isolate_, script);
-    const bool stopped = holder_.termination().EndAttempt(deadline, execution_id);
-    isolate_->RemoveGCPrologueCallback(NoteCollection);
+    const double collections_ms = ToMs(termination->AttemptCollectionTime());
+    const bool stopped = termination->EndAttempt(deadline, execution_id);
+    isolate_->RemoveGCEpilogueCallback(EndCollection, termination);
+    isolate_->RemoveGCPrologueCallback(BeginCollection, termination);
     isolate_->SetPromiseHook(nullptr);
     if (holder_.stopping()) {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
@@ -149,8 +160,8 @@ class Attempt {
         return Decline();  // the execution's own deadline ended it, with budget left
       }
       // Every attempt leaves a little in the heap until a full collection (V8's mode, not the
-      // code), so scavenges and collections fall in attempts now and then, and one can take
-      // several budgets: such a stop says nothing of the code.
+      // code), so collections fall in attempts now and then, and leave work to the attempt's
+      // allocations: such a stop says little of the code.
       if (collections_seen > 0 && ++cached_->stops_with_collection < kMaxStopsWithCollection) {
         return Decline();
       }
@@ -175,7 +186,7 @@ class Attempt {
       // The mode checks every call and allocation: call-heavy code can take longer this way
       // than in a new context. Such an attempt counts as a miss (a first attempt also
       // instruments the code, so it is not judged).
-      const double took_ms = MsSince(started);
+      const double took_ms = MsSince(started) - collections_ms;
       cached_->stops_with_collection = 0;
       if (!first_attempt && took_ms > cached_->compiled_run_ms && collections_seen == 0) {
         CountMiss(cached_);
@@ -449,6 +460,9 @@ void RecycledRun::NoteCompiledRun(IsolateHolder& holder,
     cached->lost = false;  // short now (other data, say): worth an attempt again
   }
   cached->slow_keeps = 0;
+  if (holder.recycling().attempted()) {
+    holder.contexts().CollectLeftContexts();
+  }
   cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
   CountRunSinceRefused(cached);
   if (modules != nullptr) {
