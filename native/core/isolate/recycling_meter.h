@@ -35,14 +35,13 @@ class RecyclingMeter {
   // Negative until a new context was made on this isolate.
   double new_context_ms() const { return new_context_ms_; }
 
-  // Counts an attempt; true when the attempt overhead should be measured after it: after a
-  // script's first attempt (new functions, new records) and every 64th attempt.
+  // Counts an attempt; true when the attempt overhead should be measured after it (and the
+  // contexts left in the heap counted: ContextFactory::CollectLeftContexts): after a script's
+  // first attempt (new functions, new records) and every 64th attempt.
   bool CountAttempt(bool first_of_script) {
     ++attempts_;
     return first_of_script || (attempts_ & 63) == 0;
   }
-
-  bool attempted() const { return attempts_ > 0; }
 
   // Records a measured attempt overhead; true when the isolate must be retired for it.
   bool NoteOverhead(double ms) {

@@ -65,9 +65,9 @@ class ContextFactory {
   ContextLease PristineContext(const std::vector<int>& modules, bool* made);
   void DiscardPristine(const std::vector<int>& modules);
   void DiscardPristine() { pristine_.clear(); }
-  // Starts V8's incremental marking once kUncollectedBeforeMarking contexts made here are
-  // still in the heap. For isolates that make recycled attempts: every call such an attempt
-  // makes walks the optimized code of every context not yet collected (V8's debugger
+  // Starts V8's incremental marking when kUncollectedBeforeMarking contexts made here are
+  // still in the heap. For isolates that make recycled attempts, now and then: every call an
+  // attempt makes walks the optimized code of every context not yet collected (V8's debugger
   // deoptimizes the callee first), so the contexts that runs in new contexts leave behind slow
   // each attempt down until a full collection, which V8 starts by itself only once the old
   // generation has grown by tens of megabytes: some hundreds of contexts, 40 us and more on

@@ -418,6 +418,7 @@ RecycledRun::Tried RecycledRun::Try(IsolateHolder& holder,
                       .Run(budget, deadline, execution_id);
     }
     if (holder.recycling().CountAttempt(first_attempt) && !holder.stopping()) {
+      holder.contexts().CollectLeftContexts();
       const double overhead = MeasureAttemptOverheadMs(pristine.context);
       if (overhead >= 0 && holder.recycling().NoteOverhead(overhead)) {
         holder.Retire(RetireReason::kWorn);
@@ -460,9 +461,6 @@ void RecycledRun::NoteCompiledRun(IsolateHolder& holder,
     cached->lost = false;  // short now (other data, say): worth an attempt again
   }
   cached->slow_keeps = 0;
-  if (holder.recycling().attempted()) {
-    holder.contexts().CollectLeftContexts();
-  }
   cached->completed = cached->completed || outcome.kind == OutcomeKind::kValue;
   CountRunSinceRefused(cached);
   if (modules != nullptr) {
