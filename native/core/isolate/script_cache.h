@@ -45,7 +45,7 @@ struct CachedScript {
   uint8_t misses_in_a_row = 0;  // attempts in a row that did not keep the context
   // Refused after misses (a side effect, an exception, the budget), which may have been the
   // data's or the moment's doing: after some runs in new contexts it is tried again, each
-  // time after twice as many (core/run/recycled_run.cc). Other refusals are for good.
+  // time after twice as many (core/run/recycling_rules.h). Other refusals are for good.
   bool refused_for_misses = false;
   uint8_t stops_with_collection = 0;  // budget stops in a row with a collection in them
   uint8_t refusals = 0;

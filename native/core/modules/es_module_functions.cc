@@ -216,11 +216,8 @@ bool EsModuleFunctions::Plan(v8::Local<v8::Context> context,
 v8::MaybeLocal<v8::Object> EsModuleFunctions::HeldNamespace(v8::Local<v8::Context> context,
                                                             v8::Local<v8::Object> registry,
                                                             int file) {
-  if (!loader_->IsEsModule(file)) {
-    return loader_->CommonJsNamespace(context, registry, file);
-  }
   v8::Local<v8::Value> held;
-  if (!registry->Get(context, EsNamespaceKey(context->GetIsolate(), file)).ToLocal(&held)) {
+  if (!loader_->HeldNamespace(context, registry, file).ToLocal(&held)) {
     return v8::MaybeLocal<v8::Object>();
   }
   if (!held->IsObject()) {

@@ -187,12 +187,8 @@ v8::MaybeLocal<v8::Module> EsModuleLinker::Compile(v8::Isolate* isolate, int fil
 v8::MaybeLocal<v8::Object> EsModuleLinker::SyntheticExports(v8::Local<v8::Context> context,
                                                             v8::Local<v8::Object> registry,
                                                             int file) {
-  if (!loader_->IsEsModule(file)) {
-    return loader_->CommonJsNamespace(context, registry, file);
-  }
   v8::Local<v8::Value> held;
-  if (!registry->Get(context, EsNamespaceKey(context->GetIsolate(), file)).ToLocal(&held) ||
-      !held->IsObject()) {
+  if (!loader_->HeldNamespace(context, registry, file).ToLocal(&held) || !held->IsObject()) {
     return v8::MaybeLocal<v8::Object>();
   }
   return held.As<v8::Object>();

@@ -177,6 +177,19 @@ v8::MaybeLocal<v8::Object> ModuleLoader::CommonJsNamespace(v8::Local<v8::Context
   return name_space;
 }
 
+v8::MaybeLocal<v8::Value> ModuleLoader::HeldNamespace(v8::Local<v8::Context> context,
+                                                      v8::Local<v8::Object> registry,
+                                                      int file) {
+  if (!IsEsModule(file)) {
+    v8::Local<v8::Object> name_space;
+    if (!CommonJsNamespace(context, registry, file).ToLocal(&name_space)) {
+      return v8::MaybeLocal<v8::Value>();
+    }
+    return name_space;
+  }
+  return registry->Get(context, EsNamespaceKey(context->GetIsolate(), file));
+}
+
 v8::MaybeLocal<v8::Promise> ModuleLoader::ImportDynamically(v8::Local<v8::Context> context,
                                                             v8::Local<v8::Value> resource_name,
                                                             v8::Local<v8::String> specifier) {

@@ -100,6 +100,11 @@ class ModuleLoader {
   v8::MaybeLocal<v8::Object> CommonJsNamespace(v8::Local<v8::Context> context,
                                                v8::Local<v8::Object> registry,
                                                int file);
+  // The namespace the registry holds for a module: a CommonJS module's CommonJsNamespace, or
+  // an ES module's once it ran as functions (es_module_functions.h; undefined before).
+  v8::MaybeLocal<v8::Value> HeldNamespace(v8::Local<v8::Context> context,
+                                          v8::Local<v8::Object> registry,
+                                          int file);
 
  private:
   static void Import(const v8::FunctionCallbackInfo<v8::Value>& info);

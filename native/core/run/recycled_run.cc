@@ -10,39 +10,10 @@
 #include "core/run/context_globals.h"
 #include "core/run/outcome_writer.h"
 #include "core/run/pristine_preload.h"
+#include "core/run/recycling_rules.h"
 
 namespace ci {
 namespace {
-
-// A kept attempt saves one new context, nothing more: the mode checks every call, allocation
-// and store, and has no optimizing tier, so code that runs long takes several times longer
-// there. An attempt is made only for code whose own run (its context's making left out) is at
-// most what a new context costs, and its budget is that cost: a losing attempt never costs
-// more than a winning one saves. It is only made when the execution's own time limit is four
-// times its budget.
-constexpr double kMaxCodeInNewContexts = 1;
-// Code whose run is at most this share of the budget loses an attempt only to a preemption or
-// a collection: it is tried again. Longer code that lost its whole budget is not.
-constexpr double kShortShareOfBudget = 0.25;
-// The budget is the attempting thread's CPU time (core/engine/termination_state.h): time a busy
-// host takes the CPU away is not the attempt's cost. An attempt stopped with less than this
-// share of it spent was stopped by something else (a decline, the execution's deadline).
-constexpr double kPreemptedShareOfBudget = 0.5;
-constexpr int kMaxMissesInARow = 3;
-// A code refused for misses is tried again after this many runs in new contexts, then after
-// twice as many each time, up to 32 times as many. Misses come in streaks: the isolate's heap
-// grows with every attempt until a full collection, and an attempt that a scavenge or a
-// collection falls in can outlast its budget several times in a row (lodash's sum over 100
-// numbers, kept at some 45 us, was refused for good after about 20,000 calls). A code that
-// really writes pays one declined attempt, at most one new context's time, per 32 or more
-// runs, then per 1,024.
-constexpr uint16_t kRunsBeforeRetry = 32;
-constexpr uint8_t kMaxRetryDoublings = 5;
-// A kept attempt is judged against the code's last run in a new context, and a kept code has
-// no more such runs: one slow run (a collection in it, a large input, a busy moment) would
-// keep it on an attempt that costs more than a new context, for good. Every so many such
-// attempts the code runs in a new context again, which measures it anew.
-constexpr uint8_t kSlowKeepsBeforeRemeasuring = 16;
 
 // Set by the promise hook while an attempt runs (on the thread running it).
 thread_local bool promise_seen = false;
@@ -50,9 +21,6 @@ thread_local bool promise_seen = false;
 // not charged to the attempt's budget (TerminationState::BeginCollection); what they leave to
 // the code's allocations (incremental marking, a heap growing until a full collection) is.
 thread_local int collections_seen = 0;
-// An attempt stopped by its budget with a collection in it was likely the heap's doing, not
-// the code's: it is no miss, up to this many such stops in a row.
-constexpr uint8_t kMaxStopsWithCollection = 8;
 
 void BeginCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* termination) {
   ++collections_seen;
@@ -65,33 +33,6 @@ void EndCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* terminat
 
 void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
   promise_seen = true;
-}
-
-void CountMiss(CachedScript* cached) {
-  if (++cached->misses_in_a_row >= kMaxMissesInARow &&
-      cached->speculation != Speculation::kRefused) {
-    cached->speculation = Speculation::kRefused;
-    cached->refused_for_misses = true;
-    cached->runs_since_refused = 0;
-  }
-}
-
-// After a run of a code refused for misses in a new context: whether to try it again.
-void CountRunSinceRefused(CachedScript* cached) {
-  if (cached->speculation != Speculation::kRefused || !cached->refused_for_misses) {
-    return;
-  }
-  const int doublings = std::min<int>(cached->refusals, kMaxRetryDoublings);
-  if (++cached->runs_since_refused < (kRunsBeforeRetry << doublings)) {
-    return;
-  }
-  cached->speculation = Speculation::kUntried;  // its next attempt instruments it anew
-  cached->refused_for_misses = false;
-  cached->misses_in_a_row = 0;
-  cached->runs_since_refused = 0;
-  if (cached->refusals < kMaxRetryDoublings) {
-    ++cached->refusals;
-  }
 }
 
 // A script with top-level let/const/class runs on the recycled context as a block. A block is
@@ -287,22 +228,6 @@ CachedScript* CompileHere(IsolateHolder& holder,
   const bool may_try =
       cached->form != CodeForm::kAsyncFunctionBody && cached->speculation != Speculation::kRefused;
   return may_try ? cached : nullptr;
-}
-
-// Whether code of which this is known may be attempted now, and the attempt's budget.
-bool MayAttempt(IsolateHolder& holder,
-                Speculation speculation,
-                float code_ms,
-                bool lost,
-                Clock::time_point deadline,
-                Clock::duration* budget) {
-  const double saving = holder.recycling().new_context_ms();
-  if (speculation == Speculation::kRefused || lost || code_ms < 0 || saving <= 0 ||
-      code_ms > kMaxCodeInNewContexts * saving) {
-    return false;
-  }
-  *budget = FromMs(saving);
-  return deadline - Clock::now() >= 4 * *budget;
 }
 
 /**
