@@ -75,21 +75,26 @@ def thread_scaling(factory: Callable[[], Call], seconds: float) -> float:
 
     def throughput(threads: int) -> float:
         counts = [0] * threads
-        stop = time.perf_counter() + seconds
-        barrier = threading.Barrier(threads)
+        # The clock starts once every thread is ready (starting threads on a busy machine can
+        # take longer than a smoke run's whole measurement), and each thread makes one call at
+        # least: a throughput is never zero.
+        started: list[float] = []
+        barrier = threading.Barrier(threads, action=lambda: started.append(time.perf_counter()))
 
         def worker(i: int) -> None:
             barrier.wait()
-            while time.perf_counter() < stop:
+            while True:
                 calls[i]()
                 counts[i] += 1
+                if time.perf_counter() >= started[0] + seconds:
+                    break
 
         pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
         for thread in pool:
             thread.start()
         for thread in pool:
             thread.join()
-        return sum(counts) / seconds
+        return sum(counts) / (time.perf_counter() - started[0])
 
     one: list[float] = []
     two: list[float] = []

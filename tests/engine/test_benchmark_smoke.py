@@ -27,10 +27,11 @@ def smoke_run(script: str, tmp_path: Path) -> tuple[dict[str, Any], str]:
 def test_compare_smoke_run_reports_every_workload(tmp_path: Path) -> None:
     results, stdout = smoke_run("compare.py", tmp_path)
     workloads = {key.split("|")[0] for key, value in results["medians_us"].items() if value > 0}
-    assert {"W1", "W2", "W3", "W4", "W5", "W6", "W6b", "W3f", "W5f", "W10"} <= workloads
+    assert {"W1", "W2", "W3", "W4", "W5", "W6", "W6b", "W3f", "W5f", "W10"} <= workloads, stdout
     assert results["overshoot"]["ours"]["max_ms"] >= results["overshoot"]["ours"]["mean_ms"]
-    assert all(kind["all_recovered"] for kind in results["memory_bombs"]["ours"].values())
-    assert results["two_thread_scaling"]["ours"] > 0
+    bombs = results["memory_bombs"]["ours"]
+    assert all(kind["all_recovered"] for kind in bombs.values()), bombs
+    assert results["two_thread_scaling"]["ours"] > 0, results["two_thread_scaling"]
     for peer in ("mini-racer", "quickjs", "stpyv8", "pythonmonkey"):
         assert peer in results["missing_peers"] or any(
             key.split("|")[1] == peer for key in results["medians_us"]
