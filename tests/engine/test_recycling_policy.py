@@ -4,6 +4,7 @@ writes is served from the recycled context again."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -70,3 +71,33 @@ def test_contexts_left_by_runs_in_new_contexts_are_collected_while_attempts_are_
                 largest = max(largest, sandbox.get_status()["memory_usage"]["heap_used"])
         assert recycled(sandbox) >= 1000
         assert largest < 24 << 20
+
+
+COUNTS_TO = "let s = 0; for (let i = 0; i < context.n; i++) s += i % 7; return s"
+
+
+@needs_recycling
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_an_attempt_that_outruns_its_budget_is_stopped_on_every_isolate(isolation: str) -> None:
+    # Two isolates busy at once: in process mode the second is a worker the zygote forked,
+    # whose CPU clock was once unreadable, so its attempts never ran out of budget.
+    with create_sandbox(
+        isolation=isolation, worker_pool_size=2, max_concurrent_executions=2, pre_warm=2
+    ) as sandbox:
+
+        def run_on_both(n: int, calls: int) -> None:
+            expected = str(sum(i % 7 for i in range(n)))
+            with ThreadPoolExecutor(2) as threads:
+                context = {"n": n}
+                runs = [
+                    threads.submit(sandbox.interpret, COUNTS_TO, context) for _ in range(2 * calls)
+                ]
+                assert [run.result() for run in runs] == [expected] * (2 * calls)
+
+        run_on_both(10, 100)  # short: attempted, and kept
+        kept = recycled(sandbox)
+        assert kept > 0
+        # Far longer under the attempt's checks than a new context costs: every attempt is
+        # stopped at its budget and the run takes a new context.
+        run_on_both(3_000_000, 3)
+        assert recycled(sandbox) == kept

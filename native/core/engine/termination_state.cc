@@ -1,6 +1,7 @@
 #include "core/engine/termination_state.h"
 
-#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
@@ -14,6 +15,16 @@ Clock::duration CpuNow(clockid_t clock) {
   clock_gettime(clock, &now);
   return std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(now.tv_sec) +
                                                      std::chrono::nanoseconds(now.tv_nsec));
+}
+
+// The calling thread's CPU clock, named from its kernel thread id. Not
+// pthread_getcpuclockid(pthread_self()): in a worker that the zygote made with a raw clone
+// (worker/zygote.cc), the C library's record of the main thread still holds the zygote's thread
+// id, whose clock this process cannot read (every reading failed, and a budget never ran out).
+clockid_t CurrentThreadCpuClock() {
+  const auto tid = static_cast<unsigned>(syscall(SYS_gettid));
+  // Linux's encoding of a thread's scheduler-time clock (CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED).
+  return static_cast<clockid_t>((~tid << 3) | 6U);
 }
 
 }  // namespace
@@ -133,8 +144,7 @@ void TerminationState::Arm(Clock::time_point deadline, uint64_t execution_id) {
 void TerminationState::BeginAttempt(Clock::duration budget,
                                     Clock::time_point deadline,
                                     uint64_t execution_id) {
-  clockid_t clock = 0;
-  pthread_getcpuclockid(pthread_self(), &clock);
+  const clockid_t clock = CurrentThreadCpuClock();
   const Clock::duration cpu_started = CpuNow(clock);
   {
     std::lock_guard<std::mutex> lock(mutex_);
