@@ -23,7 +23,7 @@ std::string WorkerChannel::NextExecution() {
     MessageType type;
     std::string payload;
     try {
-      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &spinning_) !=
+      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &reader_) !=
           Received::kMessage) {
         _exit(0);  // the parent closed the channel: the sandbox is gone
       }
@@ -65,7 +65,7 @@ void WorkerChannel::Read() {
   std::string payload;
   for (;;) {
     try {
-      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &spinning_) !=
+      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &reader_) !=
           Received::kMessage) {
         _exit(0);  // the parent closed the channel: the sandbox is gone
       }

@@ -44,7 +44,7 @@ class WorkerChannel final {
   void Read();
 
   const int fd_;
-  WaitSpinning spinning_;        // the reading side's (one reader at a time: this thread or Read())
+  ChannelReader reader_;         // one reader at a time: this thread or Read()
   bool reading_thread_ = false;  // set before any other thread uses the channel
   std::mutex write_mutex_;
   std::mutex mutex_;

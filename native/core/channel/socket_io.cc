@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 namespace ci {
 namespace {
@@ -84,31 +85,10 @@ bool SendMessage(int fd, const std::string& message) {
   return true;
 }
 
-Received ReceiveMessage(int fd,
-                        Clock::time_point deadline,
-                        MessageType* type,
-                        std::string* payload,
-                        WaitSpinning* spinning) {
-  char header[5];
-  size_t have = 0;
-  bool timed_out = false;
-  if (spinning != nullptr && spinning->ShouldSpin()) {
-    have = SpinRead(fd, deadline, header, sizeof header);
-    spinning->Spun(have > 0);
-  }
-  while (have < sizeof header) {
-    const size_t got = ReadSome(fd, deadline, header + have, sizeof header - have, &timed_out);
-    if (timed_out) {
-      return Received::kTimedOut;
-    }
-    if (got == 0) {
-      if (have == 0) {
-        return Received::kClosed;
-      }
-      throw ChannelError("the worker channel closed inside a message");
-    }
-    have += got;
-  }
+namespace {
+
+// The body length and type a message's header gives, or ChannelError.
+size_t ParseHeader(const char* header, MessageType* type) {
   uint32_t length = 0;
   for (int i = 0; i < 4; ++i) {
     length |= static_cast<uint32_t>(static_cast<uint8_t>(header[i])) << (8 * i);
@@ -123,9 +103,13 @@ Received ReceiveMessage(int fd,
     throw ChannelError("a message on the worker channel has an unknown type");
   }
   *type = static_cast<MessageType>(kind);
-  const size_t body = length - 1;
-  payload->clear();
-  size_t read = 0;
+  return length - 1;
+}
+
+// Reads the rest of a body of which `payload` holds the start.
+Received ReadBody(int fd, Clock::time_point deadline, size_t body, std::string* payload) {
+  size_t read = payload->size();
+  bool timed_out = false;
   while (read < body) {
     // Grows with what arrived: a claimed length costs nothing until its bytes come.
     const size_t chunk = std::min(body - read, std::max<size_t>(read, 64 << 10));
@@ -141,6 +125,66 @@ Received ReceiveMessage(int fd,
     payload->resize(read);
   }
   return Received::kMessage;
+}
+
+}  // namespace
+
+Received ReceiveMessage(int fd,
+                        Clock::time_point deadline,
+                        MessageType* type,
+                        std::string* payload,
+                        ChannelReader* reader) {
+  constexpr size_t kHeader = 5;
+  char exact[kHeader];
+  char* header = exact;
+  // Without a reader the header is read alone; with one, as much as has arrived is.
+  char* into = exact;
+  size_t room = kHeader;
+  size_t have = 0;
+  if (reader != nullptr) {
+    if (reader->ahead_.empty()) {
+      reader->ahead_.resize(ChannelReader::kReadAhead);
+    }
+    if (reader->begin_ > 0) {  // what is left goes to the front
+      std::memmove(reader->ahead_.data(), reader->ahead_.data() + reader->begin_,
+                   reader->buffered());
+      reader->end_ -= reader->begin_;
+      reader->begin_ = 0;
+    }
+    header = into = reader->ahead_.data();
+    room = reader->ahead_.size();
+    have = reader->end_;
+    if (have == 0 && reader->spinning_.ShouldSpin()) {
+      have = SpinRead(fd, deadline, into, room);
+      reader->spinning_.Spun(have > 0);
+    }
+  }
+  bool timed_out = false;
+  while (have < kHeader) {
+    const size_t got = ReadSome(fd, deadline, into + have, room - have, &timed_out);
+    if (timed_out || got == 0) {
+      if (reader != nullptr) {
+        reader->end_ = have;
+      }
+      if (timed_out) {
+        return Received::kTimedOut;
+      }
+      if (have == 0) {
+        return Received::kClosed;
+      }
+      throw ChannelError("the worker channel closed inside a message");
+    }
+    have += got;
+  }
+  const size_t body = ParseHeader(header, type);
+  payload->clear();
+  if (reader != nullptr) {
+    const size_t taken = std::min(body, have - kHeader);
+    payload->assign(header + kHeader, taken);
+    reader->begin_ = kHeader + taken;
+    reader->end_ = have;
+  }
+  return ReadBody(fd, deadline, body, payload);
 }
 
 }  // namespace ci

@@ -55,17 +55,44 @@ class WaitSpinning {
 };
 
 /**
+ * One reading side of a channel: how its waits spin, and what it read ahead. A read takes what
+ * has arrived, up to kReadAhead bytes, so a small message (and the start of the next) costs one
+ * system call, not one for its header and one for its body. Larger bodies are read straight
+ * into their payload. One reader at a time; a side that reads with one must always read with it.
+ */
+class ChannelReader {
+ public:
+  static constexpr size_t kReadAhead = 16 << 10;
+
+  WaitSpinning& spinning() { return spinning_; }
+
+ private:
+  friend Received ReceiveMessage(int,
+                                 Clock::time_point,
+                                 MessageType*,
+                                 std::string*,
+                                 ChannelReader*);
+  size_t buffered() const { return end_ - begin_; }
+
+  WaitSpinning spinning_;
+  std::string ahead_;  // kReadAhead bytes once the first read needs them
+  size_t begin_ = 0;   // the unread bytes are [begin_, end_)
+  size_t end_ = 0;
+};
+
+/**
  * Reads one message from a stream socket into `type` and `payload`, waiting at most until
  * `deadline` (Clock::time_point::max(): for ever). kClosed when the peer closed the channel
  * between messages; ChannelError for a length out of bounds, an unknown type or a message cut
  * short. The payload grows as bytes arrive, so a length alone never makes a large allocation.
- * With `spinning`, the wait for the message's first bytes may spin first (WaitSpinning).
+ * Without `reader`, exactly the message's bytes are read; with it, its read-ahead is used and
+ * the wait for the message's first bytes may spin first (WaitSpinning).
  */
 Received ReceiveMessage(int fd,
                         Clock::time_point deadline,
                         MessageType* type,
                         std::string* payload,
-                        WaitSpinning* spinning = nullptr);
+                        ChannelReader* reader = nullptr);
 
 }  // namespace ci
 

@@ -222,7 +222,7 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
     Received received;
     for (;;) {
       received =
-          ReceiveMessage(process->channel(), deadline, &type, &payload, &process->spinning());
+          ReceiveMessage(process->channel(), deadline, &type, &payload, &process->reader());
       if (received != Received::kMessage || type != MessageType::kHostCall) {
         break;
       }

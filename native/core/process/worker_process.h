@@ -37,8 +37,8 @@ class WorkerProcess final {
 
   pid_t pid() const { return pid_; }
   int channel() const { return channel_; }
-  // How this side's waits for the worker's answers spin (core/channel/socket_io.h).
-  WaitSpinning& spinning() { return spinning_; }
+  // This side's reading of the worker's answers (core/channel/socket_io.h).
+  ChannelReader& reader() { return reader_; }
   // Writes a whole message; writers from several threads take turns. False when it is gone.
   bool Send(const std::string& message);
   const LockdownReport& lockdown() const { return lockdown_; }
@@ -56,7 +56,7 @@ class WorkerProcess final {
 
   const pid_t pid_;
   const int channel_;
-  WaitSpinning spinning_;
+  ChannelReader reader_;
   LockdownReport lockdown_;
   std::mutex write_mutex_;
   std::mutex mutex_;  // orders signals before the reaping
