@@ -47,8 +47,8 @@ py::list ReadFrames(const std::vector<std::string>& chunks, bool read_ahead, int
       MessageType type;
       std::string payload;
       for (;;) {
-        const Received received = ReceiveMessage(ends[0], deadline, &type, &payload,
-                                                 read_ahead ? &reader : nullptr);
+        const Received received =
+            ReceiveMessage(ends[0], deadline, &type, &payload, read_ahead ? &reader : nullptr);
         if (received == Received::kClosed) {
           break;
         }

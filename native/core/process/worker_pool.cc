@@ -221,8 +221,7 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
   try {
     Received received;
     for (;;) {
-      received =
-          ReceiveMessage(process->channel(), deadline, &type, &payload, &process->reader());
+      received = ReceiveMessage(process->channel(), deadline, &type, &payload, &process->reader());
       if (received != Received::kMessage || type != MessageType::kHostCall) {
         break;
       }
