@@ -21,10 +21,15 @@ Clock::duration CpuNow(clockid_t clock) {
 // pthread_getcpuclockid(pthread_self()): in a worker that the zygote made with a raw clone
 // (worker/zygote.cc), the C library's record of the main thread still holds the zygote's thread
 // id, whose clock this process cannot read (every reading failed, and a budget never ran out).
+// Kept per thread after its first attempt: a zygote, which forks, never makes one (it forks before
+// V8 starts).
 clockid_t CurrentThreadCpuClock() {
-  const auto tid = static_cast<unsigned>(syscall(SYS_gettid));
-  // Linux's encoding of a thread's scheduler-time clock (CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED).
-  return static_cast<clockid_t>((~tid << 3) | 6U);
+  thread_local const clockid_t clock = [] {
+    const auto tid = static_cast<unsigned>(syscall(SYS_gettid));
+    // Linux's encoding of a thread's scheduler-time clock (CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED).
+    return static_cast<clockid_t>((~tid << 3) | 6U);
+  }();
+  return clock;
 }
 
 }  // namespace
@@ -155,10 +160,11 @@ void TerminationState::BeginAttempt(Clock::duration budget,
     guarded_.attempt_clock = clock;
     guarded_.attempt_cpu_started = cpu_started;
     guarded_.collection_depth = 0;
-    guarded_.attempt_collection_time = Clock::duration::zero();
     deadline_.Store(std::min(Clock::now() + budget, deadline), execution_id);
   }
-  deadline_.Nudge();
+  // Stopped up to one budget (at least 0.2 ms) late, a losing attempt costs little more; in return
+  // an attempt, made on every fresh-mode call, does not wake the watchdog while they keep coming.
+  deadline_.NudgeWithin(budget);
 }
 
 bool TerminationState::EndAttempt(Clock::time_point deadline, uint64_t execution_id) {
@@ -190,7 +196,6 @@ void TerminationState::BeginCollection() {
     return;
   }
   guarded_.collection_cpu_started = CpuNow(guarded_.attempt_clock);
-  guarded_.collection_started = Clock::now();
 }
 
 void TerminationState::EndCollection() {
@@ -200,12 +205,6 @@ void TerminationState::EndCollection() {
   }
   // The budget's start moves on by the collection's CPU time: what is left of it stays.
   guarded_.attempt_cpu_started += CpuNow(guarded_.attempt_clock) - guarded_.collection_cpu_started;
-  guarded_.attempt_collection_time += Clock::now() - guarded_.collection_started;
-}
-
-TerminationState::Clock::duration TerminationState::AttemptCollectionTime() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return guarded_.attempt_collection_time;
 }
 
 void TerminationState::DeclineAttempt() {

@@ -79,8 +79,6 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   // budget, and the budget never runs out in one.
   void BeginCollection();
   void EndCollection();
-  // The wall time the last attempt spent in collections.
-  Clock::duration AttemptCollectionTime();
 
   bool stopping() const override {
     return reason_.load(std::memory_order_acquire) != Termination::kNone;
@@ -100,12 +98,9 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
     Clock::time_point attempt_deadline;
     clockid_t attempt_clock = 0;
     Clock::duration attempt_cpu_started{};
-    // Collections inside the attempt: how deep, when the outermost began (CPU and wall), and
-    // the wall time they took.
+    // Collections inside the attempt: how deep, and the CPU time the outermost began at.
     int collection_depth = 0;
     Clock::duration collection_cpu_started{};
-    Clock::time_point collection_started;
-    Clock::duration attempt_collection_time{};
     bool kill_requested = false;  // sticky: a killed sandbox's isolate runs nothing more
     uint64_t execution_id = 0;
     bool attempting = false;

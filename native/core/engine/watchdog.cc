@@ -45,7 +45,16 @@ void WatchdogSlot::Store(Clock::time_point deadline, uint64_t execution_id) {
 }
 
 void WatchdogSlot::Nudge() {
-  Watchdog::Instance().Nudge(due_ns_.load(std::memory_order_seq_cst));
+  Watchdog::Instance().Nudge(due_ns_.load(std::memory_order_seq_cst), 0);
+}
+
+void WatchdogSlot::NudgeWithin(Clock::duration lateness) {
+  // The floor bounds the ticks at 5,000 a second, whatever the budgets.
+  const int64_t lateness_ns = std::max<int64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(lateness).count(), 200'000);
+  const int64_t due_ns = due_ns_.load(std::memory_order_seq_cst);
+  Watchdog::Instance().Nudge(due_ns > kNever - lateness_ns ? kNever : due_ns + lateness_ns,
+                             lateness_ns);
 }
 
 bool WatchdogSlot::Due() const {
@@ -77,13 +86,25 @@ void Watchdog::Unregister(WatchdogSlot* slot) {
   slots_.erase(std::remove(slots_.begin(), slots_.end(), slot), slots_.end());
 }
 
-void Watchdog::Nudge(int64_t due_ns) {
+void Watchdog::Nudge(int64_t wake_by_ns, int64_t tick_ns) {
+  if (tick_ns > 0) {
+    int64_t tick = tick_ns_.load(std::memory_order_relaxed);
+    while (tick_ns < tick && !tick_ns_.compare_exchange_weak(tick, tick_ns)) {
+    }
+  }
   // Pairs with the re-check in Loop(): either the thread sees this deadline before it sleeps,
   // or this sees the time it sleeps until and wakes it.
-  if (due_ns < sleeping_until_ns_.load(std::memory_order_seq_cst)) {
-    std::lock_guard<std::mutex> lock(mutex_);
+  if (wake_by_ns < sleeping_until_ns_.load(std::memory_order_seq_cst)) {
+    // Once the mutex was free the thread is waiting or has yet to re-check; notified outside
+    // it, the thread does not wake only to wait for it.
+    { std::lock_guard<std::mutex> lock(mutex_); }
     wake_.notify_one();
   }
+}
+
+int64_t Watchdog::NextWake(int64_t now_ns, int64_t earliest_due_ns) {
+  const int64_t tick = tick_ns_.exchange(WatchdogSlot::kNever, std::memory_order_acq_rel);
+  return tick == WatchdogSlot::kNever ? earliest_due_ns : std::min(earliest_due_ns, now_ns + tick);
 }
 
 int64_t Watchdog::FireDue(int64_t now_ns) {
@@ -112,7 +133,8 @@ void Watchdog::Loop() {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    int64_t earliest = FireDue(NowNs());
+    const int64_t now = NowNs();
+    int64_t earliest = NextWake(now, FireDue(now));
     sleeping_until_ns_.store(earliest, std::memory_order_seq_cst);
     // Re-check after publishing: a slot armed meanwhile either shows here or sees the new
     // sleeping time and nudges (it needs the mutex, which the wait releases).

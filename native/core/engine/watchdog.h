@@ -39,6 +39,10 @@ class WatchdogSlot {
   // its own lock, which Nudge() may take).
   void Store(Clock::time_point deadline, uint64_t execution_id);
   void Nudge();
+  // Nudge() for a deadline that may be met up to `lateness` late (a recycled attempt's budget,
+  // armed on every fresh-mode call): while such deadlines keep coming, the watchdog wakes every
+  // `lateness` on its own, and arming one wakes nobody.
+  void NudgeWithin(Clock::duration lateness);
   void Disarm();
   // Whether the deadline armed now has passed. A target re-checks this before acting: the
   // watchdog may call it for an arming that was replaced while the call was on its way.
@@ -70,8 +74,11 @@ class Watchdog {
   Watchdog();
   void Register(WatchdogSlot* slot);
   void Unregister(WatchdogSlot* slot);
-  // Called after a slot's deadline was stored: wakes the thread if it sleeps past it.
-  void Nudge(int64_t due_ns);
+  // Called after a slot's deadline was stored: wakes the thread if it sleeps past `wake_by_ns`;
+  // with a `tick_ns`, the thread also wakes at most that long after its next wake-up.
+  void Nudge(int64_t wake_by_ns, int64_t tick_ns);
+  // When the thread sleeps until after a wake-up at `now_ns`.
+  int64_t NextWake(int64_t now_ns, int64_t earliest_due_ns);
   void Loop();
   // Fires due slots and returns the earliest deadline left. Call with `mutex_` held.
   int64_t FireDue(int64_t now_ns);
@@ -80,6 +87,8 @@ class Watchdog {
   std::condition_variable wake_;
   std::vector<WatchdogSlot*> slots_;
   std::atomic<int64_t> sleeping_until_ns_{WatchdogSlot::kNever};
+  // The shortest tick asked for since the last wake-up (kNever: none).
+  std::atomic<int64_t> tick_ns_{WatchdogSlot::kNever};
 };
 
 }  // namespace ci

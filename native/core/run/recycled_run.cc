@@ -85,7 +85,7 @@ class Attempt {
     v8::MaybeLocal<v8::Value> completion = script.IsEmpty()
                                                ? CallWithoutSideEffects(context_, function)
                                                : RunScriptWithoutSideEffects(isolate_, script);
-    const double collections_ms = ToMs(termination->AttemptCollectionTime());
+    const double wall_ms = MsSince(started);
     const bool stopped = termination->EndAttempt(deadline, execution_id);
     isolate_->RemoveGCEpilogueCallback(EndCollection, termination);
     isolate_->RemoveGCPrologueCallback(BeginCollection, termination);
@@ -96,7 +96,7 @@ class Attempt {
     v8::Local<v8::Value> result;
     if (stopped) {
       const double budget_ms = std::chrono::duration<double, std::milli>(budget).count();
-      const double cpu_ms = holder_.termination().AttemptCpuMs();
+      const double cpu_ms = termination->AttemptCpuMs();
       if (cpu_ms < kPreemptedShareOfBudget * budget_ms && Clock::now() >= deadline) {
         return Decline();  // the execution's own deadline ended it, with budget left
       }
@@ -127,13 +127,20 @@ class Attempt {
       // The mode checks every call and allocation: call-heavy code can take longer this way
       // than in a new context. Such an attempt counts as a miss (a first attempt also
       // instruments the code, so it is not judged).
-      const double took_ms = MsSince(started) - collections_ms;
+      // Judged by its CPU time, collections left out, when its wall time is too long: a busy
+      // machine's preemptions lengthen the wall time, and three such in a row refused code
+      // that paid. (The wall time is the cheaper reading, and never the shorter.)
+      const double new_context_ms = holder_.recycling().new_context_ms();
+      double took_ms = wall_ms;
+      if ((!first_attempt && took_ms > cached_->compiled_run_ms) ||
+          (new_context_ms >= 0 && took_ms > new_context_ms)) {
+        took_ms = termination->AttemptCpuMs();
+      }
       cached_->stops_with_collection = 0;
       if (!first_attempt && took_ms > cached_->compiled_run_ms && collections_seen == 0) {
         CountMiss(cached_);
       } else {
         cached_->misses_in_a_row = 0;
-        const double new_context_ms = holder_.recycling().new_context_ms();
         if (new_context_ms >= 0 && took_ms > new_context_ms) {
           cached_->slow_keeps++;
         }
