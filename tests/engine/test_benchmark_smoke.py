@@ -56,6 +56,17 @@ def test_modules_smoke_run_reports_require_against_inline(tmp_path: Path) -> Non
     )
 
 
+def test_isolation_smoke_run_reports_start_and_memory_of_both_modes(tmp_path: Path) -> None:
+    results, stdout = smoke_run("isolation.py", tmp_path)
+    for mode in ("thread", "process"):
+        assert results[mode]["start_ms"] > 0 and results[mode]["per_isolate_mb"] > 0, results
+    assert results["process"]["first_worker_mb"] > 0
+    assert results["memory_ratio"] == (
+        results["process"]["per_isolate_mb"] / results["thread"]["per_isolate_mb"]
+    )
+    assert "worker / in-process isolate" in stdout
+
+
 def test_cluster_smoke_run_reports_speedup_round_trip_and_crossover(tmp_path: Path) -> None:
     pytest.importorskip("ray", reason="the [ray] extra is not installed")
     figures, stdout = smoke_run("cluster.py", tmp_path)
