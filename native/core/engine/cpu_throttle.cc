@@ -1,18 +1,10 @@
 #include "core/engine/cpu_throttle.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <thread>
 #include <utility>
 
 namespace ci {
-
-double ThreadCpuMs() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
-}
 
 CpuThrottle::CpuThrottle(double quota, std::function<bool()> stopping)
     : quota_(quota), stopping_(std::move(stopping)) {}

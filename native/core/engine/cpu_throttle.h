@@ -50,9 +50,6 @@ class CpuThrottle final : public TerminationTarget {
   WatchdogSlot tick_{this, kTick};  // last: destroyed first
 };
 
-// CPU time of the calling thread, in milliseconds.
-double ThreadCpuMs();
-
 }  // namespace ci
 
 #endif  // CODE_INTERPRETER_CORE_ENGINE_CPU_THROTTLE_H_
