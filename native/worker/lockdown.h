@@ -7,8 +7,10 @@
 
 namespace ci::worker {
 
-// The fd the parent hands the channel on (core/process/worker_process.cc).
+// The fds the parent hands the channel on (core/process/worker_process.cc): the doorbell
+// socket, and the shared rings (mapped, then closed, before the lockdown).
 constexpr int kChannelFd = 3;
+constexpr int kMemoryFd = 4;
 
 // Closes every descriptor but `keep`.
 void CloseAllBut(int keep);

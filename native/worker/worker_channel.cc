@@ -4,8 +4,6 @@
 
 #include <thread>
 
-#include "core/channel/socket_io.h"
-
 namespace ci::worker {
 
 void WorkerChannel::StartReading() {
@@ -14,8 +12,7 @@ void WorkerChannel::StartReading() {
 }
 
 bool WorkerChannel::Send(const std::string& message) {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  return SendMessage(fd_, message);
+  return end_->Send(message);
 }
 
 std::string WorkerChannel::NextExecution() {
@@ -23,8 +20,7 @@ std::string WorkerChannel::NextExecution() {
     MessageType type;
     std::string payload;
     try {
-      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &reader_) !=
-          Received::kMessage) {
+      if (end_->Receive(Clock::time_point::max(), &type, &payload) != Received::kMessage) {
         _exit(0);  // the parent closed the channel: the sandbox is gone
       }
       if (type != MessageType::kExecute) {
@@ -65,8 +61,7 @@ void WorkerChannel::Read() {
   std::string payload;
   for (;;) {
     try {
-      if (ReceiveMessage(fd_, Clock::time_point::max(), &type, &payload, &reader_) !=
-          Received::kMessage) {
+      if (end_->Receive(Clock::time_point::max(), &type, &payload) != Received::kMessage) {
         _exit(0);  // the parent closed the channel: the sandbox is gone
       }
       MessageReader reader(payload);

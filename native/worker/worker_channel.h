@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/channel/socket_io.h"
+#include "core/channel/channel_end.h"
 #include "core/channel/worker_messages.h"
 #include "core/host/host_functions.h"
 
@@ -23,7 +23,7 @@ namespace ci::worker {
  */
 class WorkerChannel final {
  public:
-  explicit WorkerChannel(int fd) : fd_(fd) {}
+  explicit WorkerChannel(ChannelEnd* end) : end_(end) {}
   WorkerChannel(const WorkerChannel&) = delete;
   WorkerChannel& operator=(const WorkerChannel&) = delete;
 
@@ -43,10 +43,8 @@ class WorkerChannel final {
  private:
   void Read();
 
-  const int fd_;
-  ChannelReader reader_;         // one reader at a time: this thread or Read()
+  ChannelEnd* const end_;        // one reader at a time: the main thread or Read()
   bool reading_thread_ = false;  // set before any other thread uses the channel
-  std::mutex write_mutex_;
   std::mutex mutex_;
   std::condition_variable arrived_;
   std::deque<std::string> executions_;      // under mutex_

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/channel/socket_io.h"
+#include "core/channel/channel_end.h"
 #include "core/channel/worker_messages.h"
 #include "core/engine/cancel_token.h"
 #include "core/engine/platform.h"
@@ -88,9 +88,26 @@ bool Entropy(unsigned char* buffer, size_t length) {
   return true;
 }
 
+// The channel to the parent, once its rings are mapped.
+ChannelEnd* channel_end = nullptr;
+
 [[noreturn]] void Fail(const std::string& reason) {
-  SendMessage(kChannelFd, EncodeFailure(reason));
+  if (channel_end != nullptr) {
+    channel_end->Send(EncodeFailure(reason));
+  }
   _exit(1);
+}
+
+// Maps the rings the parent shares; without them there is no way to say why: the parent sees
+// the exit status.
+ChannelEnd* OpenChannel() {
+  try {
+    SharedRegion region = SharedRegion::Map(kMemoryFd);
+    close(kMemoryFd);
+    return new ChannelEnd(std::move(region), kChannelFd, ChannelSide::kWorker);
+  } catch (const std::runtime_error&) {
+    _exit(3);
+  }
 }
 
 // The tests' hook: a call the filter must stop (the process is killed by SIGSYS, or open fails).
@@ -113,6 +130,7 @@ int Serve(const char* hook) {
   sigaddset(&cancel, kCancelSignal);
   pthread_sigmask(SIG_BLOCK, &cancel, nullptr);
 
+  channel_end = OpenChannel();  // lives as long as the process
   LockdownReport report;
   std::string failure = PrepareAlone(&report);
   if (!failure.empty()) {
@@ -127,7 +145,7 @@ int Serve(const char* hook) {
   Platform::EnsureInitialized();
   MessageType type;
   std::string payload;
-  if (ReceiveMessage(kChannelFd, Clock::time_point::max(), &type, &payload) != Received::kMessage ||
+  if (channel_end->Receive(Clock::time_point::max(), &type, &payload) != Received::kMessage ||
       type != MessageType::kSetup) {
     return 1;  // the parent is gone before it needed this worker
   }
@@ -138,7 +156,7 @@ int Serve(const char* hook) {
     MessageReader reader(payload);
     config.isolate = DecodeSetup(reader, &host_names, &keep_isolate);
   }
-  WorkerChannel channel(kChannelFd);
+  WorkerChannel channel(channel_end);
   if (!host_names.empty()) {
     config.isolate.profile.host =
         std::make_shared<ChannelHostFunctions>(std::move(host_names), &channel);

@@ -16,11 +16,12 @@
 namespace ci::worker {
 namespace {
 
-// Reads one request: its passed descriptor, or -1 when the parent closed the channel.
-int ReceiveChannel() {
+// Reads one request: its passed descriptors (the channel's socket and its shared rings) into
+// `fds`; false when the parent closed the channel. A request without both leaves -1s.
+bool ReceiveChannel(int fds[2]) {
   char byte;
   iovec data{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
   msghdr message{};
   message.msg_iov = &data;
   message.msg_iovlen = 1;
@@ -31,15 +32,24 @@ int ReceiveChannel() {
     got = recvmsg(kChannelFd, &message, MSG_CMSG_CLOEXEC);
   } while (got < 0 && errno == EINTR);
   if (got <= 0) {
-    return -1;
+    return false;
   }
+  fds[0] = fds[1] = -1;
   cmsghdr* header = CMSG_FIRSTHDR(&message);
   if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
-    return -2;  // a request without a channel: answered with an error
+    return true;  // a request without a channel: answered with an error
   }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-  return fd;
+  const size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+  if (count == 2) {
+    std::memcpy(fds, CMSG_DATA(header), 2 * sizeof(int));
+  } else {
+    for (size_t i = 0; i < count; ++i) {  // not a request: its descriptors go
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof fd);
+      close(fd);
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -47,25 +57,37 @@ int ReceiveChannel() {
 bool RunZygote(int* exit_status) {
   CloseAllBut(kChannelFd);
   for (;;) {
-    const int channel = ReceiveChannel();
-    if (channel == -1) {
+    int fds[2];
+    if (!ReceiveChannel(fds)) {
       *exit_status = 0;
       return false;
     }
+    const int channel = fds[0];
+    const int memory = fds[1];
     int32_t answer = -EINVAL;
-    if (channel >= 0) {
+    if (channel >= 0 && memory >= 0) {
       // fork(), as a child of our parent: one thread here, so nothing is held.
       const long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
       if (pid == 0) {
-        // The new worker: its channel becomes fd 3, replacing the zygote's.
-        if (dup2(channel, kChannelFd) < 0) {
+        // The new worker: its channel becomes fd 3, replacing the zygote's, and its rings fd
+        // 4 (a channel received as 4 is copied before the rings take its number).
+        if (dup2(channel, kChannelFd) < 0 || dup2(memory, kMemoryFd) < 0) {
           _exit(1);
         }
-        close(channel);
+        if (channel != kMemoryFd) {
+          close(channel);
+        }
+        if (memory != kMemoryFd) {
+          close(memory);
+        }
         return true;
       }
       answer = pid > 0 ? static_cast<int32_t>(pid) : -errno;
-      close(channel);
+    }
+    for (int fd : fds) {
+      if (fd >= 0) {
+        close(fd);
+      }
     }
     if (send(kChannelFd, &answer, sizeof answer, MSG_NOSIGNAL) != sizeof answer) {
       *exit_status = 1;

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "core/channel/socket_io.h"
+#include "core/channel/channel_end.h"
 #include "core/engine/cancel_token.h"
 #include "core/engine/termination_state.h"
 
@@ -221,7 +221,7 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
   try {
     Received received;
     for (;;) {
-      received = ReceiveMessage(process->channel(), deadline, &type, &payload, &process->reader());
+      received = process->channel().Receive(deadline, &type, &payload);
       if (received != Received::kMessage || type != MessageType::kHostCall) {
         break;
       }

@@ -14,13 +14,14 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/channel/socket_io.h"
+#include "core/channel/shared_ring.h"
 
 namespace ci {
 namespace {
 
-// The fd the worker finds its channel on.
+// The fds the worker finds its channel's doorbell and its shared rings on.
 constexpr int kChannelFd = 3;
+constexpr int kMemoryFd = 4;
 
 std::string SignalDescription(int signal) {
   switch (signal) {
@@ -66,17 +67,23 @@ class SpawnSettings {
 
 namespace {
 
-// Starts `executable` (with `argument`, if any) holding `channel` as its fd 3, an empty
-// environment, its own process group, no blocked signals and default dispositions (the caller
-// may ignore SIGPIPE, for one). Returns its pid; throws std::runtime_error.
-pid_t SpawnExecutable(const std::string& executable, int channel, const char* argument) {
-  int child_end = channel;
-  if (child_end == kChannelFd) {
-    // dup2 onto itself would leave close-on-exec set: move it out of the way first.
-    child_end = fcntl(channel, F_DUPFD_CLOEXEC, 10);
-  }
+// Starts `executable` (with `argument`, if any) holding `channel` as its fd 3 and `memory` (the
+// channel's shared rings) as its fd 4, an empty environment, its own process group, no blocked
+// signals and default dispositions (the caller may ignore SIGPIPE, for one). Returns its pid;
+// throws std::runtime_error.
+pid_t SpawnExecutable(const std::string& executable,
+                      int channel,
+                      int memory,
+                      const char* argument) {
+  // Both out of the way of 3 and 4 first: a dup2 onto another's number would lose it, and
+  // onto itself would leave close-on-exec set.
+  const int channel_copy = fcntl(channel, F_DUPFD_CLOEXEC, 10);
+  const int memory_copy = memory < 0 ? -1 : fcntl(memory, F_DUPFD_CLOEXEC, 10);
   SpawnSettings settings;
-  posix_spawn_file_actions_adddup2(&settings.actions_, child_end, kChannelFd);
+  posix_spawn_file_actions_adddup2(&settings.actions_, channel_copy, kChannelFd);
+  if (memory_copy >= 0) {
+    posix_spawn_file_actions_adddup2(&settings.actions_, memory_copy, kMemoryFd);
+  }
   sigset_t none;
   sigset_t all;
   sigemptyset(&none);
@@ -89,10 +96,14 @@ pid_t SpawnExecutable(const std::string& executable, int channel, const char* ar
   char* argv[] = {const_cast<char*>(executable.c_str()), const_cast<char*>(argument), nullptr};
   char* envp[] = {nullptr};
   pid_t pid = 0;
-  const int failed =
-      posix_spawn(&pid, executable.c_str(), &settings.actions_, &settings.attributes_, argv, envp);
-  if (child_end != channel) {
-    close(child_end);
+  const int failed = channel_copy < 0 || (memory >= 0 && memory_copy < 0)
+                         ? errno
+                         : posix_spawn(&pid, executable.c_str(), &settings.actions_,
+                                       &settings.attributes_, argv, envp);
+  for (int copy : {channel_copy, memory_copy}) {
+    if (copy >= 0) {
+      close(copy);
+    }
   }
   if (failed != 0) {
     throw std::runtime_error("cannot start the worker " + executable + ": " + strerror(failed));
@@ -113,8 +124,9 @@ class Zygote {
     return *zygote;
   }
 
-  // A new worker of `executable` holding `channel` as its fd 3, or 0 when none was made.
-  pid_t Fork(const std::string& executable, int channel) {
+  // A new worker of `executable` holding `channel` as its fd 3 and `memory` as its fd 4, or 0
+  // when none was made.
+  pid_t Fork(const std::string& executable, int channel, int memory) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (owner_ != getpid()) {  // a forked child: the parent's zygote is not ours to use
       control_ = -1;
@@ -129,7 +141,8 @@ class Zygote {
     }
     char byte = 0;
     iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    const int passed[2] = {channel, memory};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof passed)] = {};
     msghdr message{};
     message.msg_iov = &data;
     message.msg_iovlen = 1;
@@ -138,8 +151,8 @@ class Zygote {
     cmsghdr* header = CMSG_FIRSTHDR(&message);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &channel, sizeof channel);
+    header->cmsg_len = CMSG_LEN(sizeof passed);
+    std::memcpy(CMSG_DATA(header), passed, sizeof passed);
     int32_t answer = 0;
     pollfd ready{control_, POLLIN, 0};
     if (sendmsg(control_, &message, MSG_NOSIGNAL) != 1 || poll(&ready, 1, 5000) != 1 ||
@@ -159,7 +172,7 @@ class Zygote {
       return;
     }
     try {
-      pid_ = SpawnExecutable(executable, ends[1], "--zygote");
+      pid_ = SpawnExecutable(executable, ends[1], -1, "--zygote");
       control_ = ends[0];
     } catch (const std::runtime_error&) {
       close(ends[0]);
@@ -194,18 +207,25 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const std::string& executabl
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
     throw std::runtime_error(std::string("cannot make a worker channel: ") + strerror(errno));
   }
-  pid_t pid = Zygote::Instance().Fork(executable, ends[1]);
+  int memory = -1;
+  pid_t pid = 0;
   try {
+    SharedRegion region = SharedRegion::Create(&memory);
+    pid = Zygote::Instance().Fork(executable, ends[1], memory);
     if (pid == 0) {
-      pid = SpawnExecutable(executable, ends[1], nullptr);
+      pid = SpawnExecutable(executable, ends[1], memory, nullptr);
     }
+    close(memory);
+    close(ends[1]);
+    return std::unique_ptr<WorkerProcess>(new WorkerProcess(pid, ends[0], std::move(region)));
   } catch (const std::runtime_error&) {
+    if (memory >= 0) {
+      close(memory);
+    }
     close(ends[0]);
     close(ends[1]);
     throw;
   }
-  close(ends[1]);
-  return std::unique_ptr<WorkerProcess>(new WorkerProcess(pid, ends[0]));
 }
 
 namespace {
@@ -301,7 +321,7 @@ void WorkerProcess::AwaitReady(double timeout_ms) {
   MessageType type;
   std::string payload;
   try {
-    switch (ReceiveMessage(channel_, Clock::now() + FromMs(timeout_ms), &type, &payload)) {
+    switch (channel_.Receive(Clock::now() + FromMs(timeout_ms), &type, &payload)) {
       case Received::kTimedOut:
         throw std::runtime_error(Reap(true) + ": it did not start in time");
       case Received::kClosed:
@@ -326,12 +346,7 @@ void WorkerProcess::AwaitReady(double timeout_ms) {
 
 WorkerProcess::~WorkerProcess() {
   Reap(true);
-  close(channel_);
-}
-
-bool WorkerProcess::Send(const std::string& message) {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  return SendMessage(channel_, message);
+  close(channel_.doorbell());
 }
 
 void WorkerProcess::Stop() {

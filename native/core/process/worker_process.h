@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include "core/channel/socket_io.h"
+#include "core/channel/channel_end.h"
 #include "core/channel/worker_messages.h"
 
 namespace ci {
@@ -16,9 +16,10 @@ namespace ci {
 /**
  * The parent's handle on one worker process: started from the worker executable with an empty
  * environment, its own process group, default signal dispositions and nothing inherited but
- * the channel (a stream socket, its fd 3). Stop() and Signal() may come from any thread; Reap()
- * and the channel belong to the thread that uses the worker. A process is signalled only until
- * it is reaped, so its pid can never name another process.
+ * its channel (the shared rings as its fd 4, their doorbell socket as its fd 3). Stop() and
+ * Signal() may come from any thread; Reap() and the channel belong to the thread that uses the
+ * worker. A process is signalled only until it is reaped, so its pid can never name another
+ * process.
  */
 class WorkerProcess final {
  public:
@@ -36,11 +37,10 @@ class WorkerProcess final {
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   pid_t pid() const { return pid_; }
-  int channel() const { return channel_; }
-  // This side's reading of the worker's answers (core/channel/socket_io.h).
-  ChannelReader& reader() { return reader_; }
-  // Writes a whole message; writers from several threads take turns. False when it is gone.
-  bool Send(const std::string& message);
+  // The channel to it; writers from several threads take turns, one reader at a time.
+  ChannelEnd& channel() { return channel_; }
+  // Writes a whole message. False when it is gone.
+  bool Send(const std::string& message) { return channel_.Send(message); }
   const LockdownReport& lockdown() const { return lockdown_; }
 
   // SIGKILL. Any thread; nothing once reaped.
@@ -52,13 +52,12 @@ class WorkerProcess final {
   std::string Reap(bool stop);
 
  private:
-  WorkerProcess(pid_t pid, int channel) : pid_(pid), channel_(channel) {}
+  WorkerProcess(pid_t pid, int doorbell, SharedRegion region)
+      : pid_(pid), channel_(std::move(region), doorbell, ChannelSide::kParent) {}
 
   const pid_t pid_;
-  const int channel_;
-  ChannelReader reader_;
+  ChannelEnd channel_;
   LockdownReport lockdown_;
-  std::mutex write_mutex_;
   std::mutex mutex_;  // orders signals before the reaping
   bool reaped_ = false;
   std::string ending_;
