@@ -7,7 +7,9 @@
 //   code-interpreter-worker --after-lockdown CALL    for the tests, once locked down: makes the
 //                                                    system call CALL (socket, execve: killed;
 //                                                    open: fails, else the worker gives up), or
-//                                                    with "garbage" answers with a bad message
+//                                                    with "garbage" answers with a bad message,
+//                                                    with "lie" claims in the shared memory to
+//                                                    have written more than its ring holds
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -98,11 +100,17 @@ ChannelEnd* channel_end = nullptr;
   _exit(1);
 }
 
+// The tests' hook "lie": a second view of the rings, to write what no honest worker would.
+SharedRegion* lying_view = nullptr;
+
 // Maps the rings the parent shares; without them there is no way to say why: the parent sees
 // the exit status.
-ChannelEnd* OpenChannel() {
+ChannelEnd* OpenChannel(bool lies) {
   try {
     SharedRegion region = SharedRegion::Map(kMemoryFd);
+    if (lies) {
+      lying_view = new SharedRegion(SharedRegion::Map(kMemoryFd));
+    }
     close(kMemoryFd);
     return new ChannelEnd(std::move(region), kChannelFd, ChannelSide::kWorker);
   } catch (const std::runtime_error&) {
@@ -130,7 +138,8 @@ int Serve(const char* hook) {
   sigaddset(&cancel, kCancelSignal);
   pthread_sigmask(SIG_BLOCK, &cancel, nullptr);
 
-  channel_end = OpenChannel();  // lives as long as the process
+  const bool lies = hook != nullptr && std::strcmp(hook, "lie") == 0;
+  channel_end = OpenChannel(lies);  // lives as long as the process
   LockdownReport report;
   std::string failure = PrepareAlone(&report);
   if (!failure.empty()) {
@@ -185,6 +194,13 @@ int Serve(const char* hook) {
   uint32_t executions = 0;
   for (;;) {
     payload = channel.NextExecution();
+    if (lying_view != nullptr) {
+      auto* ring = reinterpret_cast<RingControl*>(lying_view->outgoing(ChannelSide::kWorker));
+      ring->written.fetch_add(kRingBytes + 1);
+      const char bell = 0;
+      send(kChannelFd, &bell, 1, MSG_NOSIGNAL);  // a parent asleep on its doorbell wakes
+      continue;
+    }
     if (answer_garbage) {
       const std::string garbage("\x09\x00\x00\x00\x04\xff\xff\xff\xff\x07\x07\x07\x07", 13);
       channel.Send(garbage);

@@ -219,6 +219,17 @@ def test_garbage_from_a_worker_fails_the_execution_and_stops_the_worker(worker_w
         assert workers[0]["restarts"] == 1
 
 
+def test_a_worker_that_lies_about_its_ring_fails_the_execution_and_is_replaced(
+    worker_wrapper,
+) -> None:
+    # It claims, in the memory it shares with the parent, more bytes than its ring can hold.
+    worker_wrapper("lie")
+    with create_sandbox(isolation="process") as box:
+        with pytest.raises(SandboxError, match=r"malformed message .*more bytes than its ring"):
+            box.interpret("1 + 1")
+        assert box.get_status()["isolation"]["workers"][0]["restarts"] == 1
+
+
 def test_a_worker_killed_mid_execution_fails_only_that_execution(isolated: Sandbox) -> None:
     pid = worker_pid(isolated)
     thread, outcome = run_in_thread(isolated, "for (;;) {}", timeout=4000)

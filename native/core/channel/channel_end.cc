@@ -164,7 +164,9 @@ ChannelEnd::Wait ChannelEnd::AwaitBytes(Clock::time_point deadline, bool first) 
   if (in_.Available() > 0) {
     return Wait::kArrived;
   }
-  const bool spin = !first || spinning_.ShouldSpin();
+  const bool spin =
+      !first || (in_.control().reader_should_sleep.load(std::memory_order_relaxed) == 0 &&
+                 spinning_.ShouldSpin() && (gate_ == nullptr || gate_->SpinBegins()));
   if (spin) {
     const Clock::time_point until = std::min(deadline, Clock::now() + WaitSpinning::kWindow);
     bool arrived = false;
@@ -176,6 +178,9 @@ ChannelEnd::Wait ChannelEnd::AwaitBytes(Clock::time_point deadline, bool first) 
     } while (!arrived && Clock::now() < until);
     if (first) {
       spinning_.Spun(arrived);
+      if (gate_ != nullptr) {
+        gate_->SpinEnds();
+      }
     }
     if (arrived) {
       return Wait::kArrived;

@@ -8,6 +8,7 @@
 
 #include "core/channel/message.h"
 #include "core/channel/shared_ring.h"
+#include "core/channel/spin_gate.h"
 #include "core/engine/clock.h"
 
 namespace ci {
@@ -18,37 +19,28 @@ enum class Received { kMessage, kClosed, kTimedOut };
  * Whether a wait for a message spins a little before it sleeps. A sleep costs a wake-up of an
  * idle core on each side of a round trip (tens of microseconds on a VM, twice per call); a
  * short spin on the ring's counter spares closely spaced messages that cost, without a system
- * call. Adaptive: a window that passes without a message turns spinning off for the next waits,
- * for twice as many each time (up to a bound), so sparse messages, long executions and a loaded
- * machine (where the peer may not even be running) cost a spin only now and then.
+ * call. Adaptive, on the share of recent spins that saw their message (a moving average): while
+ * most do, every wait spins, so an occasional slow answer costs one window and nothing after
+ * it; once few do (sparse messages, long executions, a loaded machine where the peer may not
+ * even be running), only one wait in kProbeEvery spins, to notice when they come closer again.
  */
 class WaitSpinning {
  public:
   static constexpr auto kWindow = std::chrono::microseconds(50);
 
   // Whether this wait spins first.
-  bool ShouldSpin() {
-    if (skip_ > 0) {
-      --skip_;
-      return false;
-    }
-    return true;
-  }
+  bool ShouldSpin() { return hits_ >= kWorthSpinning || ++waits_ % kProbeEvery == 0; }
   // What the spin of this wait gave.
-  void Spun(bool arrived) {
-    if (arrived) {
-      backoff_ = kFirstBackoff;
-    } else {
-      skip_ = backoff_;
-      backoff_ = std::min(backoff_ * 2, kMostBackoff);
-    }
-  }
+  void Spun(bool arrived) { hits_ += arrived ? (kAll - hits_) / 8 : -(hits_ / 8); }
 
  private:
-  static constexpr int kFirstBackoff = 4;
-  static constexpr int kMostBackoff = 1024;
-  int skip_ = 0;
-  int backoff_ = kFirstBackoff;
+  static constexpr int kAll = 1024;
+  // Below this share of spins that saw their message, spinning costs more than it spares:
+  // 8 misses in a row from always reach it; 1 hit from just under it is back above.
+  static constexpr int kWorthSpinning = 384;
+  static constexpr unsigned kProbeEvery = 16;
+  int hits_ = kAll;
+  unsigned waits_ = 0;
 };
 
 /**
@@ -67,6 +59,14 @@ class ChannelEnd {
   ChannelEnd& operator=(const ChannelEnd&) = delete;
 
   int doorbell() const { return doorbell_; }
+  // The gate a wait for a message's first bytes passes before it spins (the parent's side;
+  // a worker does not know what else runs).
+  void set_spin_gate(SpinGate* gate) { gate_ = gate; }
+  // Tells the peer whether its next wait for a message may spin (the parent's word to its
+  // worker); a peer told to sleep sleeps at once.
+  void AdvisePeerSpinning(bool may_spin) {
+    out_.control().reader_should_sleep.store(may_spin ? 0 : 1, std::memory_order_relaxed);
+  }
 
   // Writes a whole message (MessageWriter::Finish), waiting for room as the reader frees it,
   // until `deadline`. False when the peer is gone or the deadline passed; ChannelError when the
@@ -97,6 +97,7 @@ class ChannelEnd {
   RingProducer out_;  // under write_mutex_
   RingConsumer in_;
   WaitSpinning spinning_;
+  SpinGate* gate_ = nullptr;
 };
 
 }  // namespace ci

@@ -1,24 +1,36 @@
 #include "core/channel/message.h"
 
 #include <cstring>
+#include <utility>
 
 namespace ci {
 
 MessageWriter::MessageWriter(MessageType type) {
+  // An execution's request and outcome fit, small values included: one allocation each.
+  buffer_.reserve(512);
   buffer_.assign(4, '\0');
   U8(static_cast<uint8_t>(type));
 }
 
-void MessageWriter::U32(uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8) {
-    U8(static_cast<uint8_t>(value >> shift));
+namespace {
+
+template <typename Unsigned>
+void AppendLittleEndian(std::string& buffer, Unsigned value) {
+  char bytes[sizeof value];
+  for (size_t i = 0; i < sizeof value; ++i) {
+    bytes[i] = static_cast<char>(value >> (8 * i));
   }
+  buffer.append(bytes, sizeof bytes);
+}
+
+}  // namespace
+
+void MessageWriter::U32(uint32_t value) {
+  AppendLittleEndian(buffer_, value);
 }
 
 void MessageWriter::U64(uint64_t value) {
-  for (int shift = 0; shift < 64; shift += 8) {
-    U8(static_cast<uint8_t>(value >> shift));
-  }
+  AppendLittleEndian(buffer_, value);
 }
 
 void MessageWriter::F64(double value) {
@@ -32,7 +44,7 @@ void MessageWriter::Text(std::string_view text) {
   buffer_.append(text.data(), text.size());
 }
 
-const std::string& MessageWriter::Finish() {
+std::string MessageWriter::Finish() {
   if (buffer_.size() - 4 > kMaxMessageBytes) {
     throw ChannelError("a message of " + std::to_string(buffer_.size()) +
                        " bytes is over the channel's bound");
@@ -41,7 +53,7 @@ const std::string& MessageWriter::Finish() {
   for (int i = 0; i < 4; ++i) {
     buffer_[i] = static_cast<char>(length >> (8 * i));
   }
-  return buffer_;
+  return std::move(buffer_);
 }
 
 std::string_view MessageReader::Take(size_t bytes) {

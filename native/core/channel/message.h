@@ -45,8 +45,8 @@ class MessageWriter {
   void I64(int64_t value) { U64(static_cast<uint64_t>(value)); }
   void F64(double value);
   void Text(std::string_view text);
-  // The whole message, its length filled in.
-  const std::string& Finish();
+  // The whole message, its length filled in; the writer is done with it.
+  std::string Finish();
 
  private:
   std::string buffer_;

@@ -24,6 +24,9 @@ struct RingControl {
   alignas(64) std::atomic<uint32_t> reader_asleep;
   // Set by a producer waiting for room before it sleeps on `read`; the consumer wakes it.
   alignas(64) std::atomic<uint32_t> writer_waiting;
+  // Set by the producer when the consumer's next wait should not spin: the parent's word to
+  // its worker that the machine's cores are taken (core/channel/spin_gate.h).
+  std::atomic<uint32_t> reader_should_sleep;
 };
 
 constexpr uint32_t kRingBytes = 128 << 10;         // per direction

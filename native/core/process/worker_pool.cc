@@ -211,14 +211,28 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
       ledger_->Read(std::string_view(request.code, request.code_length), &known)) {
     with_knowledge.known = &known;
   }
-  if (!process->Send(EncodeRequest(with_knowledge))) {
-    outcome->kind = OutcomeKind::kWorkerLost;
-    outcome->detail = process->Reap(false) + " before its execution began";
-    return false;
-  }
+  // Its worker keeps a core busy until the outcome comes (core/channel/spin_gate.h).
+  SpinGate& gate = SpinGate::ForThisProcess();
+  gate.ExecutionBegins();
+  process->channel().AdvisePeerSpinning(gate.HasRoom());
+  struct ExecutionEnds {
+    SpinGate& gate;
+    ~ExecutionEnds() { gate.ExecutionEnds(); }
+  } execution_ends{gate};
   MessageType type;
   std::string payload;
   try {
+    // A worker that stops taking what it is sent holds a large request back until the deadline.
+    if (!process->channel().Send(EncodeRequest(with_knowledge), deadline)) {
+      if (Clock::now() >= deadline) {
+        process->Reap(true);
+        outcome->kind = OutcomeKind::kTimeout;
+      } else {
+        outcome->kind = OutcomeKind::kWorkerLost;
+        outcome->detail = process->Reap(false) + " before its execution began";
+      }
+      return false;
+    }
     Received received;
     for (;;) {
       received = process->channel().Receive(deadline, &type, &payload);

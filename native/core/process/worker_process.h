@@ -53,7 +53,9 @@ class WorkerProcess final {
 
  private:
   WorkerProcess(pid_t pid, int doorbell, SharedRegion region)
-      : pid_(pid), channel_(std::move(region), doorbell, ChannelSide::kParent) {}
+      : pid_(pid), channel_(std::move(region), doorbell, ChannelSide::kParent) {
+    channel_.set_spin_gate(&SpinGate::ForThisProcess());
+  }
 
   const pid_t pid_;
   ChannelEnd channel_;
