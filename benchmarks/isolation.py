@@ -9,7 +9,9 @@ isolate costs the machine, the libraries' pages that processes share left out. I
 mode it is what the caller's process gains per sandbox, over N sandboxes made after a first
 (whose making starts V8's process-wide parts); in process mode, each worker's own, the median
 over N workers, and the first worker apart: it is started before the zygote that forks the
-others is up. Each side runs in a child Python process of its own, so neither sees the other.
+others is up. A worker's channel (the rings its messages cross, shared with the caller) is in
+neither's private memory: its resident part is reported beside. Each side runs in a child Python
+process of its own, so neither sees the other.
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ def private_mb(pid: int | str = "self") -> float:
         name, value, *_ = line.split()
         fields[name.rstrip(":")] = int(value)
     return (fields["Private_Clean"] + fields["Private_Dirty"]) / 1024
+
+
+def channel_mb(pid: int) -> float:
+    """The resident part of a worker's channel memory (a memfd both sides map)."""
+    resident = 0
+    inside = False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        if line[:1] in "0123456789abcdef" and "-" in line.split(" ", 1)[0]:
+            inside = "code-interpreter-channel" in line
+        elif inside and line.startswith("Rss:"):
+            resident += int(line.split()[1])
+    return resident / 1024
 
 
 def measure(isolation: str, starts: int, isolates: int) -> dict[str, Any]:
@@ -59,6 +73,7 @@ def measure(isolation: str, starts: int, isolates: int) -> dict[str, Any]:
     else:
         workers = [s.get_status()["isolation"]["workers"][0]["pid"] for s in sandboxes]
         figures["per_isolate_mb"] = statistics.median(private_mb(pid) for pid in workers)
+        figures["channel_mb"] = statistics.median(channel_mb(pid) for pid in workers)
         figures["parent_per_sandbox_mb"] = (private_mb() - before) / isolates
     for sandbox in sandboxes:
         sandbox.kill()
@@ -118,6 +133,7 @@ def main() -> None:
         f"{process['parent_per_sandbox_mb']:.2f} MB more per sandbox"
     )
     print(f"  worker / in-process isolate {figures['memory_ratio']:.2f}")
+    print(f"  a worker's channel, shared with the caller: {process['channel_mb']:.2f} MB resident")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

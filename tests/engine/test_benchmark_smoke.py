@@ -61,6 +61,8 @@ def test_isolation_smoke_run_reports_start_and_memory_of_both_modes(tmp_path: Pa
     for mode in ("thread", "process"):
         assert results[mode]["start_ms"] > 0 and results[mode]["per_isolate_mb"] > 0, results
     assert results["process"]["first_worker_mb"] > 0
+    # A worker's channel is mapped (a page of each ring at least once a call crossed it).
+    assert 0 < results["process"]["channel_mb"] <= 0.27, results
     assert results["memory_ratio"] == (
         results["process"]["per_isolate_mb"] / results["thread"]["per_isolate_mb"]
     )
