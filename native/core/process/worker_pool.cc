@@ -45,12 +45,14 @@ class RemoteExecution final : public ExecutionControl {
 // worker, until the execution ends (then they are dropped, as in this process).
 class ForwardedCompletions final : public HostCompletionSink {
  public:
-  explicit ForwardedCompletions(std::shared_ptr<WorkerProcess> process)
-      : process_(std::move(process)) {}
+  // A worker that stops taking what it is sent holds a reply back until `deadline` at most.
+  ForwardedCompletions(std::shared_ptr<WorkerProcess> process, Clock::time_point deadline)
+      : process_(std::move(process)), deadline_(deadline) {}
   void Post(uint64_t call_id, HostReply reply) override {
     std::lock_guard<std::mutex> lock(mutex_);
     if (process_ != nullptr) {
-      process_->Send(EncodeHostReply(MessageType::kHostCompletion, call_id, reply));
+      process_->channel().Send(EncodeHostReply(MessageType::kHostCompletion, call_id, reply),
+                               deadline_);
     }
   }
   void Close() {
@@ -61,6 +63,7 @@ class ForwardedCompletions final : public HostCompletionSink {
  private:
   std::mutex mutex_;
   std::shared_ptr<WorkerProcess> process_;
+  const Clock::time_point deadline_;
 };
 
 std::vector<std::string> HostNames(const HostFunctions* host) {
@@ -188,7 +191,7 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
   const auto deadline = DeadlineOf(request.timeout_ms);
   std::shared_ptr<ForwardedCompletions> completions;
   if (host_ != nullptr) {
-    completions = std::make_shared<ForwardedCompletions>(slot->process);
+    completions = std::make_shared<ForwardedCompletions>(slot->process, deadline);
     if (request.timeout_ms < 1e12) {
       slot->watch->slot().Arm(Clock::now() + FromMs(request.timeout_ms), slot->executions);
     }
@@ -243,9 +246,14 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
         throw ChannelError("a host call came from a sandbox without host functions");
       }
       MessageReader reader(payload);
-      if (!AnswerHostCall(slot, reader, completions)) {
-        outcome->kind = OutcomeKind::kWorkerLost;
-        outcome->detail = process->Reap(false) + " while a host call of it ran";
+      if (!AnswerHostCall(slot, reader, completions, deadline)) {
+        if (Clock::now() >= deadline) {
+          process->Reap(true);  // it took no reply until the deadline
+          outcome->kind = OutcomeKind::kTimeout;
+        } else {
+          outcome->kind = OutcomeKind::kWorkerLost;
+          outcome->detail = process->Reap(false) + " while a host call of it ran";
+        }
         return false;
       }
     }
@@ -291,14 +299,16 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
 
 bool WorkerPool::AnswerHostCall(Slot* slot,
                                 MessageReader& reader,
-                                const std::shared_ptr<HostCompletionSink>& completions) {
+                                const std::shared_ptr<HostCompletionSink>& completions,
+                                Clock::time_point deadline) {
   const ChannelHostCall crossing = DecodeHostCall(reader, host_->names().size());
   HostCall call;
   call.caller = slot;  // the binding interrupts and tells re-entrant calls apart by it
   call.call_id = crossing.call_id;
   call.completions = completions;
   const HostReply reply = host_->Call(call, crossing.index, crossing.arguments);
-  return slot->process->Send(EncodeHostReply(MessageType::kHostReply, crossing.call_id, reply));
+  return slot->process->channel().Send(
+      EncodeHostReply(MessageType::kHostReply, crossing.call_id, reply), deadline);
 }
 
 void WorkerPool::Prewarm(uint32_t count) {

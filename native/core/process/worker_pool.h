@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/clock.h"
 #include "core/engine/watchdog.h"
 #include "core/isolate/code_ledger.h"
 #include "core/pool/execution_pool.h"
@@ -83,10 +84,12 @@ class WorkerPool final : public ExecutionPool {
   void EnsureStarted(Slot* slot);
   // One execution on the slot's process; false when the process is gone (reaped).
   bool Converse(Slot* slot, const ExecutionRequest& request, Outcome* outcome);
-  // Runs a host call the worker asked for, on this thread, and sends its reply.
+  // Runs a host call the worker asked for, on this thread, and sends its reply (waiting for
+  // room in the channel until `deadline`). False when it could not be sent.
   bool AnswerHostCall(Slot* slot,
                       MessageReader& reader,
-                      const std::shared_ptr<HostCompletionSink>& completions);
+                      const std::shared_ptr<HostCompletionSink>& completions,
+                      Clock::time_point deadline);
 
   const WorkerPoolConfig config_;
   HostFunctions* const host_;  // null without host functions
