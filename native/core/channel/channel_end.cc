@@ -150,10 +150,11 @@ ChannelEnd::Wait ChannelEnd::Sleep(Clock::time_point deadline) {
   if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
     throw ChannelError("reading the worker channel failed");
   }
-  // Rings left over from writes this side saw without sleeping: a bounded drain, so a peer
-  // that rings without end cannot keep this side here.
-  for (int i = 0; i < 16 && recv(doorbell_, rings, sizeof rings, MSG_DONTWAIT) == sizeof rings;
-       ++i) {
+  // Rings left over from writes this side saw without sleeping, when the read took a full
+  // buffer (else it took them all): a bounded drain, so a peer that rings without end cannot
+  // keep this side here.
+  for (int i = 0; i < 16 && got == sizeof rings; ++i) {
+    got = recv(doorbell_, rings, sizeof rings, MSG_DONTWAIT);
   }
   return Wait::kArrived;
 }
