@@ -222,19 +222,23 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
     SpinGate& gate;
     ~ExecutionEnds() { gate.ExecutionEnds(); }
   } execution_ends{gate};
+  // A send fails when the worker is gone, or when it took nothing more until the deadline (a
+  // worker that stops reading holds its caller no longer than that).
+  const auto unsent = [&](const char* when) {
+    if (Clock::now() >= deadline) {
+      process->Reap(true);
+      outcome->kind = OutcomeKind::kTimeout;
+    } else {
+      outcome->kind = OutcomeKind::kWorkerLost;
+      outcome->detail = process->Reap(false) + when;
+    }
+    return false;
+  };
   MessageType type;
   std::string payload;
   try {
-    // A worker that stops taking what it is sent holds a large request back until the deadline.
     if (!process->channel().Send(EncodeRequest(with_knowledge), deadline)) {
-      if (Clock::now() >= deadline) {
-        process->Reap(true);
-        outcome->kind = OutcomeKind::kTimeout;
-      } else {
-        outcome->kind = OutcomeKind::kWorkerLost;
-        outcome->detail = process->Reap(false) + " before its execution began";
-      }
-      return false;
+      return unsent(" before its execution began");
     }
     Received received;
     for (;;) {
@@ -247,14 +251,7 @@ bool WorkerPool::Converse(Slot* slot, const ExecutionRequest& request, Outcome* 
       }
       MessageReader reader(payload);
       if (!AnswerHostCall(slot, reader, completions, deadline)) {
-        if (Clock::now() >= deadline) {
-          process->Reap(true);  // it took no reply until the deadline
-          outcome->kind = OutcomeKind::kTimeout;
-        } else {
-          outcome->kind = OutcomeKind::kWorkerLost;
-          outcome->detail = process->Reap(false) + " while a host call of it ran";
-        }
-        return false;
+        return unsent(" while a host call of it ran");
       }
     }
     switch (received) {
