@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <v8.h>
@@ -78,18 +77,6 @@ void AwaitCancellations(Cancellation* cancellation) {
   }
 }
 
-bool Entropy(unsigned char* buffer, size_t length) {
-  size_t filled = 0;
-  while (filled < length) {
-    const ssize_t got = getrandom(buffer + filled, length - filled, 0);
-    if (got <= 0) {
-      return false;
-    }
-    filled += static_cast<size_t>(got);
-  }
-  return true;
-}
-
 // The channel to the parent, once its rings are mapped.
 ChannelEnd* channel_end = nullptr;
 
@@ -147,9 +134,8 @@ int Serve(const char* hook) {
   }
   // V8 starts before the setup comes: a worker started ahead of time (core/process/
   // worker_process.cc) is then ready for any sandbox. One background thread per worker, so N
-  // workers on N cores do not oversubscribe them. V8 seeds Math.random and its hashes from
-  // getrandom, which the filter allows (/dev/urandom could not be opened).
-  v8::V8::SetEntropySource(Entropy);
+  // workers on N cores do not oversubscribe them. A worker forked by the zygote finds V8
+  // started there (zygote.h).
   Platform::SetBackgroundThreads(1);
   Platform::EnsureInitialized();
   MessageType type;

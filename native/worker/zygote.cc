@@ -2,15 +2,22 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <string>
 
+#include "core/engine/platform.h"
 #include "worker/lockdown.h"
 
 namespace ci::worker {
@@ -52,10 +59,50 @@ bool ReceiveChannel(int fds[2]) {
   return true;
 }
 
+// V8 marks the memory it reserves as not for children (MADV_DONTFORK), so a child would lose
+// the read-only heap it was forked to share. Every mapping so marked is made inheritable; this
+// runs before the first fork, when only V8's start has mapped anything.
+bool LetChildrenInherit() {
+  std::ifstream smaps("/proc/self/smaps");
+  if (!smaps) {
+    return false;
+  }
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  std::string line;
+  while (std::getline(smaps, line)) {
+    uintptr_t first;
+    uintptr_t last;
+    char permissions[5];
+    unsigned long offset;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %4s %lx ", &first, &last, permissions,
+                    &offset) == 4) {
+      start = first;  // a mapping's first line: its flags follow
+      end = last;
+      continue;
+    }
+    if (line.rfind("VmFlags:", 0) == 0 && (line + " ").find(" dc ") != std::string::npos &&
+        madvise(reinterpret_cast<void*>(start), end - start, MADV_DOFORK) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool RunZygote(int* exit_status) {
   CloseAllBut(kChannelFd);
+  bool v8_started;
+  try {
+    v8_started = Platform::StartBeforeFork(1);  // one background thread per worker
+    if (v8_started && !LetChildrenInherit()) {
+      throw std::runtime_error("V8's memory cannot be inherited");
+    }
+  } catch (const std::runtime_error&) {
+    *exit_status = 1;  // no safe fork: the parent starts its workers from the executable
+    return false;
+  }
   for (;;) {
     int fds[2];
     if (!ReceiveChannel(fds)) {
@@ -79,6 +126,9 @@ bool RunZygote(int* exit_status) {
         }
         if (memory != kMemoryFd) {
           close(memory);
+        }
+        if (v8_started && !Platform::AdoptAfterFork()) {
+          _exit(4);
         }
         return true;
       }

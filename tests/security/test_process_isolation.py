@@ -83,11 +83,12 @@ def our_children() -> list[int]:
     ]
 
 
-def runs_v8(pid: int) -> bool:
-    return any(
-        (task / "comm").read_text().startswith("V8 DefaultWorke")
-        for task in Path(f"/proc/{pid}/task").iterdir()
-    )
+def maps_a_channel(pid: int) -> bool:
+    """Whether `pid` is a worker: the zygote that forks them holds no channel's rings."""
+    try:
+        return "code-interpreter-channel" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:  # gone meanwhile
+        return False
 
 
 def test_a_worker_started_ahead_serves_the_next_sandbox() -> None:
@@ -96,7 +97,7 @@ def test_a_worker_started_ahead_serves_the_next_sandbox() -> None:
     deadline = time.monotonic() + 10
     standby = None
     while standby is None and time.monotonic() < deadline:  # started on a thread of its own
-        waiting = [pid for pid in our_children() if runs_v8(pid)]
+        waiting = [pid for pid in our_children() if maps_a_channel(pid)]
         standby = waiting[0] if waiting else None
         time.sleep(0.01)
     assert standby is not None
@@ -113,19 +114,48 @@ def test_workers_come_from_a_zygote_and_outlive_its_death() -> None:
         return [
             pid
             for pid in our_children()
-            if b"--zygote" in Path(f"/proc/{pid}/cmdline").read_bytes() and not runs_v8(pid)
+            if b"--zygote" in Path(f"/proc/{pid}/cmdline").read_bytes() and not maps_a_channel(pid)
         ]
 
     # A worker the zygote just forked (the one started ahead for the next sandbox) looks like
-    # it until its V8 has started.
+    # it until it has mapped its channel.
     deadline = time.monotonic() + 10
     while len(zygotes()) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(zygotes()) == 1
+    # V8 started in the zygote without a thread of its own: a child inherits no lock half-held.
+    assert proc_status(zygotes()[0])["Threads"] == "1"
     os.kill(zygotes()[0], signal.SIGKILL)
     for _ in range(3):
         with create_sandbox(isolation="process", pre_warm=1) as box:
             assert box.interpret("2 ** 10") == "1024"
+
+
+def anonymous_mappings(pid: int, permissions: str = "") -> set[int]:
+    """Where the memory of `pid` not backed by a file begins (with `permissions`, only that)."""
+    starts = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) == 5 and fields[1].startswith(permissions):
+            starts.add(int(fields[0].split("-")[0], 16))
+    return starts
+
+
+def test_workers_share_what_v8_makes_once_and_place_their_own_heaps_apart() -> None:
+    with (
+        create_sandbox(isolation="process", pre_warm=1) as first,
+        create_sandbox(isolation="process", pre_warm=1) as second,
+    ):
+        pids = worker_pid(first), worker_pid(second)
+        for pid in pids:
+            assert b"--zygote" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        # V8's read-only heap, made in the zygote, at the same place in both.
+        assert anonymous_mappings(pids[0], "r--p") & anonymous_mappings(pids[1], "r--p")
+        # Each worker's own heap, placed from a seed of its own: the zygote's generator, copied
+        # into both, would have put them at the same places.
+        ours, theirs = (anonymous_mappings(pid) for pid in pids)
+        assert ours - theirs and theirs - ours
+        assert first.interpret("Math.random()") != second.interpret("Math.random()")
 
 
 def test_the_kernel_shows_every_worker_filtered_and_without_new_privileges() -> None:

@@ -1,7 +1,8 @@
 #include "core/engine/platform.h"
 
-#include <libplatform/libplatform.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <v8.h>
 
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/forkable_platform.h"
 #include "core/engine/webassembly_on_demand.h"
 
 namespace ci {
@@ -23,6 +25,10 @@ std::mutex g_start_mutex;
 int g_background_threads = 2;  // under g_start_mutex
 bool g_started = false;        // under g_start_mutex
 pid_t g_init_pid = 0;
+ForkablePlatform* g_platform = nullptr;  // made once, by InitializeOnce
+// An isolate that is never used: made before a fork, it keeps V8's read-only heap alive (made
+// with the first isolate, released with the last), which the children then share.
+v8::Isolate* g_keeper = nullptr;
 
 // Bumped in the child of every fork(): cheaper to compare on each call than getpid(), which is
 // a system call.
@@ -61,7 +67,22 @@ std::vector<std::string> Flags() {
   return flags;
 }
 
+// V8 seeds its generators (Math.random, hashes, where its pages go) from here: getrandom needs
+// no file, so it works in a worker that may open none.
+bool Entropy(unsigned char* buffer, size_t length) {
+  size_t filled = 0;
+  while (filled < length) {
+    const ssize_t got = getrandom(buffer + filled, length - filled, 0);
+    if (got <= 0) {
+      return false;
+    }
+    filled += static_cast<size_t>(got);
+  }
+  return true;
+}
+
 void InitializeOnce() {
+  v8::V8::SetEntropySource(Entropy);
   for (const std::string& flag : Flags()) {
     v8::V8::SetFlagsFromString(flag.c_str(), flag.size());
   }
@@ -72,9 +93,8 @@ void InitializeOnce() {
     g_started = true;
     threads = g_background_threads;
   }
-  v8::Platform* platform =
-      v8::platform::NewDefaultPlatform(threads, v8::platform::IdleTaskSupport::kDisabled).release();
-  v8::V8::InitializePlatform(platform);
+  g_platform = new ForkablePlatform(threads);
+  v8::V8::InitializePlatform(g_platform);
   v8::V8::Initialize();
   g_init_pid = getpid();
 }
@@ -96,6 +116,43 @@ bool Platform::SetBackgroundThreads(int threads) {
     return false;
   }
   g_background_threads = threads;
+  return true;
+}
+
+// V8's own, not in its API: where V8 asks the kernel to put its pages. Its generator was seeded
+// once in the process that forked, so every child would otherwise place its heap alike.
+using SetRandomMmapSeedFunction = void (*)(int64_t);
+SetRandomMmapSeedFunction MmapSeedSetter() {
+  return reinterpret_cast<SetRandomMmapSeedFunction>(
+      dlsym(RTLD_DEFAULT, "_ZN2v84base2OS17SetRandomMmapSeedEl"));
+}
+
+bool Platform::StartBeforeFork(int background_threads) {
+  if (MmapSeedSetter() == nullptr) {
+    return false;
+  }
+  SetBackgroundThreads(background_threads);
+  EnsureInitialized();
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = v8::ArrayBuffer::Allocator::NewDefaultAllocator();
+  g_platform->set_preparing_fork(true);
+  g_keeper = v8::Isolate::New(params);
+  if (g_platform->threads_started()) {
+    throw std::runtime_error("V8 started its threads before the fork");
+  }
+  return true;
+}
+
+bool Platform::AdoptAfterFork() {
+  SetRandomMmapSeedFunction set_seed = MmapSeedSetter();
+  int64_t seed = 0;
+  if (g_platform == nullptr || g_platform->threads_started() || set_seed == nullptr ||
+      getrandom(&seed, sizeof seed, 0) != sizeof seed) {
+    return false;
+  }
+  set_seed(seed != 0 ? seed : 1);  // V8 takes 0 for "keep the seed"
+  g_platform->set_preparing_fork(false);
+  g_init_pid = getpid();
   return true;
 }
 

@@ -19,6 +19,14 @@ class Platform {
   // has not started yet (then true). A worker process that owns one isolate takes one.
   static bool SetBackgroundThreads(int threads);
   static std::string V8Version();
+  // In a process that forks workers (worker/zygote.h): starts V8 and makes an isolate whose
+  // process-wide parts (the read-only heap above all) the children then share, with no thread
+  // made yet. False (and nothing started) when V8 cannot be made ready for that here; throws
+  // std::runtime_error when V8 started its threads after all.
+  static bool StartBeforeFork(int background_threads);
+  // In the child of such a fork, before anything else of V8: takes V8 over, with its own
+  // placement of pages. False when the parent had started V8's threads after all.
+  static bool AdoptAfterFork();
   // Changes in the child of each fork(): what V8 and its threads were made before it is unusable.
   static uint64_t ForkGeneration();
 
