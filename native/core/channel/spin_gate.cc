@@ -1,5 +1,6 @@
 #include "core/channel/spin_gate.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <thread>
@@ -16,7 +17,11 @@ SpinGate& SpinGate::ForThisProcess() {
     if (cores <= 0) {
       cores = static_cast<int>(std::thread::hardware_concurrency());
     }
-    return new SpinGate(cores > 0 ? cores : 1);  // leaked: used until the process exits
+    auto* made = new SpinGate(cores > 0 ? cores : 1);  // leaked: used until the process exits
+    // A child of fork() has none of its parent's threads, so none of their executions and
+    // spins: the count starts again.
+    pthread_atfork(nullptr, nullptr, [] { ForThisProcess().busy_.store(0); });
+    return made;
   }();
   return *gate;
 }

@@ -35,7 +35,11 @@ clockid_t CurrentThreadCpuClock() {
 }  // namespace
 
 TerminationState::TerminationState(v8::Isolate* isolate, std::function<void()> on_terminate)
-    : isolate_(isolate), on_terminate_(std::move(on_terminate)) {}
+    : isolate_(isolate), on_terminate_(std::move(on_terminate)) {
+  // Never removed: this state outlives the isolate's last collection.
+  isolate_->AddGCPrologueCallback(OnCollectionBegins, this);
+  isolate_->AddGCEpilogueCallback(OnCollectionEnds, this);
+}
 
 uint64_t TerminationState::Begin(Clock::time_point deadline) {
   uint64_t id;
@@ -160,6 +164,7 @@ void TerminationState::BeginAttempt(Clock::duration budget,
     guarded_.attempt_clock = clock;
     guarded_.attempt_cpu_started = cpu_started;
     guarded_.collection_depth = 0;
+    guarded_.collections = 0;
     deadline_.Store(std::min(Clock::now() + budget, deadline), execution_id);
   }
   // Stopped up to one budget (at least 0.2 ms) late, a losing attempt costs little more; in return
@@ -190,21 +195,34 @@ double TerminationState::AttemptCpuMs() {
       .count();
 }
 
-void TerminationState::BeginCollection() {
+int TerminationState::AttemptCollections() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!guarded_.attempting || guarded_.collection_depth++ > 0) {
-    return;
-  }
-  guarded_.collection_cpu_started = CpuNow(guarded_.attempt_clock);
+  return guarded_.collections;
 }
 
-void TerminationState::EndCollection() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!guarded_.attempting || guarded_.collection_depth == 0 || --guarded_.collection_depth > 0) {
+void TerminationState::OnCollectionBegins(v8::Isolate*,
+                                          v8::GCType,
+                                          v8::GCCallbackFlags,
+                                          void* self) {
+  auto* state = static_cast<TerminationState*>(self);
+  std::lock_guard<std::mutex> lock(state->mutex_);
+  Guarded& guarded = state->guarded_;
+  if (!guarded.attempting || guarded.collection_depth++ > 0) {
+    return;
+  }
+  guarded.collections++;
+  guarded.collection_cpu_started = CpuNow(guarded.attempt_clock);
+}
+
+void TerminationState::OnCollectionEnds(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* self) {
+  auto* state = static_cast<TerminationState*>(self);
+  std::lock_guard<std::mutex> lock(state->mutex_);
+  Guarded& guarded = state->guarded_;
+  if (!guarded.attempting || guarded.collection_depth == 0 || --guarded.collection_depth > 0) {
     return;
   }
   // The budget's start moves on by the collection's CPU time: what is left of it stays.
-  guarded_.attempt_cpu_started += CpuNow(guarded_.attempt_clock) - guarded_.collection_cpu_started;
+  guarded.attempt_cpu_started += CpuNow(guarded.attempt_clock) - guarded.collection_cpu_started;
 }
 
 void TerminationState::DeclineAttempt() {

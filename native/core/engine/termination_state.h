@@ -74,11 +74,10 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   // The CPU time the last attempt has taken, its collections left out, in ms; read on its own
   // thread once it stopped.
   double AttemptCpuMs();
-  // The isolate's thread, from V8's collection callbacks during an attempt: a collection that
-  // falls in an attempt is the heap's doing, not the code's, so its time is not charged to the
-  // budget, and the budget never runs out in one.
-  void BeginCollection();
-  void EndCollection();
+  // Collections that began during the last attempt; read on its own thread once it stopped.
+  // A collection that falls in an attempt is the heap's doing, not the code's: its time is not
+  // charged to the budget, and the budget never runs out in one.
+  int AttemptCollections();
 
   bool stopping() const override {
     return reason_.load(std::memory_order_acquire) != Termination::kNone;
@@ -89,6 +88,9 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
   void OnDeadline(uint64_t execution_id, bool repeat) override;
 
  private:
+  // The isolate's thread, from V8's collection callbacks (watched for the isolate's life).
+  static void OnCollectionBegins(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* self);
+  static void OnCollectionEnds(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* self);
   /** Everything under the lock. */
   struct Guarded {
     bool running = false;
@@ -100,6 +102,7 @@ class TerminationState final : public TerminationTarget, public ExecutionControl
     Clock::duration attempt_cpu_started{};
     // Collections inside the attempt: how deep, and the CPU time the outermost began at.
     int collection_depth = 0;
+    int collections = 0;  // that began during the attempt
     Clock::duration collection_cpu_started{};
     bool kill_requested = false;  // sticky: a killed sandbox's isolate runs nothing more
     uint64_t execution_id = 0;

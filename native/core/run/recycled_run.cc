@@ -17,20 +17,6 @@ namespace {
 
 // Set by the promise hook while an attempt runs (on the thread running it).
 thread_local bool promise_seen = false;
-// Collections that began while an attempt ran (on the thread running it). Their own time is
-// not charged to the attempt's budget (TerminationState::BeginCollection); what they leave to
-// the code's allocations (incremental marking, a heap growing until a full collection) is.
-thread_local int collections_seen = 0;
-
-void BeginCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* termination) {
-  ++collections_seen;
-  static_cast<TerminationState*>(termination)->BeginCollection();
-}
-
-void EndCollection(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* termination) {
-  static_cast<TerminationState*>(termination)->EndCollection();
-}
-
 void NotePromise(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
   promise_seen = true;
 }
@@ -76,20 +62,19 @@ class Attempt {
     const bool first_attempt = cached_->speculation == Speculation::kUntried;
     const Clock::time_point started = Clock::now();
     promise_seen = false;
-    collections_seen = 0;
     isolate_->SetPromiseHook(NotePromise);
     TerminationState* termination = &holder_.termination();
-    isolate_->AddGCPrologueCallback(BeginCollection, termination);
-    isolate_->AddGCEpilogueCallback(EndCollection, termination);
     termination->BeginAttempt(budget, deadline, execution_id);
     v8::MaybeLocal<v8::Value> completion = script.IsEmpty()
                                                ? CallWithoutSideEffects(context_, function)
                                                : RunScriptWithoutSideEffects(isolate_, script);
     const double wall_ms = MsSince(started);
     const bool stopped = termination->EndAttempt(deadline, execution_id);
-    isolate_->RemoveGCEpilogueCallback(EndCollection, termination);
-    isolate_->RemoveGCPrologueCallback(BeginCollection, termination);
     isolate_->SetPromiseHook(nullptr);
+    // Collections that fell in the attempt: their own time was not charged to its budget; what
+    // they leave to the code's allocations (incremental marking, a heap growing until a full
+    // collection) was.
+    const int collections_seen = termination->AttemptCollections();
     if (holder_.stopping()) {
       return Recycling::kSpent;  // timed out, killed or out of memory: that is the outcome
     }
