@@ -56,6 +56,7 @@ class EsModuleLinker {
 
  private:
   // The modules of one context, by file; weak (their namespaces in the registry hold them).
+  // Defined in es_module_v8_linking.h.
   struct ContextModules;
   // One graph being linked: the modules compiled for it and where each request leads.
   struct Graph;
@@ -76,6 +77,14 @@ class EsModuleLinker {
                int root,
                Graph* graph);
   v8::MaybeLocal<v8::Module> Compile(v8::Isolate* isolate, int file);
+  // What Namespace gives for a graph that does not run as functions: V8's linking of it
+  // (es_module_v8_linking.cc), its modules collected, instantiated, kept by the context and
+  // evaluated.
+  v8::MaybeLocal<v8::Value> LinkAndEvaluate(v8::Local<v8::Context> context,
+                                            v8::Local<v8::Object> registry,
+                                            ContextModules* modules,
+                                            int file,
+                                            Purpose purpose);
   v8::MaybeLocal<v8::Module> Synthetic(v8::Local<v8::Context> context,
                                        v8::Local<v8::Object> registry,
                                        int file);

@@ -1,12 +1,11 @@
 #include "core/modules/es_module_source.h"
 
 #include <algorithm>
-#include <map>
 #include <set>
 #include <utility>
 
 #include "core/engine/import_syntax.h"
-#include "core/engine/source_tokens.h"
+#include "core/modules/es_module_source_checks.h"
 
 namespace ci {
 namespace {
@@ -23,52 +22,15 @@ bool ExpectsOperand(std::string_view word) {
   return false;
 }
 
-// The assignment operators (and ++ / --) that may start at `at`.
-bool WritesAt(std::string_view s, size_t at) {
-  auto starts = [&](std::string_view op) { return s.compare(at, op.size(), op) == 0; };
-  if (starts("++") || starts("--")) {
-    return true;
-  }
-  if (starts("==") || starts("=>")) {
-    return false;
-  }
-  if (starts("=")) {
-    return true;
-  }
-  for (std::string_view op : {"+=", "-=", "*=", "/=", "%=", "**=", "<<=", ">>=", ">>>=", "&=", "|=",
-                              "^=", "&&=", "||=", "??="}) {
-    if (starts(op)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-class Reader {
+// Reads and blanks a module's import and export declarations, around EsModuleTokens' checks.
+class Reader : private EsModuleTokens {
  public:
-  explicit Reader(std::string_view s) : s_(s), tokens_(TokenizeSource(s)) {}
+  explicit Reader(std::string_view s) : EsModuleTokens(s) {}
 
   std::optional<EsModuleSource> Read(std::string* why_not) {
     // Every token first: the declarations read below skip over the expressions in them.
-    for (size_t i = 0; i < tokens_.size(); ++i) {
-      const SourceToken& token = tokens_[i];
-      if (token.kind != SourceToken::kIdentifier || token.after_dot) {
-        continue;
-      }
-      const std::string_view word = token.text(s_);
-      if (word.rfind(kWrapperPrefix, 0) == 0) {
-        return Refuse(why_not, "it uses a name of the wrapper's");
-      }
-      if (word == "await" && i + 1 < tokens_.size() &&
-          (tokens_[i + 1].kind == SourceToken::kPunctuator ||
-           (tokens_[i + 1].kind == SourceToken::kLiteral && Text(i + 1)[0] == '`'))) {
-        // `await (x)` compiles in a plain function too, as a call: top-level await could
-        // hide there. Any other await outside an async function does not compile.
-        return Refuse(why_not, "an await is followed by a punctuator");
-      }
-      if (word == "import" && Is(i + 1, ".")) {
-        return Refuse(why_not, "it uses import.meta");
-      }
+    if (const char* reason = UnsupportedSyntax()) {
+      return Refuse(why_not, reason);
     }
     for (size_t i = 0; i < tokens_.size(); ++i) {
       const SourceToken& token = tokens_[i];
@@ -94,7 +56,7 @@ class Reader {
       }
       i = after - 1;
     }
-    if (!NoLaterWrites()) {
+    if (!NoLaterWrites(checked_, declarations_)) {
       return Refuse(why_not, "an exported binding is written after its declaration");
     }
     source_.body = Edited();
@@ -107,20 +69,6 @@ class Reader {
       *why_not = std::move(reason);
     }
     return std::nullopt;
-  }
-
-  std::string_view Text(size_t i) const { return tokens_[i].text(s_); }
-  bool Is(size_t i, std::string_view text) const { return i < tokens_.size() && Text(i) == text; }
-  bool IsName(size_t i) const {
-    return i < tokens_.size() && tokens_[i].kind == SourceToken::kIdentifier;
-  }
-  size_t End(size_t i) const { return tokens_[i].start + tokens_[i].length; }
-  bool NewlineBefore(size_t i) const {
-    if (i == 0) {
-      return false;
-    }
-    const size_t from = End(i - 1);
-    return s_.substr(from, tokens_[i].start - from).find_first_of("\n\r") != std::string_view::npos;
   }
 
   size_t Request(const std::string& specifier) {
@@ -406,68 +354,6 @@ class Reader {
     return ended && starts;
   }
 
-  // Whether any exported binding that could change is written other than by its declaration:
-  // an assignment, ++ or --, a for-in/of target, or a name in a destructuring assignment.
-  bool NoLaterWrites() const {
-    if (checked_.empty()) {
-      return true;
-    }
-    // For each closing bracket, where it opened: a pattern `[...] =` or `{...} =` writes
-    // every name inside it.
-    std::vector<std::pair<size_t, size_t>> patterns;
-    std::vector<size_t> open;
-    for (size_t i = 0; i < tokens_.size(); ++i) {
-      const std::string_view text = Text(i);
-      if (tokens_[i].kind != SourceToken::kPunctuator) {
-        continue;
-      }
-      if (text == "[" || text == "{") {
-        open.push_back(i);
-      } else if ((text == "]" || text == "}") && !open.empty()) {
-        const size_t opened = open.back();
-        open.pop_back();
-        const bool declared = opened > 0 && (Is(opened - 1, "const") || Is(opened - 1, "let") ||
-                                             Is(opened - 1, "var"));
-        if (Is(i + 1, "=") && IsAssignment(i + 1) && !declared) {
-          patterns.emplace_back(opened, i);
-        }
-      }
-    }
-    for (size_t i = 0; i < tokens_.size(); ++i) {
-      const SourceToken& token = tokens_[i];
-      if (token.kind != SourceToken::kIdentifier || token.after_dot ||
-          checked_.count(std::string(Text(i))) == 0) {
-        continue;
-      }
-      if (declarations_.count(i) != 0) {
-        continue;
-      }
-      const bool declared =
-          i > 0 && (Is(i - 1, "let") || Is(i - 1, "var") || Is(i - 1, "const") ||
-                    Is(i - 1, "function") || Is(i - 1, "class") || Is(i - 1, "*"));
-      const bool written =
-          (i + 1 < tokens_.size() && tokens_[i + 1].kind == SourceToken::kPunctuator &&
-           WritesAt(s_, tokens_[i + 1].start)) ||
-          (i > 0 && tokens_[i - 1].kind == SourceToken::kPunctuator &&
-           (s_.compare(tokens_[i - 1].start, 1, "+") == 0 ||
-            s_.compare(tokens_[i - 1].start, 1, "-") == 0) &&
-           i > 1 && Text(i - 2) == Text(i - 1) && End(i - 2) == tokens_[i - 1].start) ||
-          ((Is(i + 1, "of") || Is(i + 1, "in")) && i > 0 && Is(i - 1, "(")) ||
-          std::any_of(patterns.begin(), patterns.end(),
-                      [i](const auto& pattern) { return pattern.first < i && i < pattern.second; });
-      if (written && !(declared && Is(i + 1, "="))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // A "=" token that is a plain assignment (not "==", "===" or "=>").
-  bool IsAssignment(size_t at) const {
-    const size_t next = tokens_[at].start + 1;
-    return next >= s_.size() || (s_[next] != '=' && s_[next] != '>');
-  }
-
   void Blank(size_t start, size_t end) { edits_.push_back({start, end, ""}); }
 
   // The source with every edit applied: a replacement, then the rest of what it replaced
@@ -497,8 +383,6 @@ class Reader {
     std::string replacement;
   };
 
-  std::string_view s_;
-  std::vector<SourceToken> tokens_;
   EsModuleSource source_;
   std::vector<Edit> edits_;
   std::set<std::string> checked_;  // exported bindings a later write would change

@@ -23,6 +23,8 @@ namespace ci {
  *   - no top-level await, no import.meta, no import attributes;
  *   - every export and import in a form read here (a destructuring export declaration is not).
  * The linker (es_module_functions.h) adds what the graph needs: no cycle among such modules.
+ * Later writes, top-level await and import.meta are checked in es_module_source_checks.h;
+ * the forms of the declarations as the rewrite reads them (es_module_source.cc).
  */
 struct EsModuleSource {
   // The module's source with its import and export declarations blanked (lines and columns of

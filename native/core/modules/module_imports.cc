@@ -7,9 +7,37 @@
 #include "core/engine/v8_text.h"
 
 // What importing gives (ModuleLoader's import side): an ES module's namespace, a CommonJS
-// module's namespace, the view the sandbox's code gets of an ES module, and import().
+// module's namespace, the view the sandbox's code gets of an ES module, and import(); the
+// registry keys the views and namespaces are kept at.
 
 namespace ci {
+
+// The registry holds a file's own entry at its index; its view and its imported namespace sit
+// at the same index in spans of their own above every file's: integer keys, found without
+// making a string (this lookup is part of every recycled run that imports). A store with more
+// files than a span (never in practice) falls back to string keys.
+constexpr uint32_t kKeySpan = 1u << 29;
+
+v8::Local<v8::Value> ModuleLoader::ViewKey(v8::Isolate* isolate, int file) {
+  if (static_cast<uint32_t>(file) < kKeySpan) {
+    return v8::Integer::NewFromUnsigned(isolate, kKeySpan + static_cast<uint32_t>(file));
+  }
+  return NewText(isolate, "view:" + std::to_string(file)).ToLocalChecked();
+}
+
+v8::Local<v8::Value> ModuleLoader::ImportedKey(v8::Isolate* isolate, int file) {
+  if (static_cast<uint32_t>(file) < kKeySpan) {
+    return v8::Integer::NewFromUnsigned(isolate, 2 * kKeySpan + static_cast<uint32_t>(file));
+  }
+  return NewText(isolate, "imported:" + std::to_string(file)).ToLocalChecked();
+}
+
+std::string ModuleLoader::ImportError(std::string error) {
+  if (error.rfind("Cannot require", 0) == 0) {
+    error.replace(0, 14, "Cannot import");
+  }
+  return error;
+}
 
 v8::MaybeLocal<v8::Value> ModuleLoader::ImportFile(v8::Local<v8::Context> context,
                                                    v8::Local<v8::Object> registry,

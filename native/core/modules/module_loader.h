@@ -137,7 +137,9 @@ class ModuleLoader {
                int from_file,
                RequestKind kind);
   // Compiles a CommonJS file's module function once per isolate. True with nothing compiled
-  // when the file turns out to be an ES module (IsEsModule() says so from then on).
+  // when the file turns out to be an ES module (IsEsModule() says so from then on). It,
+  // NoteFormat(), ModuleFunction(), IsEsModule(), Body() and NamesWord() are the loader's
+  // compiling side (commonjs_compiler.cc).
   bool CompileCommonJs(v8::Isolate* isolate, int file);
   void NoteFormat(int file, ModuleFormat format) const;
   v8::MaybeLocal<v8::Function> NewRequire(v8::Local<v8::Context> context,
