@@ -9,7 +9,8 @@ namespace ci::worker {
  * V8's background threads are made on first need (core/engine/forkable_platform.h), which in
  * the zygote never comes, so a child inherits no lock half-held. The children share what V8
  * makes once per process (its read-only heap, its tables) instead of each making its own, and
- * each reseeds where V8 places its pages.
+ * each reseeds where V8 places its pages. With V8 12 and later, whose first isolate starts
+ * compiler threads of its own, the zygote loads the library only and each worker starts V8.
  *
  * Each request on its channel (fd 3, a datagram socket) carries the new worker's channel as two
  * passed descriptors (its doorbell socket and its shared rings); the zygote answers with the

@@ -128,6 +128,12 @@ SetRandomMmapSeedFunction MmapSeedSetter() {
 }
 
 bool Platform::StartBeforeFork(int background_threads) {
+#if V8_MAJOR_VERSION >= 12
+  // V8 12 and later start the threads of their optimizing compiler with the first isolate,
+  // outside the platform: a process with an isolate cannot fork safely.
+  static_cast<void>(background_threads);
+  return false;
+#else
   if (MmapSeedSetter() == nullptr) {
     return false;
   }
@@ -141,6 +147,7 @@ bool Platform::StartBeforeFork(int background_threads) {
     throw std::runtime_error("V8 started its threads before the fork");
   }
   return true;
+#endif
 }
 
 bool Platform::AdoptAfterFork() {

@@ -21,7 +21,8 @@ class Platform {
   static std::string V8Version();
   // In a process that forks workers (worker/zygote.h): starts V8 and makes an isolate whose
   // process-wide parts (the read-only heap above all) the children then share, with no thread
-  // made yet. False (and nothing started) when V8 cannot be made ready for that here; throws
+  // made yet. False (and nothing started) when V8 cannot be made ready for that here (V8 12 and
+  // later start compiler threads of their own with the first isolate); throws
   // std::runtime_error when V8 started its threads after all.
   static bool StartBeforeFork(int background_threads);
   // In the child of such a fork, before anything else of V8: takes V8 over, with its own
