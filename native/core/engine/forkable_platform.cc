@@ -40,6 +40,12 @@ double ForkablePlatform::CurrentClockTimeMillis() {
   return Seconds(CLOCK_REALTIME) * 1e3;
 }
 
+void ForkablePlatform::ForgetIsolate(v8::Isolate* isolate) {
+  if (threads_started()) {
+    v8::platform::NotifyIsolateShutdown(threads_.get(), isolate);
+  }
+}
+
 v8::Platform* ForkablePlatform::Threads() {
   std::call_once(once_, [this] {
     threads_ = v8::platform::NewDefaultPlatform(background_threads_,

@@ -26,6 +26,9 @@ class ForkablePlatform : public v8::Platform {
   bool threads_started() const { return started_.load(std::memory_order_acquire); }
   // Between true and false, foreground task runners drop their tasks and make no thread.
   void set_preparing_fork(bool preparing) { preparing_fork_ = preparing; }
+  // Before `isolate` is disposed: the default platform lets go of its foreground task runner
+  // and the tasks queued there (none is ever run: nothing here pumps them).
+  void ForgetIsolate(v8::Isolate* isolate);
 
   int NumberOfWorkerThreads() override { return background_threads_; }
   bool IdleTasksEnabled(v8::Isolate*) override { return false; }

@@ -163,6 +163,10 @@ bool Platform::AdoptAfterFork() {
   return true;
 }
 
+void Platform::ForgetIsolate(v8::Isolate* isolate) {
+  g_platform->ForgetIsolate(isolate);
+}
+
 uint64_t Platform::ForkGeneration() {
   return g_fork_generation.load(std::memory_order_relaxed);
 }

@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <string>
 
+namespace v8 {
+class Isolate;
+}  // namespace v8
+
 namespace ci {
 
 /**
@@ -28,6 +32,9 @@ class Platform {
   // In the child of such a fork, before anything else of V8: takes V8 over, with its own
   // placement of pages. False when the parent had started V8's threads after all.
   static bool AdoptAfterFork();
+  // Before an isolate is disposed: what the platform keeps for it goes (else it stays for the
+  // process's life, one runner and its queued tasks per isolate ever made).
+  static void ForgetIsolate(v8::Isolate* isolate);
   // Changes in the child of each fork(): what V8 and its threads were made before it is unusable.
   static uint64_t ForkGeneration();
 

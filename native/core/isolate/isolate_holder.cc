@@ -78,6 +78,7 @@ IsolateHolder::~IsolateHolder() {
     isolate_->RemoveNearHeapLimitCallback(NearHeapLimit, 0);
     isolate_->RemoveGCEpilogueCallback(AfterFullCollection, this);
   }
+  Platform::ForgetIsolate(isolate_);
   isolate_->Dispose();
 }
 
