@@ -226,6 +226,17 @@ def test_a_missing_export_is_a_syntax_error_naming_it(packages: Path) -> None:
     assert "does not provide an export named 'nope'" in caught.value.message
 
 
+def test_a_module_cannot_close_its_function(make_package: MakePackage, node_modules: Path) -> None:
+    escape = "}}); globalThis.escaped = true; (function () { return function () {"
+    esm(make_package, "escape", {"index.js": f"export const a = 1;\n{escape}\n"})
+    with module_box(node_modules, "escape", persistent_context=True) as sandbox:
+        with pytest.raises(JavaScriptError) as caught:
+            sandbox.interpret("import { a } from 'escape'; return a")
+        assert caught.value.name == "SyntaxError"
+        # Stopped before any of it ran, as V8's linking stops a module that does not parse.
+        assert sandbox.interpret("typeof globalThis.escaped") == "undefined"
+
+
 def test_default_exports_are_named_as_linking_names_them(packages: Path) -> None:
     code = (
         "import * as n from 'names';\n"

@@ -351,11 +351,23 @@ def test_syntax_error_in_a_module(make_package: MakePackage, node_modules: Path)
         assert error.name == "SyntaxError"
 
 
-def test_a_module_cannot_close_its_wrapper(make_package: MakePackage, node_modules: Path) -> None:
-    make_package("escape", {"index.js": "}); globalThis.escaped = true; (function () {"})
+@pytest.mark.parametrize(
+    "source",
+    [
+        "}); globalThis.escaped = true; (function () {",
+        # Closes both functions of the wrapper: the rest would run at the script's top level.
+        "}}); globalThis.escaped = true; (function () { return function () {",
+    ],
+)
+def test_a_module_cannot_close_its_wrapper(
+    make_package: MakePackage, node_modules: Path, source: str
+) -> None:
+    make_package("escape", {"index.js": source})
     with box(node_modules, "escape", persistent_context=True) as sandbox:
         error = js_error(sandbox, "require('escape')")
         assert error.name == "SyntaxError"
+        # Stopped before any of it ran, as a syntax error stops it.
+        assert sandbox.interpret("typeof globalThis.escaped") == "undefined"
 
 
 def test_no_string_code_generation_in_modules(

@@ -113,7 +113,7 @@ void ModuleLoader::NoteFormat(int file, ModuleFormat format) const {
 
 bool ModuleLoader::CompileCommonJs(v8::Isolate* isolate, int file) {
   auto existing = compiled_.find(file);
-  if (existing != compiled_.end() && !existing->second.script.IsEmpty()) {
+  if (existing != compiled_.end() && existing->second.kept()) {
     return true;
   }
   const ModuleFile& source = store_->file(file);
@@ -143,40 +143,19 @@ bool ModuleLoader::CompileCommonJs(v8::Isolate* isolate, int file) {
     try_catch.ReThrow();
     return false;  // its SyntaxError propagates to the require
   }
-  CompiledModule& compiled = compiled_[file];
-  compiled.script.Reset(isolate, unbound);
-  compiled.function_length = code->Length() - 2;  // all but the wrapping parentheses
-  for (const std::string& name : scope_names_) {
-    compiled.names_used.push_back(NamesWord(body, name));
+  if (!compiled_[file].Keep(isolate, unbound, code, body, scope_names_)) {
+    try_catch.ReThrow();  // the body would not stay inside the wrapper: the require says why
+    return false;
   }
   return true;
 }
 
 v8::MaybeLocal<v8::Function> ModuleLoader::ModuleFunction(v8::Local<v8::Context> context,
                                                           int file) {
-  v8::Isolate* isolate = context->GetIsolate();
-  if (!CompileCommonJs(isolate, file)) {
+  if (!CompileCommonJs(context->GetIsolate(), file)) {
     return v8::MaybeLocal<v8::Function>();
   }
-  CompiledModule& compiled = compiled_[file];
-  v8::Local<v8::Value> value;
-  if (!compiled.script.Get(isolate)->BindToCurrentContext()->Run(context).ToLocal(&value)) {
-    return v8::MaybeLocal<v8::Function>();
-  }
-  // A source that closes the wrapper early (`}); ...`) would not be one module body; its
-  // function then spans less than the whole wrapper.
-  if (!compiled.checked) {
-    v8::Local<v8::String> text;
-    if (!value->IsFunction() ||
-        !value.As<v8::Function>()->FunctionProtoToString(context).ToLocal(&text) ||
-        text->Length() != compiled.function_length) {
-      isolate->ThrowException(v8::Exception::SyntaxError(
-          NewString(isolate, "a module's source is not one CommonJS module body")));
-      return v8::MaybeLocal<v8::Function>();
-    }
-    compiled.checked = true;
-  }
-  return value.As<v8::Function>();
+  return compiled_[file].Run(context, "a module's source is not one CommonJS module body");
 }
 
 }  // namespace ci

@@ -9,16 +9,14 @@
 #include "core/engine/compat/script_origin.h"
 #include "core/engine/v8_text.h"
 #include "core/modules/module_loader.h"
+#include "core/modules/module_wrapper.h"
 
 namespace ci {
 
 struct EsModuleFunctions::Compiled {
   EsModuleSource source;
   std::vector<int> request_files;  // where each of source.requests leads
-  v8::Global<v8::UnboundScript> script;
-  int function_length = 0;  // of the outer function, to check the source is one body
-  bool checked = false;
-  std::vector<bool> names_used;  // by ModuleLoader::scope_names()
+  ModuleWrapper wrapper;
 };
 
 namespace {
@@ -141,11 +139,14 @@ EsModuleFunctions::Compiled* EsModuleFunctions::Prepare(v8::Isolate* isolate, in
       compiled_[file] = nullptr;
       return nullptr;
     }
-  }
-  compiled->script.Reset(isolate, unbound);
-  compiled->function_length = code->Length() - 2;  // all but the wrapping parentheses
-  for (const std::string& scope_name : scope_names) {
-    compiled->names_used.push_back(ModuleLoader::NamesWord(body, scope_name));
+    if (!compiled->wrapper.Keep(isolate, unbound, code, compiled->source.body, scope_names)) {
+      if (try_catch.HasTerminated()) {
+        try_catch.ReThrow();
+        return nullptr;
+      }
+      compiled_[file] = nullptr;  // its body leaves the wrapper: V8's linking says where
+      return nullptr;
+    }
   }
   compiled_[file] = std::move(compiled);
   return compiled_[file].get();
@@ -301,43 +302,19 @@ v8::MaybeLocal<v8::Value> EsModuleFunctions::Run(v8::Local<v8::Context> context,
       return v8::MaybeLocal<v8::Value>();
     }
   }
-  v8::Local<v8::Value> outer;
-  if (!compiled.script.Get(isolate)->BindToCurrentContext()->Run(context).ToLocal(&outer)) {
-    return v8::MaybeLocal<v8::Value>();
-  }
-  // A source that closes the wrapper early (`}}); ...`) would not be one module body; its
-  // function then spans less than the whole wrapper.
-  if (!compiled.checked) {
-    v8::Local<v8::String> text;
-    if (!outer->IsFunction() ||
-        !outer.As<v8::Function>()->FunctionProtoToString(context).ToLocal(&text) ||
-        text->Length() != compiled.function_length) {
-      ThrowSyntaxError(isolate, "a module's source is not one ES module body");
-      return v8::MaybeLocal<v8::Value>();
-    }
-    compiled.checked = true;
-  }
-  // A scope name is read (building a lazy global) only for a module that names it.
+  v8::Local<v8::Function> outer;
   v8::Local<v8::Object> scope_object;
-  if (!ModuleLoader::ScopeObjectOf(context).ToLocal(&scope_object)) {
-    return v8::MaybeLocal<v8::Value>();
-  }
-  const std::vector<std::string>& scope_names = loader_->scope_names();
   std::vector<v8::Local<v8::Value>> values;
-  values.reserve(scope_names.size());
-  for (size_t i = 0; i < scope_names.size(); ++i) {
-    v8::Local<v8::Value> value = v8::Undefined(isolate);
-    if (i < compiled.names_used.size() && compiled.names_used[i] &&
-        !scope_object->Get(context, NewString(isolate, scope_names[i].c_str())).ToLocal(&value)) {
-      return v8::MaybeLocal<v8::Value>();
-    }
-    values.push_back(value);
+  if (!compiled.wrapper.Run(context, "a module's source is not one ES module body")
+           .ToLocal(&outer) ||
+      !ModuleLoader::ScopeObjectOf(context).ToLocal(&scope_object) ||
+      !compiled.wrapper.ScopeValues(context, scope_object, loader_->scope_names(), &values)) {
+    return v8::MaybeLocal<v8::Value>();
   }
   v8::Local<v8::Value> inner;
   v8::Local<v8::Value> argument = imports;
   v8::Local<v8::Value> returned;
-  if (!outer.As<v8::Function>()
-           ->Call(context, v8::Undefined(isolate), static_cast<int>(values.size()), values.data())
+  if (!outer->Call(context, v8::Undefined(isolate), static_cast<int>(values.size()), values.data())
            .ToLocal(&inner) ||
       !inner->IsFunction() ||
       !inner.As<v8::Function>()

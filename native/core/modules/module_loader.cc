@@ -355,16 +355,9 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Evaluate(v8::Local<v8::Context> context,
   if (!ScopeObjectOf(context).ToLocal(&scope)) {
     return v8::MaybeLocal<v8::Value>();
   }
-  const std::vector<bool>& named = compiled_[file].names_used;
   std::vector<v8::Local<v8::Value>> values;
-  values.reserve(scope_names_.size());
-  for (size_t i = 0; i < scope_names_.size(); ++i) {
-    v8::Local<v8::Value> value = v8::Undefined(isolate);
-    if (i < named.size() && named[i] &&
-        !scope->Get(context, NewString(isolate, scope_names_[i].c_str())).ToLocal(&value)) {
-      return v8::MaybeLocal<v8::Value>();
-    }
-    values.push_back(value);
+  if (!compiled_[file].ScopeValues(context, scope, scope_names_, &values)) {
+    return v8::MaybeLocal<v8::Value>();
   }
   v8::Local<v8::Value> inner;
   if (!function

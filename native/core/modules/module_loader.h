@@ -12,6 +12,7 @@
 #include "core/engine/termination_state.h"
 #include "core/modules/es_module_linker.h"
 #include "core/modules/module_store.h"
+#include "core/modules/module_wrapper.h"
 
 namespace ci {
 
@@ -157,17 +158,10 @@ class ModuleLoader {
   v8::MaybeLocal<v8::Function> ModuleFunction(v8::Local<v8::Context> context, int file);
   void Record(int file);
 
-  struct CompiledModule {
-    v8::Global<v8::UnboundScript> script;
-    int function_length = 0;  // what the wrapper's function must span
-    bool checked = false;
-    std::vector<bool> names_used;  // by scope_names_: whether its source names each
-  };
-
   std::shared_ptr<const ModuleStore> store_;
   ExecutionControl* const execution_;
   EsModuleLinker es_modules_;
-  std::unordered_map<int, CompiledModule> compiled_;
+  std::unordered_map<int, ModuleWrapper> compiled_;  // CommonJS files, by file
   // By file: how it runs, when that is not (only) its format's say (kJson: not decided yet).
   mutable std::vector<ModuleFormat> detected_formats_;
   std::vector<int> requested_;
