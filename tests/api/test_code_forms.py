@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import RECYCLES
 
-from code_interpreter import JavaScriptError, Sandbox, quick_interpret
+from code_interpreter import JavaScriptError, Sandbox, create_sandbox, quick_interpret
 
 
 def test_quick_interpret_gives_the_stringified_result() -> None:
@@ -131,3 +132,26 @@ def test_syntax_errors_stay_syntax_errors(sandbox: Sandbox) -> None:
         with pytest.raises(JavaScriptError) as raised:
             sandbox.interpret(code)
         assert raised.value.name == "SyntaxError"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "return 1 }); globalThis.escaped = 1; (function () { return 2",
+        "await 1 }); globalThis.escaped = 1; (async function () { return 2",
+    ],
+)
+def test_code_that_closes_its_function_is_a_syntax_error_and_runs_nothing(
+    isolation: str, code: str
+) -> None:
+    with create_sandbox(persistent_context=True, isolation=isolation) as box:
+        for _ in range(2):  # compiled, then as the cache holds it
+            with pytest.raises(JavaScriptError) as raised:
+                box.interpret(code)
+            assert raised.value.name == "SyntaxError"
+        # A function body is compiled alone as one first. No V8 compiles an async body alone,
+        # so that one is run once without side effects where V8 offers that, and is checked
+        # only after it ran elsewhere.
+        ran = "await" in code and not RECYCLES
+        assert box.interpret("typeof escaped") == ("number" if ran else "undefined")
+        assert box.interpret("await Promise.resolve(5); return 6") == "6"

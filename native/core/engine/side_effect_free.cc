@@ -1,5 +1,9 @@
 #include "core/engine/side_effect_free.h"
 
+#include <string>
+
+#include "core/engine/v8_text.h"
+
 #ifdef CI_HAVE_SIDE_EFFECT_FREE_EVAL
 // Declared as V8's src/debug/debug-interface.h declares them; that header is not installed.
 namespace v8 {
@@ -59,6 +63,12 @@ v8::MaybeLocal<v8::Value> CallWithoutSideEffects(v8::Local<v8::Context> context,
 #else
   return v8::MaybeLocal<v8::Value>();
 #endif
+}
+
+bool StoppedForASideEffect(v8::Isolate* isolate, const v8::TryCatch& caught) {
+  // V8's message for the stop (MessageTemplate::kNoSideEffectDebugEvaluate).
+  return !caught.HasTerminated() && !caught.Message().IsEmpty() &&
+         ToUtf8(isolate, caught.Message()->Get()).find("Possible side-effect") != std::string::npos;
 }
 
 bool InSideEffectFreeEvaluation() {

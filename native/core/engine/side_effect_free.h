@@ -32,6 +32,10 @@ v8::MaybeLocal<v8::Value> RunScriptWithoutSideEffects(v8::Isolate* isolate,
 v8::MaybeLocal<v8::Value> CallWithoutSideEffects(v8::Local<v8::Context> context,
                                                  v8::Local<v8::Function> function);
 
+// Whether what `caught` holds is V8's stop of one of the above at a side effect (rather than
+// an exception the code threw, or what the engine ran out of).
+bool StoppedForASideEffect(v8::Isolate* isolate, const v8::TryCatch& caught);
+
 // True on the thread running either of the above, while it runs. The realm is then unchanged
 // since it was made (every write to it is refused), which our own helpers may rely on.
 bool InSideEffectFreeEvaluation();

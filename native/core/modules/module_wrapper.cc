@@ -5,15 +5,6 @@
 #include "core/modules/module_loader.h"
 
 namespace ci {
-namespace {
-
-// Whether what `caught` holds is V8's stop of a side-effect-free run at a side effect.
-bool StoppedForASideEffect(v8::Isolate* isolate, const v8::TryCatch& caught) {
-  return !caught.Message().IsEmpty() &&
-         ToUtf8(isolate, caught.Message()->Get()).find("side-effect") != std::string::npos;
-}
-
-}  // namespace
 
 bool ModuleWrapper::Keep(v8::Isolate* isolate,
                          v8::Local<v8::UnboundScript> unbound,
@@ -54,7 +45,7 @@ v8::MaybeLocal<v8::Function> ModuleWrapper::Run(v8::Local<v8::Context> context,
     // (A run already in that mode is stopped the same way.)
     v8::TryCatch try_catch(isolate);
     if (!RunScriptWithoutSideEffects(isolate, bound).ToLocal(&value) &&
-        (try_catch.HasTerminated() || !StoppedForASideEffect(isolate, try_catch))) {
+        !StoppedForASideEffect(isolate, try_catch)) {
       try_catch.ReThrow();  // a termination, or what the engine ran out of
       return v8::MaybeLocal<v8::Function>();
     }

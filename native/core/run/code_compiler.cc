@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/engine/compat/script_origin.h"
+#include "core/engine/side_effect_free.h"
 #include "core/engine/source_tokens.h"
 #include "core/engine/v8_text.h"
 
@@ -84,7 +85,36 @@ bool CodeCompiler::Compile(std::string_view code, CompiledCode* out) {
     }
   }
   out->form = form;
-  return true;
+  return form != CodeForm::kAsyncFunctionBody || ProveAsyncBody(*out);
+}
+
+bool CodeCompiler::ProveAsyncBody(const CompiledCode& code) {
+  if (!kSideEffectFreeEvaluation || InSideEffectFreeEvaluation()) {
+    return true;  // BindFunction's check is all (a run in that mode is stopped anyway)
+  }
+  v8::Isolate* isolate = writer_.isolate();
+  {
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Value> completion;
+    if (RunScriptWithoutSideEffects(isolate, code.script->BindToCurrentContext())
+            .ToLocal(&completion)) {
+      return true;
+    }
+    if (!StoppedForASideEffect(isolate, try_catch)) {
+      try_catch.ReThrow();
+      return writer_.FailWithException();
+    }
+  }
+  return ClosesItsFunction();
+}
+
+bool CodeCompiler::ClosesItsFunction() {
+  writer_.try_catch().Reset();
+  writer_.outcome()->kind = OutcomeKind::kJsError;
+  writer_.outcome()->error =
+      JsErrorInfo{"SyntaxError", "the code closes the function it runs in", "", 0, 0};
+  writer_.outcome()->error.stack = "SyntaxError: the code closes the function it runs in";
+  return false;
 }
 
 bool CodeCompiler::AwaitsAsIdentifier(std::string_view code, CodeForm form) {
@@ -162,15 +192,7 @@ bool CodeCompiler::BindFunction(const CompiledCode& code, v8::Local<v8::Function
       (code.form == CodeForm::kAsyncFunctionBody &&
        (!completion.As<v8::Function>()->FunctionProtoToString(context).ToLocal(&text) ||
         text->Length() != code.wrapper_length - 2))) {
-    if (writer_.Stopped()) {
-      return false;
-    }
-    writer_.try_catch().Reset();
-    writer_.outcome()->kind = OutcomeKind::kJsError;
-    writer_.outcome()->error =
-        JsErrorInfo{"SyntaxError", "the code closes the function it runs in", "", 0, 0};
-    writer_.outcome()->error.stack = "SyntaxError: the code closes the function it runs in";
-    return false;
+    return !writer_.Stopped() && ClosesItsFunction();
   }
   *function = completion.As<v8::Function>();
   return true;

@@ -26,10 +26,12 @@ struct CompiledCode {
  * proves it is one: text that would close the function and run on its own (`return 1 }); ...`)
  * is a SyntaxError there. Only then is the wrapper that the cache keeps across contexts
  * compiled; its prefix sits on a line of its own and its origin starts at line -1, so positions
- * are the caller's. V8 offers no such proof for an async body: binding its wrapper checks
- * that the function it evaluated to spans the whole wrapper, so a body that closed it fails
- * there (it can only have run in a new or persistent context of its own; recycled contexts
- * never take async bodies).
+ * are the caller's. V8 has no such compile for an async body. Where it offers side-effect-free
+ * runs, the new wrapper is run once that way: one function expression has no side effects, so
+ * code after an early close (`await x }); ...`) is stopped before it changes anything. Binding
+ * a wrapper also checks that the function it evaluated to spans it whole, which on other V8s
+ * is the only check, after such code ran (in a new or persistent context of its own; recycled
+ * contexts never take async bodies).
  */
 class CodeCompiler {
  public:
@@ -57,6 +59,10 @@ class CodeCompiler {
   // Whether code that compiled in `form` uses `await` where only the async form makes it
   // the keyword.
   bool AwaitsAsIdentifier(std::string_view code, CodeForm form);
+  // Where V8 offers side-effect-free runs, runs an async body's new wrapper once that way.
+  bool ProveAsyncBody(const CompiledCode& code);
+  // Writes the outcome of a body that closes the function it runs in: false.
+  bool ClosesItsFunction();
 
   OutcomeWriter& writer_;
 };
