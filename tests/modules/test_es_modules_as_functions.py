@@ -237,6 +237,27 @@ def test_a_module_cannot_close_its_function(make_package: MakePackage, node_modu
         assert sandbox.interpret("typeof globalThis.escaped") == "undefined"
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import * as m from 'blocked'; return 1",
+        "require('blocked'); return 1",
+        "return import('blocked')",
+    ],
+)
+def test_an_export_inside_a_block_is_a_syntax_error(
+    make_package: MakePackage, node_modules: Path, code: str
+) -> None:
+    # No top-level import or export, so the file first runs as a script (a UMD build); V8 then
+    # names the module syntax, and it takes the ES module path, where this is a SyntaxError.
+    # It used to run the script it had not compiled: a crash of the process.
+    esm(make_package, "blocked", {"index.js": "{ export const q = 1\n"})
+    with module_box(node_modules, "blocked") as sandbox, pytest.raises(JavaScriptError) as caught:
+        sandbox.interpret(code)
+    assert caught.value.name == "SyntaxError"
+    assert "Unexpected token 'export'" in caught.value.message
+
+
 def test_default_exports_are_named_as_linking_names_them(packages: Path) -> None:
     code = (
         "import * as n from 'names';\n"

@@ -43,7 +43,8 @@ v8::MaybeLocal<v8::Value> ModuleLoader::ImportFile(v8::Local<v8::Context> contex
                                                    v8::Local<v8::Object> registry,
                                                    int file,
                                                    EsModuleLinker::Purpose purpose) {
-  if (store_->file(file).format == ModuleFormat::kCommonJs && !IsEsModule(file) &&
+  // As Load(): compiled first, since compiling may find an ES module.
+  if (store_->file(file).format != ModuleFormat::kJson && !IsEsModule(file) &&
       !CompileCommonJs(context->GetIsolate(), file)) {
     return v8::MaybeLocal<v8::Value>();
   }

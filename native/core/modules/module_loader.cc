@@ -271,7 +271,9 @@ v8::MaybeLocal<v8::Value> ModuleLoader::Load(v8::Local<v8::Context> context,
                                              v8::Local<v8::Object> registry,
                                              int file) {
   v8::Isolate* isolate = context->GetIsolate();
-  if (store_->file(file).format == ModuleFormat::kCommonJs && !IsEsModule(file) &&
+  // Compiled before the path is chosen: a file that runs as CommonJS may turn out to be an ES
+  // module there (V8 names its syntax), and then takes the ES module path.
+  if (store_->file(file).format != ModuleFormat::kJson && !IsEsModule(file) &&
       !CompileCommonJs(isolate, file)) {
     return v8::MaybeLocal<v8::Value>();
   }

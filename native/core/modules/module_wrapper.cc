@@ -37,6 +37,11 @@ bool ModuleWrapper::Keep(v8::Isolate* isolate,
 v8::MaybeLocal<v8::Function> ModuleWrapper::Run(v8::Local<v8::Context> context,
                                                 const char* not_one_body) {
   v8::Isolate* isolate = context->GetIsolate();
+  if (script_.IsEmpty()) {  // a caller's mistake, never a crash: nothing was kept to run
+    isolate->ThrowException(
+        v8::Exception::Error(NewString(isolate, "a module was run before it was compiled")));
+    return v8::MaybeLocal<v8::Function>();
+  }
   v8::Local<v8::Script> bound = script_.Get(isolate)->BindToCurrentContext();
   v8::Local<v8::Value> value;
   if (!checked_ && kSideEffectFreeEvaluation && !InSideEffectFreeEvaluation()) {
