@@ -258,6 +258,30 @@ def test_an_export_inside_a_block_is_a_syntax_error(
     assert "Unexpected token 'export'" in caught.value.message
 
 
+def test_a_module_asked_for_while_it_evaluates_is_not_evaluated_again(
+    make_package: MakePackage, node_modules: Path
+) -> None:
+    # V8 evaluates no module twice at once: asking it to was a fatal error of the process. Node
+    # never settles either import below (each waits for its own module's evaluation).
+    esm(make_package, "itself", {"index.js": "export const k = 1;\nawait import('./index.js');\n"})
+    esm(
+        make_package,
+        "through",
+        {
+            "index.js": "export const x = 1;\nawait import('./c.js');\n",
+            "c.js": "import { x } from './index.js';\nexport const y = x;\n",
+        },
+    )
+    with module_box(node_modules, "itself", "through", persistent_context=True) as sandbox:
+        # Its namespace as it is then, as a cycle of static imports gives it.
+        assert sandbox.interpret("return import('itself').then((ns) => ns.k)") == "1"
+        with pytest.raises(JavaScriptError) as caught:
+            sandbox.interpret("return import('through').then(() => 1)")
+        assert caught.value.name == "SyntaxError"
+        assert "is not evaluated" in caught.value.message
+        assert sandbox.interpret("1 + 1") == "2"
+
+
 def test_default_exports_are_named_as_linking_names_them(packages: Path) -> None:
     code = (
         "import * as n from 'names';\n"

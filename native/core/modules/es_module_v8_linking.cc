@@ -278,6 +278,13 @@ v8::MaybeLocal<v8::Value> EsModuleLinker::LinkAndEvaluate(v8::Local<v8::Context>
     modules->by_file[node.file] = std::move(weak);
     modules->files_by_hash.emplace(node.module->GetIdentityHash(), node.file);
   }
+  if (root->GetStatus() == v8::Module::kEvaluating) {
+    // Asked for from inside its own evaluation (its body imports itself with import(), or a
+    // module of its cycle that runs as functions needs it). V8 evaluates no module twice at
+    // once (a fatal error): it gives the namespace as it is now, as a cycle of static imports
+    // does (a binding not initialized yet throws when read), and is not kept as evaluated.
+    return root->GetModuleNamespace();
+  }
   v8::Local<v8::Value> evaluated;
   if (!root->Evaluate(context).ToLocal(&evaluated)) {
     return v8::MaybeLocal<v8::Value>();
