@@ -1,10 +1,11 @@
 """Bounded fuzz of what the module loader does with a package's source before V8 runs it: how a
 file's format is told (CommonJS, an ES module, a script in a "type": "module" package), the
-rewrite of ES modules into functions, and the wrappers both run in. Sources made of the fragments
-that matter to them (import and export forms, braces that close a wrapper early, comments,
-strings, templates) must end in a value or a typed JavaScript error, never a crash of the
-process or of its worker; a source that fails to compile must have run nothing; the sandbox must
-stay usable. ci/fuzz runs more examples (CODE_INTERPRETER_FUZZ_EXAMPLES)."""
+rewrite of ES modules into functions, and the wrappers both run in. Two files of a package, made
+of the fragments that matter to them (import and export forms, requests of each other, braces
+that close a wrapper early, comments, strings, templates), must end in a value or a typed
+JavaScript error, never a crash of the process or of its worker; a file that fails to compile
+must have run nothing; the sandbox must stay usable. ci/fuzz runs more examples
+(CODE_INTERPRETER_FUZZ_EXAMPLES)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ FRAGMENTS = [
     "export const q = 1",
     "export default 3",
     "export * from 'dep'",
+    "export * from './b.js'",
+    "import * as ns from './a.js'",
+    "import b from './b.js'",
+    "await import('./b.js')",
+    "require('./a.js')",
+    "require('./b.js')",
+    "export let w; w = 1",
     "export { y as z2 }",
     "import x from 'dep'",
     "import.meta",
@@ -70,30 +78,33 @@ REQUESTS = [
 ]
 
 
+SOURCE = st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6).map(" ".join)
+
+
 @FUZZ
 @given(
-    source=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=7).map(" ".join),
-    es_package=st.booleans(),
+    sources=st.tuples(SOURCE, SOURCE),
+    package_type=st.sampled_from([None, "module", "commonjs"]),
     request=st.sampled_from(REQUESTS),
 )
 def test_a_module_source_ends_in_a_value_or_a_javascript_error(
-    tmp_path: Path, isolation: str, source: str, es_package: bool, request: str
+    tmp_path: Path,
+    isolation: str,
+    sources: tuple[str, str],
+    package_type: str | None,
+    request: str,
 ) -> None:
     modules = tmp_path / "node_modules"
     shutil.rmtree(modules, ignore_errors=True)
-    for name, text, manifest in [
-        (
-            "m",
-            source + "\n",
-            {"dependencies": {"dep": "1"}, "type": "module"} if es_package else {},
-        ),
-        ("dep", "module.exports = 5\n", {}),
-    ]:
-        (modules / name).mkdir(parents=True)
-        (modules / name / "package.json").write_text(
-            json.dumps({"name": name, "main": "index.js", **manifest})
-        )
-        (modules / name / "index.js").write_text(text)
+    (modules / "m").mkdir(parents=True)
+    (modules / "dep").mkdir()
+    kind = {"type": package_type} if package_type else {}
+    manifest = {"name": "m", "main": "a.js", "dependencies": {"dep": "1"}, **kind}
+    (modules / "m" / "package.json").write_text(json.dumps(manifest))
+    for name, text in zip(["a.js", "b.js"], sources):
+        (modules / "m" / name).write_text(text + "\n")
+    (modules / "dep" / "package.json").write_text(json.dumps({"name": "dep", "main": "index.js"}))
+    (modules / "dep" / "index.js").write_text("module.exports = 5\n")
     with create_sandbox(
         persistent_context=True,
         isolation=isolation,
@@ -106,6 +117,9 @@ def test_a_module_source_ends_in_a_value_or_a_javascript_error(
             sandbox.interpret(request)
         except (JavaScriptError, ExecutionTimeout) as error:
             failed = error
-        if isinstance(failed, JavaScriptError) and failed.name == "SyntaxError":
-            assert sandbox.interpret("typeof globalThis.z") == "undefined", source
+        # With b.js out of the way, a SyntaxError is a.js's own: then none of it ran. (Code of
+        # a.js may run before a b.js it requires fails.)
+        alone = "./b.js" not in sources[0]
+        if alone and isinstance(failed, JavaScriptError) and failed.name == "SyntaxError":
+            assert sandbox.interpret("typeof globalThis.z") == "undefined", sources
         assert sandbox.interpret("1 + 1") == "2"
